@@ -1,0 +1,276 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/oauth2/clientcredentials"
+
+	"enroll/flow"
+)
+
+// Options are the Client's dependencies; zero values take defaults.
+type Options struct {
+	HTTP *http.Client // default: NewHTTPClient(HTTPOptions{})
+	// Logf receives one line per HTTP exchange (method, host and path,
+	// status, duration) and per retry. Bodies, tokens, secrets and headers
+	// never reach it.
+	Logf        func(format string, args ...any)
+	Sleep       func(ctx context.Context, d time.Duration) error // backoff waits; default a timer honouring ctx
+	Rand        func() float64                                   // jitter in [0,1); default math/rand/v2
+	MaxAttempts int                                              // for idempotent calls (discovery, token); default 4
+}
+
+// Client talks to the 10Duke service. It satisfies flow.Service. It is safe
+// for concurrent use; the only state it keeps is the discovered token
+// endpoint per server and the OAuth configs (so the client-authentication
+// style learnt once is reused), all in memory.
+type Client struct {
+	hc          *http.Client
+	logf        func(string, ...any)
+	sleep       func(context.Context, time.Duration) error
+	rand        func() float64
+	maxAttempts int
+	now         func() time.Time
+
+	mu        sync.Mutex
+	tokenURLs map[string]string                       // normalized server → token endpoint
+	configs   map[[2]string]*clientcredentials.Config // {token URL, client id}
+}
+
+var _ flow.Service = (*Client)(nil)
+
+// New builds a Client.
+func New(o Options) *Client {
+	c := &Client{
+		hc: o.HTTP, logf: o.Logf, sleep: o.Sleep, rand: o.Rand, maxAttempts: o.MaxAttempts, now: time.Now,
+		tokenURLs: map[string]string{},
+		configs:   map[[2]string]*clientcredentials.Config{},
+	}
+	if c.hc == nil {
+		// Cannot fail: only a CA file can make NewHTTPClient fail.
+		c.hc, _ = NewHTTPClient(HTTPOptions{})
+	}
+	if c.logf != nil {
+		// A copy, so the caller's client is not changed behind its back.
+		hc := *c.hc
+		base := hc.Transport
+		if base == nil {
+			base = http.DefaultTransport
+		}
+		hc.Transport = &logTransport{base: base, logf: c.logf}
+		c.hc = &hc
+	} else {
+		c.logf = func(string, ...any) {}
+	}
+	if c.sleep == nil {
+		c.sleep = sleepCtx
+	}
+	if c.rand == nil {
+		c.rand = rand.Float64
+	}
+	if c.maxAttempts <= 0 {
+		c.maxAttempts = 4
+	}
+	return c
+}
+
+// Accept sends the invitation token once; it is never retried, because a
+// second accept of a used invitation would hide whether the first worked.
+// On 2xx it returns the body bytes as they arrived, even cut short, for
+// the caller to journal before DecodeAccept judges them.
+func (c *Client) Accept(ctx context.Context, req flow.AcceptRequest) ([]byte, error) {
+	payload, err := json.Marshal(AcceptBody{Token: req.Token, Name: req.Name})
+	if err != nil {
+		return nil, kindErr(flow.ErrUsage, err, "accept: cannot encode the request: %v", err)
+	}
+	resp, err := c.exchange(ctx, "accept", MethodAccept, req.Server, PathAccept, payload, req.Bearer)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, c.statusError(resp, "accept", inviteAudience(req.Bearer), req.Token, req.Bearer)
+	}
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		// Not an error to the caller: the service may have enrolled the
+		// device, so the bytes that did arrive must be journaled.
+		c.logf("accept: answer cut short after %d bytes: %v", len(raw), err)
+	}
+	return raw, nil
+}
+
+// DecodeAccept parses an accept answer. Its messages never quote the bytes:
+// they may hold the client secret.
+func (c *Client) DecodeAccept(raw []byte) (flow.Client, error) {
+	return decodeAccept(raw)
+}
+
+func decodeAccept(raw []byte) (flow.Client, error) {
+	t := bytes.TrimSpace(raw)
+	if len(t) == 0 {
+		return flow.Client{}, kindErr(flow.ErrBadResponse, nil, "accept: the answer is empty")
+	}
+	if t[0] != '{' {
+		return flow.Client{}, kindErr(flow.ErrBadResponse, nil, "accept: the answer is not a JSON object")
+	}
+	var cb ClientBody
+	if err := json.Unmarshal(t, &cb); err != nil {
+		return flow.Client{}, kindErr(flow.ErrBadResponse, nil, "accept: the answer is not valid JSON%s", jsonWhere(err))
+	}
+	var missing []string
+	if strings.TrimSpace(cb.ID) == "" {
+		missing = append(missing, "id")
+	}
+	if strings.TrimSpace(cb.ClientID) == "" {
+		missing = append(missing, "clientId")
+	}
+	if len(missing) > 0 {
+		return flow.Client{}, kindErr(flow.ErrBadResponse, nil, "accept: the answer has no %s", strings.Join(missing, " and no "))
+	}
+	return flow.Client{ID: cb.ID, ClientID: cb.ClientID, ClientSecret: cb.ClientSecret, Name: cb.Name}, nil
+}
+
+// jsonWhere says where JSON went wrong without quoting any of it.
+func jsonWhere(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return " (at byte " + strconv.FormatInt(se.Offset, 10) + ")"
+	case errors.As(err, &te):
+		return " (field " + flow.SanitizeMax(te.Field, 64) + " holds a " + te.Value + ")"
+	}
+	return ""
+}
+
+// Decline sends the decline once; like Accept it is not retried.
+func (c *Client) Decline(ctx context.Context, req flow.DeclineRequest) error {
+	payload, err := json.Marshal(DeclineBody{Token: req.Token})
+	if err != nil {
+		return kindErr(flow.ErrUsage, err, "decline: cannot encode the request: %v", err)
+	}
+	resp, err := c.exchange(ctx, "decline", MethodDecline, req.Server, PathDecline, payload, "")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return c.statusError(resp, "decline", invite, req.Token)
+	}
+	return nil
+}
+
+// SendInvitation creates an invitation as an administrator. Not retried:
+// a retry could mail the same person twice.
+func (c *Client) SendInvitation(ctx context.Context, server, adminToken, organizationID string, body SendBody) (InvitationBody, error) {
+	if organizationID == "" {
+		return InvitationBody{}, kindErr(flow.ErrUsage, nil, "send: no organization id given")
+	}
+	if adminToken == "" {
+		return InvitationBody{}, kindErr(flow.ErrUsage, nil, "send: no administrator access token given")
+	}
+	payload, err := json.Marshal(body)
+	if err != nil {
+		return InvitationBody{}, kindErr(flow.ErrUsage, err, "send: cannot encode the request: %v", err)
+	}
+	path := strings.Replace(PathSendTemplate, "{organizationId}", url.PathEscape(organizationID), 1)
+	resp, err := c.exchange(ctx, "send", MethodSend, server, path, payload, adminToken)
+	if err != nil {
+		return InvitationBody{}, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
+		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+			return InvitationBody{}, kindErr(flow.ErrBadResponse, nil, "send: the service answered %d without the invitation", resp.StatusCode)
+		}
+		return InvitationBody{}, c.statusError(resp, "send", send, adminToken)
+	}
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return InvitationBody{}, kindErr(flow.ErrBadResponse, err, "send: reading the answer failed: %v", err)
+	}
+	var inv InvitationBody
+	if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '{' {
+		return InvitationBody{}, kindErr(flow.ErrBadResponse, nil, "send: the answer is not a JSON object")
+	}
+	if err := json.Unmarshal(raw, &inv); err != nil {
+		return InvitationBody{}, kindErr(flow.ErrBadResponse, nil, "send: the answer is not valid JSON%s", jsonWhere(err))
+	}
+	return inv, nil
+}
+
+func inviteAudience(bearer string) audience {
+	if bearer != "" {
+		return inviteBearer
+	}
+	return invite
+}
+
+// exchange sends one non-idempotent request and tells apart the two ways a
+// transport failure can happen: before the request was fully written the
+// service cannot have acted (ErrNetwork, safe to retry), after it it may
+// have (ErrOutcomeUnknown).
+func (c *Client) exchange(ctx context.Context, op, method, server, path string, payload []byte, bearer string) (*http.Response, error) {
+	base, err := NormalizeServer(server)
+	if err != nil {
+		return nil, err
+	}
+	var wrote atomic.Bool
+	trace := &httptrace.ClientTrace{
+		// A new connection attempt (also after a redirect) starts clean;
+		// the transport only re-sends on its own when nothing was written.
+		GetConn: func(string) { wrote.Store(false) },
+		WroteRequest: func(i httptrace.WroteRequestInfo) {
+			if i.Err == nil {
+				wrote.Store(true)
+			}
+		},
+	}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), method, base+path, bytes.NewReader(payload))
+	if err != nil {
+		return nil, kindErr(flow.ErrUsage, err, "%s: %v", op, err)
+	}
+	req.Header.Set("Content-Type", ContentTypeJSON)
+	req.Header.Set("Accept", ContentTypeJSON)
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, transportError(op, err, wrote.Load())
+	}
+	return resp, nil
+}
+
+// transportError maps a failed Do. Refusals of our own (insecure http, a
+// redirect downgrade, an oversized answer) keep their kind.
+func transportError(op string, err error, wrote bool) error {
+	var ke *kindError
+	switch {
+	case errors.As(err, &ke):
+		return kindErr(ke.kind, err, "%s: %v", op, ke)
+	case wrote:
+		return kindErr(flow.ErrOutcomeUnknown, err, "%s: the request was sent but no answer arrived: %v", op, err)
+	default:
+		return kindErr(flow.ErrNetwork, err, "%s: %v", op, err)
+	}
+}
+
+func (c *Client) statusError(resp *http.Response, op string, a audience, secrets ...string) *StatusError {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	return newStatusError(op, a, resp.StatusCode, resp.Header, body, c.now(), secrets...)
+}

@@ -1,0 +1,285 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"enroll/flow"
+)
+
+const (
+	maxText = 300 // runes of server text shown in one message
+	maxCode = 100 // runes of a server error code
+	// maxErrorBody is how much of a failed answer is read for its message;
+	// the text worth showing is at the start.
+	maxErrorBody = 64 << 10
+	// maxRetryAfter bounds what StatusError.RetryAfter records, so a silly
+	// header cannot overflow a Duration.
+	maxRetryAfter = 24 * time.Hour
+)
+
+// StatusError is a non-2xx answer. Code and Message are the server's text,
+// already sanitized and capped (readErrorBody), so Error can print them as
+// they are: sanitizing twice would double the escapes.
+type StatusError struct {
+	Op         string // accept, decline, send, discovery, token
+	Status     int
+	Kind       error // a flow sentinel
+	Code       string
+	Message    string
+	RetryAfter time.Duration // what the server asked for (429/503), 0 if nothing
+}
+
+func (e *StatusError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: the service answered %d", e.Op, e.Status)
+	if t := http.StatusText(e.Status); t != "" {
+		b.WriteString(" " + t)
+	}
+	switch {
+	case e.Message != "" && e.Code != "" && e.Code != e.Message:
+		fmt.Fprintf(&b, ": %s (%s)", e.Message, e.Code)
+	case e.Message != "":
+		b.WriteString(": " + e.Message)
+	case e.Code != "":
+		b.WriteString(": " + e.Code)
+	}
+	if e.RetryAfter > 0 {
+		fmt.Fprintf(&b, "; asked to wait %ds", int64(e.RetryAfter/time.Second))
+	}
+	return b.String()
+}
+
+func (e *StatusError) Unwrap() error { return e.Kind }
+
+// audience picks the column of statusKinds: the same status means different
+// things to an invitation call, the administrator's send and the token
+// endpoint.
+type audience int
+
+const (
+	invite       audience = iota // accept, decline without a bearer (new device)
+	inviteBearer                 // accept, decline with a bearer (registered device)
+	send                         // the administrator's send call
+	token                        // the token endpoint, when no RFC 6749 code decided
+)
+
+// statusKinds is the one status → kind table (assumed meanings: wire.go).
+// A status missing here, 5xx included, is ErrServer. For a new device a
+// 401/403 cannot be about its own credentials (it sent none): the service
+// answers so when the invitation needs an already registered device.
+var statusKinds = map[int][4]error{
+	400: {flow.ErrInvalidInvitation, flow.ErrInvalidInvitation, flow.ErrUsage, flow.ErrServer},
+	401: {flow.ErrNotForDevice, flow.ErrUnauthorized, flow.ErrUnauthorized, flow.ErrUnauthorized},
+	403: {flow.ErrNotForDevice, flow.ErrUnauthorized, flow.ErrUnauthorized, flow.ErrUnauthorized},
+	404: {flow.ErrInvalidInvitation, flow.ErrInvalidInvitation, flow.ErrUsage, flow.ErrServer},
+	409: {flow.ErrInvitationUsed, flow.ErrInvitationUsed, flow.ErrServer, flow.ErrServer},
+	410: {flow.ErrInvitationExpired, flow.ErrInvitationExpired, flow.ErrServer, flow.ErrServer},
+	422: {flow.ErrNotForDevice, flow.ErrNotForDevice, flow.ErrUsage, flow.ErrServer},
+	429: {flow.ErrRateLimited, flow.ErrRateLimited, flow.ErrRateLimited, flow.ErrRateLimited},
+}
+
+func kindFor(a audience, status int) error {
+	if row, ok := statusKinds[status]; ok {
+		return row[a]
+	}
+	return flow.ErrServer
+}
+
+// newStatusError reads a failed answer. secrets (the invitation token, the
+// client secret) are cut out of the server's text first: a server that
+// echoes the request back must not make enroll print them.
+func newStatusError(op string, a audience, status int, h http.Header, body []byte, now time.Time, secrets ...string) *StatusError {
+	code, msg := readErrorBody(redactBytes(body, secrets))
+	return &StatusError{
+		Op: op, Status: status, Kind: kindFor(a, status),
+		Code: redact(code, secrets), Message: redact(msg, secrets),
+		RetryAfter: parseRetryAfter(h.Get("Retry-After"), now),
+	}
+}
+
+// readErrorBody finds the most specific text in an error answer, in any of
+// the shapes listed at ErrorBody. Non-JSON text gives its first line; HTML
+// or XML (a proxy's or load balancer's page) gives nothing, so the status
+// alone is shown. Both results are sanitized and capped.
+func readErrorBody(b []byte) (code, message string) {
+	b = bytes.TrimSpace(bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")))
+	if len(b) == 0 || b[0] == '<' {
+		return "", ""
+	}
+	switch b[0] {
+	case '"':
+		var s string
+		if json.Unmarshal(b, &s) == nil {
+			return "", clean(s, maxText)
+		}
+	case '{':
+		if json.Valid(b) {
+			return pickErrorText(parseErrorBody(b, 0))
+		}
+	}
+	line := b
+	if i := bytes.IndexAny(line, "\r\n"); i >= 0 {
+		line = line[:i]
+	}
+	return "", clean(string(line), maxText)
+}
+
+// parseErrorBody fills an ErrorBody from a JSON object; "error" may itself
+// be an object in the same shapes (depth-bounded).
+func parseErrorBody(b []byte, depth int) ErrorBody {
+	var m map[string]json.RawMessage
+	var eb ErrorBody
+	if json.Unmarshal(b, &m) != nil {
+		return eb
+	}
+	if v, ok := m["error"]; ok {
+		if s, ok := jsonText(v); ok {
+			eb.Error = s
+		} else if depth < 2 {
+			inner := parseErrorBody(v, depth+1)
+			eb = inner
+			if eb.Error == "" {
+				eb.Error = inner.Code
+			}
+		}
+	}
+	for _, k := range []string{"error_description", "errorDescription", "description"} {
+		if s, ok := jsonText(m[k]); ok && s != "" && eb.ErrorDescription == "" {
+			eb.ErrorDescription = s
+		}
+	}
+	if s, ok := jsonText(m["code"]); ok && s != "" {
+		eb.Code = s
+	}
+	// RFC 9457 problem details use detail and title; take them last.
+	for _, k := range []string{"message", "detail", "title"} {
+		if s, ok := jsonText(m[k]); ok && s != "" && eb.Message == "" {
+			eb.Message = s
+		}
+	}
+	return eb
+}
+
+// jsonText reads a JSON string or number (some APIs send numeric codes).
+func jsonText(v json.RawMessage) (string, bool) {
+	if len(v) == 0 {
+		return "", false
+	}
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		return s, true
+	}
+	var n json.Number
+	if json.Unmarshal(v, &n) == nil {
+		return n.String(), true
+	}
+	return "", false
+}
+
+// pickErrorText prefers a specific code over a generic "error", and a
+// description over a message; an "error" that lost to "code" becomes the
+// message if there is no other.
+func pickErrorText(eb ErrorBody) (code, message string) {
+	code = eb.Code
+	if code == "" {
+		code = eb.Error
+	}
+	message = eb.ErrorDescription
+	if message == "" {
+		message = eb.Message
+	}
+	if message == "" && eb.Code != "" && eb.Error != eb.Code {
+		message = eb.Error
+	}
+	return clean(code, maxCode), clean(message, maxText)
+}
+
+// clean folds whitespace (multi-line descriptions read as one line), then
+// sanitizes and caps. Invalid UTF-8 is kept for Sanitize to escape.
+func clean(s string, limit int) string {
+	if n := 8 * limit; len(s) > n { // no need to fold megabytes to keep a few hundred runes
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		s = s[:n] + "…"
+	}
+	return flow.SanitizeMax(strings.Join(strings.Fields(s), " "), limit)
+}
+
+// parseRetryAfter reads delay-seconds or an HTTP date; bad or past values
+// give 0. The result is bounded by maxRetryAfter; the caller decides how
+// much of it to honour (MaxRetryAfterSecs).
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	var d time.Duration
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n <= 0 {
+			return 0
+		}
+		if n > int64(maxRetryAfter/time.Second) {
+			return maxRetryAfter
+		}
+		d = time.Duration(n) * time.Second
+	} else if t, err := http.ParseTime(v); err == nil {
+		d = t.Sub(now).Round(time.Second)
+	}
+	return min(max(d, 0), maxRetryAfter)
+}
+
+// redact cuts secrets out of text, in their raw and their sanitized form.
+// Very short values are skipped: replacing "a" everywhere helps nobody.
+func redact(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if len(sec) < 4 {
+			continue
+		}
+		s = strings.ReplaceAll(s, sec, "[redacted]")
+		if san := flow.Sanitize(sec); san != sec {
+			s = strings.ReplaceAll(s, san, "[redacted]")
+		}
+	}
+	return s
+}
+
+func redactBytes(b []byte, secrets []string) []byte {
+	for _, sec := range secrets {
+		if len(sec) >= 4 && bytes.Contains(b, []byte(sec)) {
+			b = bytes.ReplaceAll(b, []byte(sec), []byte("[redacted]"))
+		}
+	}
+	return b
+}
+
+// kindError carries a sentinel for errors.Is without printing it, so
+// messages read as sentences ("refusing insecure http to …") rather than
+// "usage: refusing …". cause stays in the chain without being printed
+// when printing it could leak bytes from an answer.
+type kindError struct {
+	kind  error
+	msg   string
+	cause error
+}
+
+func (e *kindError) Error() string { return e.msg }
+func (e *kindError) Unwrap() []error {
+	if e.cause == nil {
+		return []error{e.kind}
+	}
+	return []error{e.kind, e.cause}
+}
+
+// kindErr builds a kindError. The message is formatted with fmt's verbs;
+// pass cause separately to keep it in the chain.
+func kindErr(kind, cause error, format string, args ...any) error {
+	return &kindError{kind: kind, msg: fmt.Sprintf(format, args...), cause: cause}
+}

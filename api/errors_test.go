@@ -1,0 +1,202 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"enroll/flow"
+)
+
+const (
+	secretToken  = "INVITE-tok-5f3c9a7e1b"
+	secretBearer = "BEARER-at-88a1c0ffee"
+)
+
+// bodyShapes are the error answers a service may send; want is the text
+// the user must see ("" = status only).
+var bodyShapes = []struct {
+	name, ctype, body, want string
+}{
+	{"rfc6749", "application/json", `{"error":"x_code","error_description":"the text"}`, "the text (x_code)"},
+	{"code-message", "application/json", `{"code":"x_code","message":"the text"}`, "the text (x_code)"},
+	{"camel", "application/json", `{"error":"x_code","errorDescription":"the text"}`, "the text (x_code)"},
+	{"error-code-description", "application/json", `{"error":"Gone","code":"x_code","description":"the text"}`, "the text (x_code)"},
+	{"error-object", "application/json", `{"error":{"code":"x_code","message":"the text"}}`, "the text (x_code)"},
+	{"numeric-code", "application/json", `{"code":4101,"message":"the text"}`, "the text (4101)"},
+	{"problem", "application/problem+json", `{"title":"Gone","detail":"the text"}`, "the text"},
+	{"json-string", "application/json", `"the text"`, "the text"},
+	{"text", "text/plain", "the text\nsecond line", "the text"},
+	{"html", "text/html", "<!DOCTYPE html><html><body>the text</body></html>", ""},
+	{"empty", "", "", ""},
+	{"broken-json", "application/json", `{"error":"x_co`, `{"error":"x_co`},
+}
+
+// inviteWant is written out independently of statusKinds: {new device, with bearer}.
+var inviteWant = map[int][2]error{
+	400: {flow.ErrInvalidInvitation, flow.ErrInvalidInvitation},
+	401: {flow.ErrNotForDevice, flow.ErrUnauthorized},
+	403: {flow.ErrNotForDevice, flow.ErrUnauthorized},
+	404: {flow.ErrInvalidInvitation, flow.ErrInvalidInvitation},
+	409: {flow.ErrInvitationUsed, flow.ErrInvitationUsed},
+	410: {flow.ErrInvitationExpired, flow.ErrInvitationExpired},
+	418: {flow.ErrServer, flow.ErrServer},
+	422: {flow.ErrNotForDevice, flow.ErrNotForDevice},
+	429: {flow.ErrRateLimited, flow.ErrRateLimited},
+	500: {flow.ErrServer, flow.ErrServer},
+	502: {flow.ErrServer, flow.ErrServer},
+	503: {flow.ErrServer, flow.ErrServer},
+}
+
+func TestAcceptStatusTimesBodyShape(t *testing.T) {
+	for status, kinds := range inviteWant {
+		for i, bearer := range []string{"", secretBearer} {
+			for _, shape := range bodyShapes {
+				t.Run(fmt.Sprintf("%d/bearer=%v/%s", status, bearer != "", shape.name), func(t *testing.T) {
+					e := newStubEnv(t)
+					e.reg.Register("PUT", PathAccept, respond(status, shape.body, "Content-Type", shape.ctype))
+					raw, err := e.c.Accept(context.Background(), flow.AcceptRequest{Server: stubServer, Token: secretToken, Bearer: bearer})
+					if raw != nil || !errors.Is(err, kinds[i]) {
+						t.Fatalf("got %q, %v; want kind %v", raw, err, kinds[i])
+					}
+					var se *StatusError
+					if !errors.As(err, &se) || se.Status != status {
+						t.Fatalf("no StatusError with %d in %v", status, err)
+					}
+					prefix := fmt.Sprintf("accept: the service answered %d", status)
+					msg := err.Error()
+					if !strings.HasPrefix(msg, prefix) {
+						t.Errorf("%q does not start with %q", msg, prefix)
+					}
+					if shape.want != "" && !strings.HasSuffix(msg, ": "+shape.want) {
+						t.Errorf("%q does not end with %q", msg, shape.want)
+					}
+					if shape.want == "" && strings.Contains(msg, "the text") {
+						t.Errorf("%q shows an HTML page", msg)
+					}
+					if strings.Contains(msg, "second line") || strings.Contains(msg, secretToken) || strings.Contains(msg, secretBearer) {
+						t.Errorf("message leaks: %q", msg)
+					}
+				})
+			}
+		}
+	}
+}
+
+func TestDeclineAndSendStatusMapping(t *testing.T) {
+	decline := map[int]error{400: flow.ErrInvalidInvitation, 403: flow.ErrNotForDevice, 409: flow.ErrInvitationUsed,
+		410: flow.ErrInvitationExpired, 429: flow.ErrRateLimited, 500: flow.ErrServer}
+	for status, want := range decline {
+		e := newStubEnv(t)
+		e.reg.Register("PUT", PathDecline, jsonResp(status, `{"error":"e","error_description":"d"}`))
+		err := e.c.Decline(context.Background(), flow.DeclineRequest{Server: stubServer, Token: secretToken})
+		if !errors.Is(err, want) || !strings.HasPrefix(err.Error(), "decline: ") {
+			t.Errorf("decline %d: %v, want %v", status, err, want)
+		}
+	}
+	sendWant := map[int]error{400: flow.ErrUsage, 401: flow.ErrUnauthorized, 403: flow.ErrUnauthorized, 404: flow.ErrUsage,
+		409: flow.ErrServer, 422: flow.ErrUsage, 429: flow.ErrRateLimited, 500: flow.ErrServer, 503: flow.ErrServer}
+	path := strings.Replace(PathSendTemplate, "{organizationId}", "org1", 1)
+	for status, want := range sendWant {
+		e := newStubEnv(t)
+		e.reg.Register("POST", path, jsonResp(status, `{"code":"bad_group","message":"group g9 does not exist"}`))
+		_, err := e.c.SendInvitation(context.Background(), stubServer, secretBearer, "org1", SendBody{GroupIDs: []string{"g9"}})
+		if !errors.Is(err, want) || !strings.Contains(err.Error(), "group g9 does not exist") || strings.Contains(err.Error(), secretBearer) {
+			t.Errorf("send %d: %v, want %v", status, err, want)
+		}
+	}
+}
+
+func TestReadErrorBody(t *testing.T) {
+	long := strings.Repeat("é", 1000)
+	for _, tc := range []struct{ body, code, msg string }{
+		{`{"error":"invalid_client","error_description":"Client\nauthentication   failed"}`, "invalid_client", "Client authentication failed"},
+		{`{"error":{"error":"inner","errorDescription":"deep"}}`, "inner", "deep"},
+		{`{"error":"Invitation expired","code":"E410"}`, "E410", "Invitation expired"},
+		{`{"message":"\u001b[31mred\u001b[0m"}`, "", `\x1b[31mred\x1b[0m`},
+		{"\xef\xbb\xbf  plain text with \x1b]0;title\x07 in it\r\nmore", "", `plain text with \x1b]0;title\x07 in it`},
+		{`<?xml version="1.0"?><error>x</error>`, "", ""},
+		{`[1,2]`, "", "[1,2]"},
+		{`{"error":null,"code":{"a":1},"message":42}`, "", ""},
+		{`{"message":"` + long + `"}`, "", strings.Repeat("é", maxText-1) + "…"},
+	} {
+		code, msg := readErrorBody([]byte(tc.body))
+		if code != tc.code || msg != tc.msg {
+			t.Errorf("readErrorBody(%.40q) = %q, %q; want %q, %q", tc.body, code, msg, tc.code, tc.msg)
+		}
+	}
+}
+
+func TestStatusErrorSanitizesServerText(t *testing.T) {
+	e := newStubEnv(t)
+	e.reg.Register("PUT", PathAccept, jsonResp(410, `{"error":"gone\u202e","error_description":"\u001b[2Jcleared"}`))
+	_, err := e.c.Accept(context.Background(), flow.AcceptRequest{Server: stubServer, Token: secretToken})
+	msg := err.Error()
+	if strings.ContainsRune(msg, 0x1b) || strings.ContainsRune(msg, 0x202e) {
+		t.Fatalf("raw control character in %q", msg)
+	}
+	if !strings.Contains(msg, `\x1b[2Jcleared`) || !strings.Contains(msg, `gone\u202e`) {
+		t.Fatalf("escapes missing from %q", msg)
+	}
+}
+
+func TestServerEchoingSecretsIsRedacted(t *testing.T) {
+	e := newStubEnv(t)
+	e.reg.Register("PUT", PathAccept, jsonResp(400, `{"error":"bad","error_description":"token `+secretToken+` is unknown"}`))
+	_, err := e.c.Accept(context.Background(), flow.AcceptRequest{Server: stubServer, Token: secretToken})
+	if strings.Contains(err.Error(), secretToken) || !strings.Contains(err.Error(), "token [redacted] is unknown") {
+		t.Fatalf("not redacted: %q", err)
+	}
+	// Even when the cap cuts the echo short, no prefix of it survives.
+	e.reg.Register("PUT", PathAccept, respond(400, strings.Repeat("x", maxText-5)+secretToken))
+	_, err = e.c.Accept(context.Background(), flow.AcceptRequest{Server: stubServer, Token: secretToken})
+	if strings.Contains(err.Error(), secretToken[:5]) {
+		t.Fatalf("prefix of token in %q", err)
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+	}{
+		{"", 0}, {"7", 7 * time.Second}, {" 12 ", 12 * time.Second}, {"0", 0}, {"-3", 0}, {"soon", 0},
+		{"99999999999999", maxRetryAfter}, {"1.5", 0},
+		{now.Add(30 * time.Second).Format(http.TimeFormat), 30 * time.Second},
+		{now.Add(-time.Hour).Format(http.TimeFormat), 0},
+		{now.Add(72 * time.Hour).Format(http.TimeFormat), maxRetryAfter},
+	} {
+		if got := parseRetryAfter(tc.in, now); got != tc.want {
+			t.Errorf("parseRetryAfter(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestAcceptRateLimitedIsNotRetried(t *testing.T) {
+	e := newStubEnv(t)
+	e.reg.Register("PUT", PathAccept, jsonResp(429, `{"error":"slow_down"}`, "Retry-After", "30"))
+	_, err := e.c.Accept(context.Background(), flow.AcceptRequest{Server: stubServer, Token: secretToken})
+	var se *StatusError
+	if !errors.Is(err, flow.ErrRateLimited) || !errors.As(err, &se) || se.RetryAfter != 30*time.Second {
+		t.Fatalf("got %v", err)
+	}
+	if want := "accept: the service answered 429 Too Many Requests: slow_down; asked to wait 30s"; err.Error() != want {
+		t.Fatalf("got %q, want %q", err, want)
+	}
+	if len(e.Sleeps()) != 0 {
+		t.Fatalf("slept %v", e.Sleeps())
+	}
+}
+
+func TestCleanCapsRunes(t *testing.T) {
+	got := clean(strings.Repeat("\x1b", 5000), maxText)
+	if n := utf8.RuneCountInString(got); n > maxText {
+		t.Fatalf("%d runes", n)
+	}
+}

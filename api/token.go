@@ -1,0 +1,295 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+
+	"enroll/flow"
+)
+
+// maxBackoff caps one exponential backoff wait.
+const maxBackoff = 8 * time.Second
+
+// Authenticate gets an access token for a registered device with the OAuth
+// 2.0 client credentials grant. Tokens live in memory only; a fresh one is
+// fetched on every call, as a run needs at most one or two.
+//
+// With AuthStyleAutoDetect, x/oauth2 tries HTTP Basic first and, on any
+// failure, the form parameters; the style that worked is remembered per
+// token endpoint and client for later calls of this Client. Until then one
+// attempt may send two requests.
+func (c *Client) Authenticate(ctx context.Context, server string, cr flow.Credentials) (string, error) {
+	if cr.ClientID == "" || cr.ClientSecret == "" {
+		return "", kindErr(flow.ErrNotEnrolled, nil, "token: no client id or client secret stored for this device")
+	}
+	tokenURL, err := c.DiscoverTokenURL(ctx, server)
+	if err != nil {
+		return "", err
+	}
+	cfg := c.config(tokenURL, cr)
+	octx := context.WithValue(ctx, oauth2.HTTPClient, c.hc)
+	var access string
+	err = c.withRetry(ctx, "token", func() attempt {
+		tok, err := cfg.Token(octx)
+		if err != nil {
+			return c.tokenError(ctx, err, cr.ClientSecret)
+		}
+		access = tok.AccessToken
+		return attempt{}
+	})
+	return access, err
+}
+
+// Token is Authenticate under the name `enroll token` uses.
+func (c *Client) Token(ctx context.Context, server string, cr flow.Credentials) (string, error) {
+	return c.Authenticate(ctx, server, cr)
+}
+
+func (c *Client) config(tokenURL string, cr flow.Credentials) *clientcredentials.Config {
+	key := [2]string{tokenURL, cr.ClientID}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cfg, ok := c.configs[key]; ok && cfg.ClientSecret == cr.ClientSecret {
+		return cfg
+	}
+	cfg := &clientcredentials.Config{
+		ClientID: cr.ClientID, ClientSecret: cr.ClientSecret, TokenURL: tokenURL,
+		AuthStyle: oauth2.AuthStyleAutoDetect,
+	}
+	c.configs[key] = cfg
+	return cfg
+}
+
+// tokenError maps what x/oauth2 returned. Only network trouble, 429 and
+// 5xx are worth another attempt.
+func (c *Client) tokenError(ctx context.Context, err error, secret string) attempt {
+	var re *oauth2.RetrieveError
+	var ke *kindError
+	var ue *url.Error
+	switch {
+	case errors.As(err, &re):
+		return c.retrieveError(re, secret)
+	case errors.As(err, &ke):
+		return attempt{err: kindErr(ke.kind, err, "token: %v", ke)}
+	case errors.As(err, &ue):
+		return attempt{err: kindErr(flow.ErrNetwork, err, "token: %v", ue), retry: ctx.Err() == nil}
+	default:
+		// x/oauth2's own text may quote the answer; it is not shown.
+		return attempt{err: kindErr(flow.ErrServer, nil, "token: the token endpoint's answer holds no usable access token")}
+	}
+}
+
+// oauthRefused are the RFC 6749 codes that mean this client's credentials
+// (or its right to the grant) were refused.
+var oauthRefused = map[string]bool{"invalid_client": true, "unauthorized_client": true, "invalid_grant": true}
+
+func (c *Client) retrieveError(re *oauth2.RetrieveError, secret string) attempt {
+	status, h := 0, http.Header{}
+	if re.Response != nil {
+		status, h = re.Response.StatusCode, re.Response.Header
+	}
+	se := newStatusError("token", token, status, h, re.Body, c.now(), secret)
+	if re.ErrorCode != "" { // x/oauth2 also reads form-encoded answers
+		se.Code = redact(clean(re.ErrorCode, maxCode), []string{secret})
+		if re.ErrorDescription != "" {
+			se.Message = redact(clean(re.ErrorDescription, maxText), []string{secret})
+		}
+	}
+	if oauthRefused[se.Code] {
+		se.Kind = flow.ErrUnauthorized
+	}
+	if se.Kind == flow.ErrUnauthorized {
+		return attempt{err: kindErr(flow.ErrUnauthorized, se, "the service refused this device's credentials: %v", se)}
+	}
+	if status == http.StatusTooManyRequests || status >= 500 {
+		return attempt{err: se, retry: true, after: se.RetryAfter}
+	}
+	return attempt{err: se}
+}
+
+// DiscoverTokenURL reads the token endpoint from the server's OpenID
+// discovery document, once per server for the Client's life. A missing or
+// unusable document means the documented default path; a document that
+// names an insecure endpoint is refused, not ignored, since it would have
+// the device send its secret in the clear.
+func (c *Client) DiscoverTokenURL(ctx context.Context, server string) (string, error) {
+	base, err := NormalizeServer(server)
+	if err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	u, ok := c.tokenURLs[base]
+	c.mu.Unlock()
+	if ok {
+		return u, nil
+	}
+	err = c.withRetry(ctx, "discovery", func() attempt {
+		var a attempt
+		u, a = c.discover(ctx, base)
+		return a
+	})
+	if err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	c.tokenURLs[base] = u
+	c.mu.Unlock()
+	return u, nil
+}
+
+func (c *Client) discover(ctx context.Context, base string) (string, attempt) {
+	fallback := base + PathToken
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+PathDiscovery, nil)
+	if err != nil {
+		return "", attempt{err: kindErr(flow.ErrUsage, err, "discovery: %v", err)}
+	}
+	req.Header.Set("Accept", ContentTypeJSON)
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		var ke *kindError
+		if errors.As(err, &ke) {
+			return "", attempt{err: kindErr(ke.kind, err, "discovery: %v", ke)}
+		}
+		return "", attempt{err: kindErr(flow.ErrNetwork, err, "discovery: %v", err), retry: ctx.Err() == nil}
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		se := c.statusError(resp, "discovery", token)
+		return "", attempt{err: se, retry: true, after: se.RetryAfter}
+	case resp.StatusCode != http.StatusOK:
+		c.logf("discovery: status %d; using the default token endpoint", resp.StatusCode)
+		return fallback, attempt{}
+	}
+	body, err := io.ReadAll(resp.Body)
+	var d Discovery
+	if err != nil || json.Unmarshal(body, &d) != nil || strings.TrimSpace(d.TokenEndpoint) == "" {
+		c.logf("discovery: document unusable; using the default token endpoint")
+		return fallback, attempt{}
+	}
+	u, err := checkTokenEndpoint(base, d.TokenEndpoint)
+	if err != nil {
+		return "", attempt{err: err}
+	}
+	if u == "" {
+		c.logf("discovery: token_endpoint is not an absolute URL; using the default")
+		return fallback, attempt{}
+	}
+	return u, attempt{}
+}
+
+// checkTokenEndpoint decides whether the device may send its secret to the
+// endpoint a discovery document names. https is accepted on any host (an
+// identity provider is often a separate host; TLS authenticates it). Plain
+// http only when both the server and the endpoint are loopback (the
+// emulator). It returns "" with no error for a value that is not an
+// absolute URL, which the caller treats as no document.
+func checkTokenEndpoint(base, ep string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(ep))
+	if err != nil || !u.IsAbs() || u.Hostname() == "" {
+		return "", nil
+	}
+	shown := flow.SanitizeMax(u.Scheme+"://"+u.Host, maxText)
+	switch {
+	case u.User != nil:
+		return "", kindErr(flow.ErrServer, nil, "discovery: the token endpoint holds a user name or password; refusing it")
+	case u.Scheme == "https":
+		return u.String(), nil
+	case u.Scheme == "http":
+		if b, err := url.Parse(base); err == nil && isLoopback(b.Hostname()) && isLoopback(u.Hostname()) {
+			return u.String(), nil
+		}
+	}
+	return "", kindErr(flow.ErrServer, nil,
+		"discovery: the service names an insecure token endpoint (%s); refusing to send the device's credentials there", shown)
+}
+
+// attempt is one try of a retried call: the error, whether another try may
+// help, and the wait the server asked for.
+type attempt struct {
+	err   error
+	retry bool
+	after time.Duration
+}
+
+// withRetry runs f up to maxAttempts times with capped, jittered
+// exponential backoff, or the server's Retry-After bounded by
+// MaxRetryAfterSecs. It gives up early rather than sleep past ctx's
+// deadline.
+func (c *Client) withRetry(ctx context.Context, op string, f func() attempt) error {
+	var asked time.Duration
+	for n := 1; ; n++ {
+		a := f()
+		if a.err == nil {
+			return nil
+		}
+		asked = max(asked, a.after)
+		if !a.retry || n >= c.maxAttempts || ctx.Err() != nil {
+			return gaveUp(a, n, asked)
+		}
+		wait := c.backoff(n)
+		if a.after > 0 {
+			wait = min(a.after, MaxRetryAfterSecs*time.Second)
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			return gaveUp(a, n, asked)
+		}
+		c.logf("%s: attempt %d of %d failed; retrying in %s", op, n, c.maxAttempts, wait)
+		if err := c.sleep(ctx, wait); err != nil {
+			return fmt.Errorf("%w; stopped waiting to retry: %w", a.err, err)
+		}
+	}
+}
+
+// gaveUp says how many attempts were made, and when the server asked for a
+// longer wait than enroll honours, how long it asked for.
+func gaveUp(a attempt, n int, asked time.Duration) error {
+	if !a.retry && asked == 0 {
+		return a.err
+	}
+	var suffix string
+	if asked > MaxRetryAfterSecs*time.Second {
+		var se *StatusError
+		if !errors.As(a.err, &se) || se.RetryAfter != asked {
+			suffix = fmt.Sprintf("; asked to wait %ds", int64(asked/time.Second))
+		}
+	}
+	if n == 1 && suffix == "" {
+		return a.err
+	}
+	if n == 1 {
+		return fmt.Errorf("%w%s; gave up", a.err, suffix)
+	}
+	return fmt.Errorf("%w%s; gave up after %d attempts", a.err, suffix, n)
+}
+
+// backoff is "equal jitter": half the exponential step fixed, half random,
+// so retries from many devices spread out but never shrink to nothing.
+func (c *Client) backoff(n int) time.Duration {
+	d := maxBackoff
+	if n < 6 {
+		d = min(500*time.Millisecond<<(n-1), maxBackoff)
+	}
+	return d/2 + time.Duration(c.rand()*float64(d/2))
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"enroll/flow"
+)
+
+func cmdAccept(ctx context.Context, e env, args []string) error {
+	return acceptOrDecline(ctx, e, args, false)
+}
+
+func cmdDecline(ctx context.Context, e env, args []string) error {
+	return acceptOrDecline(ctx, e, args, true)
+}
+
+const acceptExample = `  enroll accept --server https://idp.example.com --token-file /boot/invitation.txt --name "$(hostname)"
+  ENROLL_TOKEN='https://idp.example.com/invitation?token=…' enroll accept --json`
+
+const declineExample = `  enroll decline --token-file - < invitation.txt`
+
+func acceptOrDecline(ctx context.Context, e env, args []string, decline bool) error {
+	name, example := "accept", acceptExample
+	if decline {
+		name, example = "decline", declineExample
+	}
+	fs, c, envErr := newFlags(e, name, "[LINK|TOKEN] [flags]", example)
+	tokenFile := fs.String("token-file", e.getenv("ENROLL_TOKEN_FILE"), "read the invitation link or token from `FILE` (- for stdin; ENROLL_TOKEN_FILE)")
+	var deviceName *string
+	if !decline {
+		deviceName = fs.String("name", e.getenv("ENROLL_NAME"), "device client name (ENROLL_NAME; default: the service's choice)")
+	}
+	pos, err := parseArgs(fs, envErr, args)
+	if err != nil {
+		return err
+	}
+	text, err := readInvitation(e, fs, pos, *tokenFile)
+	if err != nil {
+		return err
+	}
+	server, err := c.serverURL()
+	if err != nil {
+		return err
+	}
+	svc, err := c.client(e)
+	if err != nil {
+		return err
+	}
+	st := c.store(e)
+	script := flow.Script{Invitation: text, Decline: decline, TrustLinkServer: true}
+	if deviceName != nil {
+		script.Name = *deviceName
+	}
+	host, _ := e.hostname()
+	d := flow.Driver{Service: svc, Store: st, Now: time.Now}
+	seen := map[flow.State]bool{}
+	m, err := flow.Run(ctx, d, flow.Config{Server: server, Hostname: host}, script, func(m flow.Machine) {
+		reportProgress(e, c, m, seen)
+	})
+	if err != nil {
+		return reportFailure(e, c, m, st.JournalPath(), err)
+	}
+	return reportDone(e, c, m, st.Path())
+}
+
+// readInvitation takes the invitation from exactly one place: the argument,
+// --token-file, or ENROLL_TOKEN. Without a terminal enroll never waits for
+// input, so a missing invitation is a usage error, not a prompt.
+func readInvitation(e env, fs *flag.FlagSet, pos []string, tokenFile string) (string, error) {
+	if len(pos) > 1 {
+		return "", fmt.Errorf("%w: expected one invitation, got %d arguments (quote a link that contains spaces)", flow.ErrUsage, len(pos))
+	}
+	switch {
+	case len(pos) == 1 && tokenFile != "":
+		return "", fmt.Errorf("%w: give the invitation either as an argument or with --token-file, not both", flow.ErrUsage)
+	case len(pos) == 1:
+		fmt.Fprintln(e.stderr, "enroll: warning: an invitation given as an argument is visible to other users in the process list; prefer --token-file or ENROLL_TOKEN")
+		return pos[0], nil
+	case tokenFile == "-":
+		return readCapped(e.stdin, "standard input")
+	case tokenFile != "":
+		f, err := os.Open(tokenFile)
+		if err != nil {
+			return "", fmt.Errorf("%w: cannot read the token file: %w", flow.ErrUsage, err)
+		}
+		defer f.Close()
+		if fi, err := f.Stat(); err == nil && !fi.Mode().IsRegular() && fi.Mode()&os.ModeNamedPipe == 0 && fi.Mode()&os.ModeCharDevice == 0 {
+			return "", fmt.Errorf("%w: the token file %s is not a regular file", flow.ErrUsage, flow.Sanitize(tokenFile))
+		}
+		return readCapped(f, flow.Sanitize(tokenFile))
+	}
+	if v := e.getenv("ENROLL_TOKEN"); v != "" {
+		return v, nil
+	}
+	// Nothing given: the flow may still finish a journaled enrollment
+	// without one, and says "no invitation" only if it needs it.
+	return "", nil
+}
+
+// readCapped reads at most one byte past the parser's limit so that an
+// oversized or endless input (a device file, a pipe) is refused quickly.
+func readCapped(r io.Reader, what string) (string, error) {
+	b, err := io.ReadAll(io.LimitReader(r, flow.MaxInvitationBytes+1))
+	if err != nil {
+		return "", fmt.Errorf("%w: cannot read the invitation from %s: %w", flow.ErrUsage, what, err)
+	}
+	return string(b), nil
+}
+
+var progressLines = map[flow.State]string{
+	flow.StatePreparing:      "checking that the credentials can be stored",
+	flow.StateAuthenticating: "authenticating this device",
+	flow.StateAccepting:      "accepting the invitation",
+	flow.StateJournaling:     "keeping the answer safe",
+	flow.StateSaving:         "storing the credentials",
+	flow.StateDeclining:      "declining the invitation",
+}
+
+func reportProgress(e env, c *common, m flow.Machine, seen map[flow.State]bool) {
+	if m.State == flow.StateWelcome {
+		for _, w := range m.Warnings {
+			fmt.Fprintf(e.stderr, "enroll: warning: %s\n", flow.Sanitize(w))
+		}
+	}
+	if m.State == flow.StateName && m.Invitation.Origin != "" && !seen[flow.StateName] {
+		c.logf(e.stderr, "token read from a link at %s", flow.Sanitize(m.Invitation.Host))
+	}
+	if line, ok := progressLines[m.State]; ok && !seen[m.State] {
+		c.logf(e.stderr, "%s…", line)
+	}
+	seen[m.State] = true
+}

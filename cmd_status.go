@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+
+	"enroll/flow"
+)
+
+func cmdStatus(ctx context.Context, e env, args []string) error {
+	fs, c, envErr := newFlags(e, "status", "[--verify] [flags]", "  enroll status --verify --json")
+	verify := fs.Bool("verify", false, "also get an access token, proving the service accepts the stored credentials")
+	if _, err := parseArgs(fs, envErr, args); err != nil {
+		return err
+	}
+	st := c.store(e)
+	snap, err := st.Load(ctx)
+	if err != nil {
+		return reportFailure(e, c, flow.Machine{}, "", err)
+	}
+	for _, w := range snap.Warnings {
+		fmt.Fprintf(e.stderr, "enroll: warning: %s\n", flow.Sanitize(w))
+	}
+	pending := ""
+	if snap.Pending != nil {
+		pending = st.JournalPath()
+		fmt.Fprintf(e.stderr, "enroll: an interrupted enrollment is waiting in %s; run `enroll accept` to complete it\n", flow.Sanitize(pending))
+	}
+	if snap.Existing == nil {
+		if c.json {
+			writeJSON(e.stdout, result{Status: "not-enrolled", Credentials: st.Path(), Pending: pending, Warnings: snap.Warnings})
+		} else {
+			fmt.Fprintf(e.stdout, "This device is not enrolled (no credentials in %s).\n", flow.Sanitize(st.Path()))
+		}
+		return errReported{flow.ErrNotEnrolled}
+	}
+	r := credentialsResult("enrolled", snap.Existing, st.Path())
+	r.Pending, r.Warnings = pending, snap.Warnings
+	if *verify {
+		svc, err := c.client(e)
+		if err != nil {
+			return err
+		}
+		if _, err := svc.Authenticate(ctx, snap.Existing.Server, *snap.Existing); err != nil {
+			return reportFailure(e, c, flow.Machine{}, "", err)
+		}
+		ok := true
+		r.Verified = &ok
+	}
+	if c.json {
+		writeJSON(e.stdout, r)
+		return nil
+	}
+	fmt.Fprintln(e.stdout, "This device is a device client.")
+	printCredentials(e.stdout, snap.Existing, st.Path())
+	if *verify {
+		fmt.Fprintln(e.stdout, "  verified     the service issued an access token")
+	}
+	return nil
+}
+
+func cmdToken(ctx context.Context, e env, args []string) error {
+	fs, c, envErr := newFlags(e, "token", "[flags]", "  curl -H \"Authorization: Bearer $(enroll token)\" https://…")
+	if _, err := parseArgs(fs, envErr, args); err != nil {
+		return err
+	}
+	snap, err := c.store(e).Load(ctx)
+	if err != nil {
+		return reportFailure(e, c, flow.Machine{}, "", err)
+	}
+	if snap.Existing == nil {
+		return reportFailure(e, c, flow.Machine{}, "", flow.ErrNotEnrolled)
+	}
+	svc, err := c.client(e)
+	if err != nil {
+		return err
+	}
+	token, err := svc.Authenticate(ctx, snap.Existing.Server, *snap.Existing)
+	if err != nil {
+		return reportFailure(e, c, flow.Machine{}, "", err)
+	}
+	if c.json {
+		writeJSON(e.stdout, map[string]string{"accessToken": token, "tokenType": "Bearer"})
+		return nil
+	}
+	fmt.Fprintln(e.stdout, token)
+	return nil
+}
+
+func cmdForget(ctx context.Context, e env, args []string) error {
+	fs, c, envErr := newFlags(e, "forget", "[flags]", "  enroll forget --credentials /var/lib/enroll/credentials.json")
+	if _, err := parseArgs(fs, envErr, args); err != nil {
+		return err
+	}
+	st := c.store(e)
+	if err := st.Forget(); err != nil {
+		return reportFailure(e, c, flow.Machine{}, "", err)
+	}
+	if c.json {
+		writeJSON(e.stdout, result{Status: "forgotten", Credentials: st.Path()})
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "Deleted %s. The device client still exists on the service; an administrator can remove it there.\n", flow.Sanitize(st.Path()))
+	return nil
+}
+
+// version is set by the linker for releases: -ldflags "-X main.version=v1.2.3".
+var version = ""
+
+func cmdVersion(_ context.Context, e env, args []string) error {
+	fs, _, envErr := newFlags(e, "version", "", "  enroll version")
+	if _, err := parseArgs(fs, envErr, args); err != nil {
+		return err
+	}
+	v := version
+	if v == "" {
+		v = "(devel)"
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+	}
+	fmt.Fprintf(e.stdout, "enroll %s\n", v)
+	return nil
+}

@@ -1,0 +1,165 @@
+package flow
+
+import (
+	"errors"
+	"fmt"
+)
+
+// stepAccepting walks prepare → (authenticate) → accept → journal → decode
+// → save. The order is the safety argument of DESIGN §5: the store is proven
+// writable before the invitation is spent, and the answer is journaled
+// before anything can go wrong with parsing or committing it.
+func stepAccepting(m Machine, ev Event) (Machine, []Effect) {
+	if e, ok := ev.(EffectFailed); ok {
+		return acceptFailed(m, e.Err)
+	}
+	switch ev := ev.(type) {
+	case Prepared:
+		if m.State != StatePreparing {
+			break
+		}
+		m.locked = true
+		if m.Interrupted {
+			return fail(m, ErrInterrupted, StateFailed)
+		}
+		switch {
+		case m.decoded != nil: // retrying a save
+			m.State = StateSaving
+			return m, []Effect{SaveCredentials{Credentials: *m.decoded}}
+		case m.raw != nil: // finishing a journaled answer
+			m.State = StateSaving
+			return m, []Effect{DecodeAnswer{Raw: m.raw}}
+		case m.Existing != nil:
+			m.State = StateAuthenticating
+			return m, []Effect{Authenticate{Server: m.Server, Credentials: *m.Existing}}
+		}
+		return callAccept(m)
+	case Authenticated:
+		if m.State != StateAuthenticating {
+			break
+		}
+		if m.Interrupted {
+			return fail(m, ErrInterrupted, StateFailed)
+		}
+		m.bearer = ev.Bearer
+		return callAccept(m)
+	case Answered:
+		if m.State != StateAccepting {
+			break
+		}
+		m.raw, m.receivedAt, m.bearer = ev.Raw, ev.At, ""
+		m.State = StateJournaling
+		return m, []Effect{WriteJournal{Pending: m.pending()}}
+	case Journaled:
+		if m.State == StateJournaling {
+			m.State = StateSaving
+			return m, []Effect{DecodeAnswer{Raw: m.raw}}
+		}
+	case Decoded:
+		if m.State != StateSaving || m.decoded != nil {
+			break
+		}
+		creds, err := m.credentialsFrom(ev.Client)
+		if err != nil {
+			return acceptFailed(m, err)
+		}
+		m.decoded = &creds
+		return m, []Effect{SaveCredentials{Credentials: creds}}
+	case Saved:
+		if m.State != StateSaving || m.decoded == nil {
+			break
+		}
+		m.Result, m.State, m.locked = m.decoded, StateDone, false
+		m.raw, m.decoded = nil, nil
+		return m, []Effect{ReleaseStore{}}
+	}
+	return m, nil
+}
+
+func callAccept(m Machine) (Machine, []Effect) {
+	req := AcceptRequest{Server: m.Server, Token: m.Invitation.Token, Bearer: m.bearer}
+	if m.NameChosen {
+		req.Name = m.Name
+	}
+	m.State = StateAccepting
+	return m, []Effect{CallAccept{Request: req}}
+}
+
+func (m Machine) pending() Pending {
+	p := Pending{Server: m.Server, Raw: m.raw, ReceivedAt: m.receivedAt, Existing: m.Existing}
+	if m.NameChosen {
+		p.Name = m.Name
+	}
+	return p
+}
+
+// credentialsFrom turns the service's answer into what is stored. An
+// existing device gets no new secret and keeps its own.
+func (m Machine) credentialsFrom(c Client) (Credentials, error) {
+	name := c.Name
+	if name == "" && m.NameChosen {
+		name = m.Name
+	}
+	if c.ClientSecret == "" {
+		ex := m.Existing
+		if ex == nil {
+			return Credentials{}, fmt.Errorf("%w: the service enrolled a new device but sent no client secret", ErrBadResponse)
+		}
+		if c.ClientID != "" && c.ClientID != ex.ClientID {
+			return Credentials{}, fmt.Errorf("%w: the answer names another client than this device", ErrBadResponse)
+		}
+		out := *ex
+		if name != "" {
+			out.Name = name
+		}
+		return out, nil
+	}
+	return Credentials{
+		Server: m.Server, ID: c.ID, ClientID: c.ClientID, ClientSecret: c.ClientSecret,
+		Name: name, EnrolledAt: m.receivedAt,
+	}, nil
+}
+
+// acceptFailed decides, per step, what a failure means and where Back leads.
+func acceptFailed(m Machine, err error) (Machine, []Effect) {
+	m.bearer = ""
+	switch m.State {
+	case StatePreparing, StateAuthenticating:
+		if m.Interrupted {
+			return fail(m, ErrInterrupted, StateFailed)
+		}
+		if m.raw != nil || m.decoded != nil {
+			// Only the commit of an answer already received is pending.
+			return fail(m, fmt.Errorf("%w: %w", ErrNotStored, err), StateFailed)
+		}
+		return fail(m, err, StateReview)
+	case StateAccepting:
+		switch class := Classify(err); {
+		case errors.Is(err, ErrOutcomeUnknown):
+			return fail(m, err, StateFailed)
+		case class.Exit == ExitRefused:
+			return fail(m, err, StateInvitation)
+		}
+		return fail(m, err, StateReview)
+	case StateJournaling:
+		// Keep going: the secret is in memory, and the credentials file
+		// may still be writable. If it is not, the operator is shown it.
+		m.journalErr = err
+		m.State = StateSaving
+		return m, []Effect{DecodeAnswer{Raw: m.raw}}
+	case StateSaving:
+		if m.decoded == nil {
+			return fail(m, err, StateFailed) // the answer cannot be read
+		}
+		if !errors.Is(err, ErrNotStored) {
+			err = fmt.Errorf("%w: %w", ErrNotStored, err)
+		}
+		m, effects := fail(m, err, StateFailed)
+		if m.journalErr != nil && m.decoded.ClientSecret != "" {
+			reveal := *m.decoded
+			m.Failure.Reveal = &reveal
+		}
+		return m, effects
+	}
+	return m, nil
+}

@@ -1,0 +1,95 @@
+package flow
+
+import "errors"
+
+// Sentinel errors: every failure enroll reports is one of these, wrapped
+// with context. The api and persist packages wrap them so that errors.Is
+// works across layers, and Classify turns them into the one table of
+// messages and exit codes.
+var (
+	ErrUsage             = errors.New("usage")
+	ErrMalformed         = errors.New("malformed invitation")
+	ErrBadName           = errors.New("device name not valid")
+	ErrInvalidInvitation = errors.New("invitation not valid")
+	ErrInvitationUsed    = errors.New("invitation already used")
+	ErrInvitationExpired = errors.New("invitation expired or revoked")
+	ErrNotForDevice      = errors.New("invitation not for this device")
+	ErrUnauthorized      = errors.New("device credentials refused")
+	ErrRateLimited       = errors.New("rate limited")
+	ErrServer            = errors.New("server error")
+	ErrNetwork           = errors.New("network unavailable")
+	ErrOutcomeUnknown    = errors.New("outcome unknown")
+	ErrBadResponse       = errors.New("unreadable answer")
+	ErrStoreUnavailable  = errors.New("credentials cannot be stored")
+	ErrNotStored         = errors.New("credentials received but not stored")
+	ErrNotEnrolled       = errors.New("not enrolled")
+	ErrBusy              = errors.New("another enrollment is running")
+	ErrInterrupted       = errors.New("interrupted")
+)
+
+// Exit codes, documented in the README and --help (DESIGN §4).
+const (
+	ExitOK          = 0
+	ExitUnexpected  = 1
+	ExitUsage       = 2
+	ExitRefused     = 3
+	ExitDevice      = 4
+	ExitUnavailable = 5
+	ExitStore       = 6
+	ExitUnknown     = 7
+	ExitInterrupted = 130
+)
+
+// Class is what a person or a script needs to know about a failure.
+type Class struct {
+	Kind    error  // the sentinel, or nil when none matched
+	Exit    int    // process exit code
+	Summary string // one line: what happened
+	Hint    string // one line: what to do next
+	Retry   bool   // trying the same step again may work
+}
+
+type classRow struct {
+	kind  error
+	exit  int
+	sum   string
+	hint  string
+	retry bool
+}
+
+// classes is the one error-to-message-and-exit-code table. Order matters:
+// the first sentinel that errors.Is matches wins.
+var classes = []classRow{
+	{ErrInterrupted, ExitInterrupted, "Interrupted.", "Nothing was sent after the interruption; run enroll again to continue.", false},
+	{ErrUsage, ExitUsage, "The command line is not valid.", "See enroll --help.", false},
+	{ErrMalformed, ExitUsage, "That is not an invitation enroll can read.", "Paste the whole link from the invitation mail, or the token alone.", false},
+	{ErrBadName, ExitUsage, "That device name cannot be used.", "Use 1 to 64 visible characters.", false},
+	{ErrOutcomeUnknown, ExitUnknown, "The accept request was sent but no answer arrived, so it is not known whether it took effect.", "Do not reuse the invitation blindly: run `enroll status`; if this device is not enrolled, ask the administrator whether the invitation was used and for a new one if so.", false},
+	{ErrNotStored, ExitUnknown, "The service enrolled this device but the credentials could not be stored.", "Free space or fix permissions, then run enroll again: it completes the enrollment from the journal.", true},
+	{ErrBadResponse, ExitUnknown, "The service answered with something enroll cannot read.", "The raw answer is kept in the journal; contact support with it before asking for a new invitation.", false},
+	{ErrStoreUnavailable, ExitStore, "The credentials file cannot be written, so the invitation was not used.", "Fix the directory (permissions, space, --credentials) and run enroll again.", true},
+	{ErrBusy, ExitStore, "Another enrollment is running on this device.", "Wait for it to finish and run enroll again.", true},
+	{ErrInvalidInvitation, ExitRefused, "The service does not know this invitation.", "Check that the whole link or token was copied, or ask for a new invitation.", false},
+	{ErrInvitationUsed, ExitRefused, "This invitation has already been used.", "Ask the administrator for a new invitation.", false},
+	{ErrInvitationExpired, ExitRefused, "This invitation has expired or was revoked.", "Ask the administrator for a new invitation.", false},
+	{ErrNotForDevice, ExitRefused, "This invitation is not for this device.", "It is limited to already registered devices or to another device client; ask the administrator for one meant for this device.", false},
+	{ErrUnauthorized, ExitDevice, "The service refused this device's stored credentials.", "The device must be re-provisioned: run `enroll forget` and accept a new invitation.", false},
+	{ErrNotEnrolled, ExitDevice, "This device is not enrolled.", "Accept an invitation first: enroll accept --token-file FILE.", false},
+	{ErrRateLimited, ExitUnavailable, "The service is busy and asked enroll to slow down.", "Nothing changed; try again in a minute.", true},
+	{ErrServer, ExitUnavailable, "The service had a problem.", "Nothing changed; it is safe to try again later.", true},
+	{ErrNetwork, ExitUnavailable, "The service could not be reached.", "Nothing changed; check the network, proxy and --server, then try again.", true},
+}
+
+// Classify maps any error to its class. Unknown errors are unexpected
+// (exit 1) and not retried.
+func Classify(err error) Class {
+	if err == nil {
+		return Class{Exit: ExitOK}
+	}
+	for _, r := range classes {
+		if errors.Is(err, r.kind) {
+			return Class{Kind: r.kind, Exit: r.exit, Summary: r.sum, Hint: r.hint, Retry: r.retry}
+		}
+	}
+	return Class{Exit: ExitUnexpected, Summary: "Something unexpected went wrong.", Hint: "Run again with --verbose and report the message."}
+}

@@ -1,0 +1,122 @@
+package flow
+
+import (
+	"fmt"
+	"time"
+)
+
+// State is one step of an enrollment. The wizard draws one screen per state;
+// the plain runner walks the same states without a screen.
+type State int
+
+const (
+	StateLoading        State = iota // reading the credentials store
+	StateWelcome                     // what this device is, what happens next
+	StateInvitation                  // waiting for the invitation
+	StateServer                      // confirming the server proposed by the link
+	StateName                        // choosing the device name
+	StateReview                      // accept, decline or go back
+	StatePreparing                   // locking the store and proving it writable
+	StateAuthenticating              // an existing device gets an access token
+	StateAccepting                   // the accept call is in flight
+	StateJournaling                  // the raw answer is being journaled
+	StateSaving                      // decoding and committing the credentials
+	StateDeclining                   // the decline call is in flight
+	StateDone                        // credentials stored
+	StateDeclined                    // invitation declined
+	StateFailed                      // see Machine.Failure
+)
+
+var stateNames = [...]string{
+	"loading", "welcome", "invitation", "server", "name", "review",
+	"preparing", "authenticating", "accepting", "journaling", "saving",
+	"declining", "done", "declined", "failed",
+}
+
+func (s State) String() string {
+	if s < 0 || int(s) >= len(stateNames) {
+		return fmt.Sprintf("State(%d)", int(s))
+	}
+	return stateNames[s]
+}
+
+// Terminal reports whether nothing more will happen without a person
+// choosing Retry or Back.
+func (s State) Terminal() bool {
+	return s == StateDone || s == StateDeclined || s == StateFailed
+}
+
+// Working reports whether an effect is in flight.
+func (s State) Working() bool {
+	return s >= StatePreparing && s <= StateDeclining
+}
+
+// Sent reports whether the accept call may already have reached the service.
+// From here on an interruption must let the commit finish.
+func (s State) Sent() bool {
+	return s == StateAccepting || s == StateJournaling || s == StateSaving
+}
+
+// Config is what the machine knows before it starts.
+type Config struct {
+	// Server is the service base URL from the command line or environment,
+	// already normalized; "" when none was given.
+	Server   string
+	Hostname string
+}
+
+// Failure describes why the machine stopped in StateFailed.
+type Failure struct {
+	Err   error
+	Class Class
+	// At is the step that failed.
+	At State
+	// Back is where Back leads; StateFailed when going back makes no sense
+	// (the invitation was used or may have been).
+	Back State
+	// Retry is true when the Retry event repeats the failed step.
+	Retry bool
+	// Reveal holds credentials the service issued that could be neither
+	// journaled nor saved: the driver shows them to the operator once.
+	Reveal *Credentials
+}
+
+// Machine is the whole state of one enrollment. It is a value: Step returns
+// a new one and never mutates shared data.
+type Machine struct {
+	State State
+
+	Server      string // the server in use; "" until known
+	fixedServer bool   // Server came from the command line
+	Proposed    string // the link's origin, awaiting confirmation
+
+	Existing   *Credentials // this device's stored client, if any
+	Warnings   []string     // repairs the store reported
+	Invitation Invitation
+	Name       string // proposed or chosen device name
+	NameChosen bool   // send Name with the accept call
+	InputErr   error  // why the last input was not taken
+
+	Failure     *Failure
+	Result      *Credentials // stored credentials, in StateDone
+	Recovered   bool         // Result came from an interrupted run's journal
+	Interrupted bool         // an interruption arrived while working
+
+	bearer     string    // access token of an existing device, memory only
+	raw        []byte    // the accept answer as received
+	receivedAt time.Time // when raw arrived
+	journalErr error     // the journal could not be written
+	decoded    *Credentials
+	locked     bool
+}
+
+// Start returns the first machine and its first effect.
+func Start(cfg Config) (Machine, []Effect) {
+	m := Machine{
+		State:       StateLoading,
+		Server:      cfg.Server,
+		fixedServer: cfg.Server != "",
+		Name:        DefaultName(cfg.Hostname),
+	}
+	return m, []Effect{LoadCredentials{}}
+}

@@ -1,0 +1,178 @@
+package flow
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Driver executes effects through a Service and a Store. Both the plain
+// runner below and the wizard use it, so the two can never disagree on what
+// an effect means.
+type Driver struct {
+	Service Service
+	Store   Store
+	Now     func() time.Time
+}
+
+// Execute runs one effect and returns the event that reports its outcome,
+// or nil for effects without one. ctx is the interruptible context; work
+// that must not be cut short once the invitation may be spent (accepting,
+// journaling, saving) runs without its cancellation and relies on the HTTP
+// client's own timeouts.
+func (d Driver) Execute(ctx context.Context, eff Effect) Event {
+	committed := context.WithoutCancel(ctx)
+	switch e := eff.(type) {
+	case LoadCredentials:
+		snap, err := d.Store.Load(ctx)
+		if err != nil {
+			return EffectFailed{Err: err}
+		}
+		return Loaded{Snapshot: snap}
+	case PrepareStore:
+		if err := d.Store.Prepare(ctx); err != nil {
+			return EffectFailed{Err: err}
+		}
+		return Prepared{}
+	case Authenticate:
+		bearer, err := d.Service.Authenticate(ctx, e.Server, e.Credentials)
+		if err != nil {
+			return EffectFailed{Err: err}
+		}
+		return Authenticated{Bearer: bearer}
+	case CallAccept:
+		raw, err := d.Service.Accept(committed, e.Request)
+		if err != nil {
+			return EffectFailed{Err: err}
+		}
+		return Answered{Raw: raw, At: d.now()}
+	case WriteJournal:
+		if err := d.Store.Journal(e.Pending); err != nil {
+			return EffectFailed{Err: err}
+		}
+		return Journaled{}
+	case DecodeAnswer:
+		c, err := d.Service.DecodeAccept(e.Raw)
+		if err != nil {
+			return EffectFailed{Err: err}
+		}
+		return Decoded{Client: c}
+	case SaveCredentials:
+		if err := d.Store.Save(e.Credentials); err != nil {
+			return EffectFailed{Err: err}
+		}
+		return Saved{}
+	case CallDecline:
+		if err := d.Service.Decline(ctx, e.Request); err != nil {
+			return EffectFailed{Err: err}
+		}
+		return DeclineDone{}
+	case ReleaseStore:
+		_ = d.Store.Release() // closing a lock file cannot lose data
+		return nil
+	}
+	panic(fmt.Sprintf("flow: unknown effect %T", eff))
+}
+
+func (d Driver) now() time.Time {
+	if d.Now == nil {
+		return time.Now().UTC()
+	}
+	return d.Now().UTC()
+}
+
+// Script is what a non-interactive run answers at each input step.
+type Script struct {
+	Invitation string
+	Name       string // "" lets the service name the device
+	Decline    bool
+	// TrustLinkServer takes the server from the link's origin when none
+	// was configured; a person would be asked instead.
+	TrustLinkServer bool
+}
+
+// Run drives the machine to a terminal state without asking anyone.
+// Cancelling ctx is an interruption: before the accept call it stops the
+// run, after it the commit completes first. progress, if not nil, sees
+// every machine the run passes through.
+func Run(ctx context.Context, d Driver, cfg Config, s Script, progress func(Machine)) (Machine, error) {
+	m, queue := Start(cfg)
+	interrupted := false
+	for {
+		if !interrupted && ctx.Err() != nil {
+			interrupted = true
+			var more []Effect
+			m, more = Step(m, Interrupt{})
+			queue = append(queue, more...)
+		}
+		if len(queue) > 0 {
+			ev := d.Execute(ctx, queue[0])
+			queue = queue[1:]
+			if ev == nil {
+				continue
+			}
+			if _, failed := ev.(EffectFailed); failed && !interrupted && ctx.Err() != nil {
+				interrupted = true
+				m, _ = Step(m, Interrupt{})
+			}
+			var more []Effect
+			m, more = Step(m, ev)
+			queue = append(queue, more...)
+			if progress != nil {
+				progress(m)
+			}
+			continue
+		}
+		if m.State.Terminal() {
+			return m, outcome(m)
+		}
+		ev, err := scripted(m, s)
+		if err != nil {
+			return m, err
+		}
+		var more []Effect
+		m, more = Step(m, ev)
+		queue = append(queue, more...)
+		if m.InputErr != nil {
+			return m, m.InputErr
+		}
+		if progress != nil {
+			progress(m)
+		}
+	}
+}
+
+func scripted(m Machine, s Script) (Event, error) {
+	switch m.State {
+	case StateWelcome:
+		return Next{}, nil
+	case StateInvitation:
+		if s.Invitation == "" {
+			return nil, fmt.Errorf("%w: no invitation given; pass a link or token, --token-file FILE, or ENROLL_TOKEN", ErrUsage)
+		}
+		return InvitationEntered{Text: s.Invitation}, nil
+	case StateServer:
+		if !s.TrustLinkServer {
+			return nil, fmt.Errorf("%w: no server configured; pass --server", ErrUsage)
+		}
+		return ServerConfirmed{OK: true}, nil
+	case StateName:
+		if s.Name == "" {
+			return NameDefault{}, nil
+		}
+		return NameEntered{Text: s.Name}, nil
+	case StateReview:
+		if s.Decline {
+			return DeclineChosen{}, nil
+		}
+		return AcceptChosen{}, nil
+	}
+	return nil, fmt.Errorf("flow: no scripted answer in state %v", m.State)
+}
+
+func outcome(m Machine) error {
+	if m.State == StateFailed && m.Failure != nil {
+		return m.Failure.Err
+	}
+	return nil
+}

@@ -1,0 +1,144 @@
+// Command enroll makes a headless device a device client of a 10Duke
+// Enterprise service by accepting a device-client-group invitation.
+//
+// main.go parses the command line and maps outcomes to exit codes; each
+// subcommand lives in its own cmd_*.go file.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"golang.org/x/term"
+
+	"enroll/flow"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	code := run(ctx, os.Args[1:], systemEnv())
+	stop()
+	os.Exit(code)
+}
+
+// env is everything a command reads from the process, injected so that every
+// path is testable without globals.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+	uid    int
+	// tty reports whether stdin and stdout are both terminals: only then
+	// may enroll ask questions.
+	tty      bool
+	hostname func() (string, error)
+}
+
+func systemEnv() env {
+	return env{
+		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr,
+		getenv:   os.Getenv,
+		uid:      os.Getuid(),
+		tty:      term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stdout.Fd())),
+		hostname: os.Hostname,
+	}
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, e env, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"accept", "accept an invitation without questions", cmdAccept},
+		{"decline", "decline an invitation", cmdDecline},
+		{"status", "show the stored credentials (--verify gets a token)", cmdStatus},
+		{"token", "print a fresh access token for the stored client", cmdToken},
+		{"forget", "delete the stored credentials (local only)", cmdForget},
+		{"demo", "enroll against the built-in emulator, in a temporary directory", cmdDemo},
+		{"emulator", "serve the emulator of the service on loopback", cmdEmulator},
+		{"version", "print the version", cmdVersion},
+	}
+}
+
+// run executes one command line and returns the process exit code.
+func run(ctx context.Context, args []string, e env) int {
+	if len(args) == 0 {
+		usage(e.stderr)
+		return flow.ExitUsage
+	}
+	name := args[0]
+	if name == "-h" || name == "--help" || name == "help" {
+		usage(e.stdout)
+		return flow.ExitOK
+	}
+	for _, c := range commands() {
+		if c.name == name {
+			return exitCode(ctx, e, c.run(ctx, e, args[1:]))
+		}
+	}
+	fmt.Fprintf(e.stderr, "enroll: unknown command %q\n\n", flow.Sanitize(name))
+	usage(e.stderr)
+	return flow.ExitUsage
+}
+
+// errReported marks an error whose message a command already printed.
+type errReported struct{ err error }
+
+func (r errReported) Error() string { return r.err.Error() }
+func (r errReported) Unwrap() error { return r.err }
+
+func exitCode(ctx context.Context, e env, err error) int {
+	if err == nil {
+		return flow.ExitOK
+	}
+	if errors.Is(err, errHelp) {
+		return flow.ExitOK
+	}
+	if ctx.Err() != nil && !errors.Is(err, flow.ErrInterrupted) && errors.Is(err, context.Canceled) {
+		err = fmt.Errorf("%w: %w", flow.ErrInterrupted, err)
+	}
+	var rep errReported
+	if !errors.As(err, &rep) {
+		c := flow.Classify(err)
+		fmt.Fprintf(e.stderr, "enroll: %s\n", flow.SanitizeMax(err.Error(), 400))
+		if c.Hint != "" && c.Kind != nil {
+			fmt.Fprintf(e.stderr, "  %s\n", c.Hint)
+		}
+	}
+	return flow.Classify(err).Exit
+}
+
+const exitCodesHelp = `Exit codes:
+  0    done
+  1    unexpected error
+  2    usage: bad flags, or an invitation enroll cannot read
+  3    invitation refused: unknown, expired, revoked, used, or not for this device
+  4    this device's stored credentials were refused, or it is not enrolled
+  5    network or server unavailable; nothing changed, safe to retry
+  6    credentials cannot be stored; checked before accepting, invitation unused
+  7    outcome unknown, or credentials received but not stored (next step printed)
+  130  interrupted`
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: enroll COMMAND [flags]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Make this device a device client of a 10Duke Enterprise service.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run `enroll COMMAND --help` for the flags of a command.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, exitCodesHelp)
+}

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"enroll/api"
+	"enroll/flow"
+	"enroll/persist"
+)
+
+var errHelp = errors.New("help shown")
+
+// common holds the flags every command shares. Each has an ENROLL_…
+// environment variable; a flag on the command line wins over it.
+type common struct {
+	server      string
+	credentials string
+	caFile      string
+	timeout     time.Duration
+	json        bool
+	plain       bool
+	noColor     bool
+	verbose     bool
+}
+
+// newFlags returns a flag set for one command with the common flags
+// registered, their defaults taken from the environment.
+func newFlags(e env, name, synopsis, example string) (*flag.FlagSet, *common, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	c := &common{}
+	var envErr error
+	envBool := func(key string) bool {
+		v := strings.TrimSpace(e.getenv(key))
+		if v == "" {
+			return false
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil && envErr == nil {
+			envErr = fmt.Errorf("%w: %s=%q is not true or false", flow.ErrUsage, key, flow.Sanitize(v))
+		}
+		return b
+	}
+	timeout := 30 * time.Second
+	if v := strings.TrimSpace(e.getenv("ENROLL_TIMEOUT")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			envErr = fmt.Errorf("%w: ENROLL_TIMEOUT=%q is not a positive duration such as 30s", flow.ErrUsage, flow.Sanitize(v))
+		} else {
+			timeout = d
+		}
+	}
+	fs.StringVar(&c.server, "server", e.getenv("ENROLL_SERVER"), "service base URL, https://… (`URL`; ENROLL_SERVER)")
+	fs.StringVar(&c.credentials, "credentials", e.getenv("ENROLL_CREDENTIALS"), "credentials file (`FILE`; ENROLL_CREDENTIALS; default "+persist.DefaultPath(e.uid, e.getenv)+")")
+	fs.StringVar(&c.caFile, "ca-file", e.getenv("ENROLL_CA_FILE"), "also trust the CA certificates in this PEM `FILE` (ENROLL_CA_FILE)")
+	fs.DurationVar(&c.timeout, "timeout", timeout, "overall time limit of each call to the service (ENROLL_TIMEOUT)")
+	fs.BoolVar(&c.json, "json", envBool("ENROLL_JSON"), "print one JSON object on stdout; messages go to stderr (ENROLL_JSON)")
+	fs.BoolVar(&c.plain, "plain", envBool("ENROLL_PLAIN"), "line-by-line prompts for screen readers and serial consoles (ENROLL_PLAIN)")
+	fs.BoolVar(&c.noColor, "no-color", envBool("ENROLL_NO_COLOR") || e.getenv("NO_COLOR") != "", "no colour (ENROLL_NO_COLOR, NO_COLOR)")
+	fs.BoolVar(&c.verbose, "verbose", envBool("ENROLL_VERBOSE"), "log each step and HTTP call to stderr, never secrets (ENROLL_VERBOSE)")
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "Usage: enroll %s %s\n\n", name, synopsis)
+		fmt.Fprintln(w, "Flags:")
+		fs.PrintDefaults()
+		fmt.Fprintf(w, "\nExample:\n%s\n\n%s\n", example, exitCodesHelp)
+	}
+	return fs, c, envErr
+}
+
+// parseArgs parses flags that may come before or after positional
+// arguments, as people type them: `enroll accept LINK --json`.
+func parseArgs(fs *flag.FlagSet, envErr error, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, errHelp
+			}
+			return nil, errReported{fmt.Errorf("%w: %w", flow.ErrUsage, err)}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+	if envErr != nil {
+		return nil, envErr
+	}
+	return positional, nil
+}
+
+func (c *common) serverURL() (string, error) {
+	if strings.TrimSpace(c.server) == "" {
+		return "", nil
+	}
+	return api.NormalizeServer(strings.TrimSpace(c.server))
+}
+
+func (c *common) store(e env) *persist.Store {
+	path := c.credentials
+	if path == "" {
+		path = persist.DefaultPath(e.uid, e.getenv)
+	}
+	return persist.Open(persist.Options{Path: path})
+}
+
+func (c *common) client(e env) (*api.Client, error) {
+	hc, err := api.NewHTTPClient(api.HTTPOptions{Timeout: c.timeout, CAFile: c.caFile})
+	if err != nil {
+		return nil, err
+	}
+	opts := api.Options{HTTP: hc}
+	if c.verbose {
+		opts.Logf = func(format string, args ...any) {
+			fmt.Fprintf(e.stderr, "enroll: "+format+"\n", args...)
+		}
+	}
+	return api.New(opts), nil
+}
+
+// logf prints a progress line on stderr when --verbose is set.
+func (c *common) logf(w io.Writer, format string, args ...any) {
+	if c.verbose {
+		fmt.Fprintf(w, "enroll: "+format+"\n", args...)
+	}
+}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"enroll/flow"
+)
+
+// result is the --json object of accept, decline, status and forget. It
+// never holds the client secret or the invitation token.
+type result struct {
+	Status      string       `json:"status"` // enrolled, declined, failed, not-enrolled, forgotten
+	Server      string       `json:"server,omitempty"`
+	ID          string       `json:"id,omitempty"`
+	ClientID    string       `json:"clientId,omitempty"`
+	Name        string       `json:"name,omitempty"`
+	EnrolledAt  *time.Time   `json:"enrolledAt,omitempty"`
+	Credentials string       `json:"credentials,omitempty"`
+	Existing    bool         `json:"existingDevice,omitempty"`
+	Recovered   bool         `json:"recovered,omitempty"`
+	Verified    *bool        `json:"verified,omitempty"`
+	Pending     string       `json:"pendingJournal,omitempty"`
+	Warnings    []string     `json:"warnings,omitempty"`
+	Error       *errorResult `json:"error,omitempty"`
+}
+
+type errorResult struct {
+	Kind    string `json:"kind"`
+	Message string `json:"message"`
+	Hint    string `json:"hint,omitempty"`
+	Exit    int    `json:"exitCode"`
+	Journal string `json:"journal,omitempty"`
+}
+
+func writeJSON(w io.Writer, v any) {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v) // stdout closed: nothing better to do
+}
+
+func credentialsResult(status string, c *flow.Credentials, path string) result {
+	r := result{Status: status, Credentials: path}
+	if c != nil {
+		at := c.EnrolledAt.UTC()
+		r.Server, r.ID, r.ClientID, r.Name = c.Server, c.ID, c.ClientID, c.Name
+		if !at.IsZero() {
+			r.EnrolledAt = &at
+		}
+	}
+	return r
+}
+
+func reportDone(e env, c *common, m flow.Machine, path string) error {
+	if m.State == flow.StateDeclined {
+		if c.json {
+			writeJSON(e.stdout, result{Status: "declined", Server: m.Server})
+			return nil
+		}
+		fmt.Fprintln(e.stdout, "Declined the invitation. Nothing was stored on this device.")
+		return nil
+	}
+	creds := m.Result
+	if c.json {
+		r := credentialsResult("enrolled", creds, path)
+		r.Existing, r.Recovered, r.Warnings = m.Existing != nil, m.Recovered, m.Warnings
+		writeJSON(e.stdout, r)
+		return nil
+	}
+	switch {
+	case m.Recovered:
+		fmt.Fprintln(e.stdout, "Completed an enrollment that had been interrupted; no invitation was used this time.")
+	case m.Existing != nil:
+		fmt.Fprintln(e.stdout, "This device was already a device client; the invitation added it to more groups.")
+	default:
+		fmt.Fprintln(e.stdout, "Enrolled: this device is now a device client.")
+	}
+	printCredentials(e.stdout, creds, path)
+	return nil
+}
+
+func printCredentials(w io.Writer, c *flow.Credentials, path string) {
+	row := func(k, v string) { fmt.Fprintf(w, "  %-12s %s\n", k, flow.Sanitize(v)) }
+	row("server", c.Server)
+	row("name", c.Name)
+	row("id", c.ID)
+	row("client id", c.ClientID)
+	row("secret", "stored, not shown")
+	if !c.EnrolledAt.IsZero() {
+		row("enrolled", c.EnrolledAt.UTC().Format(time.RFC3339))
+	}
+	row("file", path)
+}
+
+// reportFailure explains a failed run: what happened, what it means, what to
+// do next. It prints the secret only in the one case where it would
+// otherwise be lost (DESIGN §5), and only to stderr.
+func reportFailure(e env, c *common, m flow.Machine, journal string, err error) error {
+	class := flow.Classify(err)
+	keepsJournal := errors.Is(err, flow.ErrNotStored) || errors.Is(err, flow.ErrBadResponse)
+	reveal := m.Failure != nil && m.Failure.Reveal != nil
+	if reveal {
+		showOnce(e.stderr, m.Failure.Reveal)
+	}
+	if c.json {
+		r := result{Status: "failed", Error: &errorResult{
+			Kind: kindName(class.Kind), Message: flow.SanitizeMax(err.Error(), 400), Hint: class.Hint, Exit: class.Exit,
+		}}
+		if keepsJournal && !reveal {
+			r.Error.Journal = journal
+		}
+		writeJSON(e.stdout, r)
+	}
+	fmt.Fprintf(e.stderr, "enroll: %s\n", class.Summary)
+	fmt.Fprintf(e.stderr, "  %s\n", flow.SanitizeMax(err.Error(), 400))
+	switch {
+	case reveal:
+		fmt.Fprintln(e.stderr, "  Copy the credentials above into the credentials file by hand; they were not kept anywhere.")
+	case keepsJournal:
+		fmt.Fprintf(e.stderr, "  The service's answer is kept in %s.\n", flow.Sanitize(journal))
+		fmt.Fprintf(e.stderr, "  %s\n", class.Hint)
+	case class.Hint != "":
+		fmt.Fprintf(e.stderr, "  %s\n", class.Hint)
+	}
+	return errReported{err}
+}
+
+// showOnce prints received credentials that could not be stored anywhere.
+func showOnce(w io.Writer, c *flow.Credentials) {
+	fmt.Fprintln(w, "enroll: THE SERVICE ISSUED CREDENTIALS THAT COULD NOT BE STORED. They are shown once, here:")
+	fmt.Fprintf(w, "  server        %s\n", flow.Sanitize(c.Server))
+	fmt.Fprintf(w, "  id            %s\n", flow.Sanitize(c.ID))
+	fmt.Fprintf(w, "  clientId      %s\n", flow.Sanitize(c.ClientID))
+	fmt.Fprintf(w, "  clientSecret  %s\n", flow.Sanitize(c.ClientSecret))
+}
+
+var kindNames = map[error]string{
+	flow.ErrUsage: "usage", flow.ErrMalformed: "malformed-invitation", flow.ErrBadName: "bad-name",
+	flow.ErrInvalidInvitation: "invalid-invitation", flow.ErrInvitationUsed: "invitation-used",
+	flow.ErrInvitationExpired: "invitation-expired", flow.ErrNotForDevice: "not-for-this-device",
+	flow.ErrUnauthorized: "device-unauthorized", flow.ErrRateLimited: "rate-limited",
+	flow.ErrServer: "server-error", flow.ErrNetwork: "network", flow.ErrOutcomeUnknown: "outcome-unknown",
+	flow.ErrBadResponse: "bad-response", flow.ErrStoreUnavailable: "store-unavailable",
+	flow.ErrNotStored: "not-stored", flow.ErrNotEnrolled: "not-enrolled", flow.ErrBusy: "busy",
+	flow.ErrInterrupted: "interrupted",
+}
+
+func kindName(kind error) string {
+	if n, ok := kindNames[kind]; ok {
+		return n
+	}
+	return "unexpected"
+}

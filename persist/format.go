@@ -1,0 +1,196 @@
+package persist
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"enroll/flow"
+)
+
+// formatVersion is the version of both files. The credentials file is a
+// public interface read by licensed applications, so any change to its
+// meaning needs a new number rather than a silent reinterpretation.
+const formatVersion = 1
+
+// Read limits. A credentials file is a few hundred bytes and a journal a few
+// KiB; anything near these limits is not ours, and reading it whole could
+// exhaust a small device's memory.
+const (
+	maxCredentialsSize = 64 << 10
+	maxJournalSize     = 1 << 20
+)
+
+// credsJSON is the on-disk shape of the credentials file (DESIGN §5). Times
+// are strings so that we control their form: RFC 3339, UTC, whole seconds.
+type credsJSON struct {
+	Version      int    `json:"version,omitempty"`
+	Server       string `json:"server"`
+	ID           string `json:"id"`
+	ClientID     string `json:"clientId"`
+	ClientSecret string `json:"clientSecret"`
+	Name         string `json:"name"`
+	EnrolledAt   string `json:"enrolledAt"`
+}
+
+// journalJSON is the on-disk shape of the pending-answer journal. Raw is a
+// pointer so that a missing "raw" key can be told from an empty answer;
+// encoding/json writes []byte as base64, which keeps any bytes intact.
+type journalJSON struct {
+	Version    int        `json:"version"`
+	Server     string     `json:"server"`
+	Name       string     `json:"name"`
+	ReceivedAt string     `json:"receivedAt"`
+	Raw        *[]byte    `json:"raw"`
+	Existing   *credsJSON `json:"existing"`
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Truncate(time.Second).Format(time.RFC3339)
+}
+
+// parseTime is lenient: the times are informative, and a hand-edited date
+// must not cost a device its working credentials.
+func parseTime(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+func toJSON(c flow.Credentials) credsJSON {
+	return credsJSON{
+		Server:       c.Server,
+		ID:           c.ID,
+		ClientID:     c.ClientID,
+		ClientSecret: c.ClientSecret,
+		Name:         c.Name,
+		EnrolledAt:   formatTime(c.EnrolledAt),
+	}
+}
+
+func (c credsJSON) credentials() flow.Credentials {
+	return flow.Credentials{
+		Server:       c.Server,
+		ID:           c.ID,
+		ClientID:     c.ClientID,
+		ClientSecret: c.ClientSecret,
+		Name:         c.Name,
+		EnrolledAt:   parseTime(c.EnrolledAt),
+	}
+}
+
+// missing names the first required field that is empty, or returns "". It
+// names fields, never values, so its result is safe to show and log.
+func missing(id, clientID, secret string) string {
+	for _, f := range []struct{ name, value string }{
+		{"id", id}, {"clientId", clientID}, {"clientSecret", secret},
+	} {
+		if strings.TrimSpace(f.value) == "" {
+			return f.name
+		}
+	}
+	return ""
+}
+
+func marshal(v any) ([]byte, error) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// encodeCredentials renders the file; enrolledAt defaults to now so the
+// file always says when it was written.
+func encodeCredentials(c flow.Credentials, now time.Time) ([]byte, error) {
+	if c.EnrolledAt.IsZero() {
+		c.EnrolledAt = now
+	}
+	j := toJSON(c)
+	j.Version = formatVersion
+	return marshal(j)
+}
+
+// unmarshal decodes one JSON value and reports a reason fit for a warning.
+// Invalid UTF-8 is refused rather than silently replaced with U+FFFD, which
+// would hand back a secret that differs from the bytes on disk.
+func unmarshal(data []byte, v any) string {
+	if !utf8.Valid(data) {
+		return "it is not valid UTF-8"
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		// The decoder's message may quote file contents; ours never does.
+		return "it is not valid JSON of the expected shape"
+	}
+	return ""
+}
+
+// decodeCredentials returns the credentials, or a reason why the bytes are
+// not a usable credentials file. Unknown fields are ignored so that a later
+// version-1 writer may add some without breaking older readers.
+func decodeCredentials(data []byte) (*flow.Credentials, string) {
+	var j credsJSON
+	if reason := unmarshal(data, &j); reason != "" {
+		return nil, reason
+	}
+	if j.Version != formatVersion {
+		return nil, fmt.Sprintf("its version %d is not supported", j.Version)
+	}
+	if f := missing(j.ID, j.ClientID, j.ClientSecret); f != "" {
+		return nil, "it has no " + f
+	}
+	c := j.credentials()
+	return &c, ""
+}
+
+func encodeJournal(p flow.Pending, now time.Time) ([]byte, error) {
+	raw := p.Raw
+	if raw == nil {
+		raw = []byte{} // written as "", so the key is present and decodes back
+	}
+	at := p.ReceivedAt
+	if at.IsZero() {
+		at = now
+	}
+	j := journalJSON{
+		Version:    formatVersion,
+		Server:     p.Server,
+		Name:       p.Name,
+		ReceivedAt: formatTime(at),
+		Raw:        &raw,
+	}
+	if p.Existing != nil {
+		e := toJSON(*p.Existing)
+		j.Existing = &e
+	}
+	return marshal(j)
+}
+
+func decodeJournal(data []byte) (*flow.Pending, string) {
+	var j journalJSON
+	if reason := unmarshal(data, &j); reason != "" {
+		return nil, reason
+	}
+	if j.Version != formatVersion {
+		return nil, fmt.Sprintf("its version %d is not supported", j.Version)
+	}
+	if j.Raw == nil {
+		return nil, "it holds no answer"
+	}
+	p := flow.Pending{Server: j.Server, Name: j.Name, Raw: *j.Raw, ReceivedAt: parseTime(j.ReceivedAt)}
+	if e := j.Existing; e != nil {
+		if f := missing(e.ID, e.ClientID, e.ClientSecret); f != "" {
+			return nil, "its existing client has no " + f
+		}
+		c := e.credentials()
+		p.Existing = &c
+	}
+	return &p, ""
+}

@@ -1,0 +1,248 @@
+package persist
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+
+	"enroll/flow"
+)
+
+// fileKind describes one of the two files Load reads.
+type fileKind struct {
+	label       string // for warnings: "The <label> <path> …"
+	consequence string // what being unreadable means to the user
+	limit       int64
+	blankOK     bool                // an empty file means "nothing here" rather than corrupt
+	check       func([]byte) string // "" when the bytes are usable, else why not
+}
+
+func credentialsKind(dst **flow.Credentials) fileKind {
+	return fileKind{
+		label:       "credentials file",
+		consequence: "this device is treated as not enrolled",
+		limit:       maxCredentialsSize,
+		blankOK:     true,
+		check: func(b []byte) (reason string) {
+			*dst, reason = decodeCredentials(b)
+			return reason
+		},
+	}
+}
+
+// journalKind has no blank case: atomic writes never leave an empty
+// journal, so an empty one is moved aside like any other unusable one.
+func journalKind(dst **flow.Pending) fileKind {
+	return fileKind{
+		label:       "journal of an interrupted enrollment",
+		consequence: "that enrollment cannot be finished from it",
+		limit:       maxJournalSize,
+		check: func(b []byte) (reason string) {
+			*dst, reason = decodeJournal(b)
+			return reason
+		},
+	}
+}
+
+// Load reports what is on disk. It repairs what it safely can and says so in
+// Snapshot.Warnings: modes wider than 0700/0600 are tightened, unreadable
+// files are moved aside (never deleted) and treated as absent. It errs only
+// when the store itself is unusable (wrapping flow.ErrStoreUnavailable).
+func (s *Store) Load(ctx context.Context) (flow.Snapshot, error) {
+	var snap flow.Snapshot
+	if err := ctx.Err(); err != nil {
+		if errors.Is(err, context.Canceled) {
+			return snap, fmt.Errorf("%w: %w", flow.ErrInterrupted, err)
+		}
+		return snap, err
+	}
+	if s.path == "" {
+		return snap, errNoPath
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	dir := s.dir()
+	if _, err := s.fs.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return snap, nil // never enrolled here; Prepare creates it
+	}
+	w, err := s.tightenDir(dir)
+	if err != nil {
+		return snap, err
+	}
+	if w != "" {
+		snap.Warnings = append(snap.Warnings, w)
+	}
+
+	var creds *flow.Credentials
+	ok, err := s.loadFile(s.path, credentialsKind(&creds), &snap.Warnings)
+	if err != nil {
+		return snap, err
+	}
+	if ok {
+		snap.Existing = creds
+	}
+	var pending *flow.Pending
+	ok, err = s.loadFile(s.JournalPath(), journalKind(&pending), &snap.Warnings)
+	if err != nil {
+		return snap, err
+	}
+	if ok {
+		snap.Pending = pending
+	}
+	return snap, nil
+}
+
+// tightenDir makes dir 0700 and returns a warning when it changed it. A
+// sticky directory (such as /tmp) is shared by design: making it 0700 would
+// break the system, and the sticky bit already keeps others from replacing
+// our files, so it is only reported.
+func (s *Store) tightenDir(dir string) (string, error) {
+	fi, err := s.fs.Stat(dir)
+	if err != nil {
+		return "", unavailable("checking the directory "+dir, err)
+	}
+	if !fi.IsDir() {
+		return "", fmt.Errorf("%w: %s is %s, not a directory", flow.ErrStoreUnavailable, dir, describe(fi.Mode()))
+	}
+	perm := fi.Mode().Perm()
+	switch {
+	case perm&^0o700 == 0:
+		return "", nil
+	case fi.Mode()&fs.ModeSticky != 0:
+		return fmt.Sprintf("The directory %s is shared with other users (mode %04o, sticky); its mode was left unchanged.", dir, perm), nil
+	}
+	if err := s.fs.Chmod(dir, 0o700); err != nil {
+		return "", unavailable("restricting the mode of "+dir, err)
+	}
+	return fmt.Sprintf("The directory %s was open to other users (mode %04o); its mode was set to 0700.", dir, perm), nil
+}
+
+// readRegular reads at most limit+1 bytes of path, refusing anything but a
+// regular file. ok is false when the file does not exist. A file open to
+// others is made 0600 through the open handle, so the chmod cannot land on
+// a file swapped in meanwhile.
+func (s *Store) readRegular(path string, limit int64, warnings *[]string) (data []byte, ok bool, err error) {
+	fi, err := s.fs.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, unavailable("checking "+path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, false, notRegular(path, fi.Mode())
+	}
+	f, err := s.fs.OpenFile(path, readFlags, 0)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, false, nil // removed since the Lstat
+	case err != nil:
+		// ELOOP here means a symlink was swapped in after the Lstat.
+		return nil, false, unavailable("opening "+path, err)
+	}
+	defer func() { _ = f.Close() }()
+	if fi, err = f.Stat(); err != nil {
+		return nil, false, unavailable("checking "+path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, false, notRegular(path, fi.Mode())
+	}
+	if perm := fi.Mode().Perm(); perm&^0o600 != 0 {
+		if err := f.Chmod(0o600); err != nil {
+			return nil, false, unavailable("restricting the mode of "+path, err)
+		}
+		if warnings != nil {
+			*warnings = append(*warnings, fmt.Sprintf(
+				"The file %s was open to other users or executable (mode %04o); its mode was set to 0600.", path, perm))
+		}
+	}
+	data, err = io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, false, unavailable("reading "+path, err)
+	}
+	return data, true, nil
+}
+
+func notRegular(path string, m fs.FileMode) error {
+	return fmt.Errorf("%w: %s is %s, not a regular file", flow.ErrStoreUnavailable, path, describe(m))
+}
+
+func isBlank(data []byte) bool { return len(bytes.TrimSpace(data)) == 0 }
+
+// verdict says why data is unusable ("" when usable); blank marks an empty
+// file that k treats as absent rather than corrupt.
+func verdict(data []byte, k fileKind) (reason string, blank bool) {
+	switch {
+	case int64(len(data)) > k.limit:
+		return fmt.Sprintf("it is larger than %d KiB", k.limit>>10), false
+	case isBlank(data) && k.blankOK:
+		return "", true
+	case isBlank(data):
+		return "it is empty", false
+	}
+	return k.check(data), false
+}
+
+// loadFile reads one file and reports whether it is usable (k.check has
+// then decoded it). An unusable file is moved aside under the lock, after a
+// second read, so that a file another enroll has just committed is never
+// mistaken for the corrupt one it replaced.
+func (s *Store) loadFile(path string, k fileKind, warnings *[]string) (bool, error) {
+	warn := func(format string, a ...any) { *warnings = append(*warnings, fmt.Sprintf(format, a...)) }
+	data, ok, err := s.readRegular(path, k.limit, warnings)
+	if err != nil || !ok {
+		return false, err
+	}
+	reason, blank := verdict(data, k)
+	if reason == "" && !blank {
+		return true, nil
+	}
+	if blank {
+		warn("The %s %s is empty; %s.", k.label, path, k.consequence)
+		return false, nil
+	}
+	unlock, err := s.tryLock()
+	if err != nil {
+		warn("The %s %s cannot be used (%s); it was left in place because it could not be locked (%v), and %s.",
+			k.label, path, reason, err, k.consequence)
+		return false, nil
+	}
+	defer unlock()
+	if data, ok, err = s.readRegular(path, k.limit, nil); err != nil || !ok {
+		return false, err
+	}
+	if reason, blank = verdict(data, k); reason == "" && !blank {
+		return true, nil
+	} else if blank {
+		warn("The %s %s is empty; %s.", k.label, path, k.consequence)
+		return false, nil
+	}
+	aside, err := moveAside(s.fs, path, "corrupt", s.now())
+	if aside == "" { // a failed directory sync after the rename still moved it
+		warn("The %s %s cannot be used (%s); moving it aside failed (%v), so it was left in place, and %s.",
+			k.label, path, reason, err, k.consequence)
+		return false, nil
+	}
+	warn("The %s %s cannot be used (%s); it was moved to %s, and %s.", k.label, path, reason, aside, k.consequence)
+	return false, nil
+}
+
+// tryLock takes the enrollment lock without waiting, for a repair during
+// Load; it is a no-op when Prepare already holds it.
+func (s *Store) tryLock() (unlock func(), err error) {
+	if s.held != nil {
+		return func() {}, nil
+	}
+	fl := s.newFlock()
+	ok, err := fl.TryLock()
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, errors.New("another enrollment is running")
+	}
+	return func() { _ = fl.Unlock() }, nil
+}

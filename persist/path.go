@@ -1,0 +1,28 @@
+package persist
+
+import "path/filepath"
+
+// rootPath is where a system-wide enrollment lives: root enrolls the device
+// itself, so the licensed application finds the file without a home dir.
+const rootPath = "/var/lib/enroll/credentials.json"
+
+// DefaultPath returns where the credentials file lives for a user: the
+// system location for root, else $XDG_CONFIG_HOME/enroll, else
+// $HOME/.config/enroll. It reads nothing but getenv, so it is pure.
+//
+// Relative XDG_CONFIG_HOME and HOME values are ignored, as the XDG base
+// directory specification asks: a path relative to whatever directory enroll
+// happens to run in would scatter credentials. When nothing usable is set it
+// returns "", and the caller should ask for --credentials.
+func DefaultPath(uid int, getenv func(string) string) string {
+	if uid == 0 {
+		return rootPath
+	}
+	if x := getenv("XDG_CONFIG_HOME"); filepath.IsAbs(x) {
+		return filepath.Join(x, "enroll", "credentials.json")
+	}
+	if h := getenv("HOME"); filepath.IsAbs(h) {
+		return filepath.Join(h, ".config", "enroll", "credentials.json")
+	}
+	return ""
+}

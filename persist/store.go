@@ -1,0 +1,339 @@
+// Package persist is the credentials store of DESIGN §5: one versioned JSON
+// file, written atomically and durably with mode 0600 in a 0700 directory;
+// an advisory lock so that one enrollment runs at a time; and a journal that
+// keeps the service's raw answer until it is committed.
+//
+// Files, for a store at <dir>/credentials.json:
+//
+//	credentials.json                 the credentials (public format)
+//	credentials.json.pending         an answer received but not committed
+//	credentials.json.corrupt-<time>  an unreadable file, moved aside, never deleted
+//	.credentials.json.lock           the advisory lock (left in place on purpose)
+package persist
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gofrs/flock"
+
+	"enroll/flow"
+)
+
+// ErrPending is returned by Forget when an interrupted enrollment's answer
+// is still journaled: forgetting then would strand a client the service
+// already created. Running enroll again finishes it.
+var ErrPending = errors.New("an interrupted enrollment is pending")
+
+const (
+	defaultLockWait = 10 * time.Second
+	lockRetry       = 50 * time.Millisecond
+	// probeSize is one filesystem block: enough for a full disk to refuse
+	// it, as it would refuse the credentials file.
+	probeSize = 4096
+)
+
+// Options configure a Store. Only Path is required.
+type Options struct {
+	Path     string           // the credentials file; see DefaultPath
+	LockWait time.Duration    // how long Prepare waits for another enrollment; 10s when zero
+	Now      func() time.Time // clock for enrolledAt and moved-aside names; time.Now when nil
+	FS       FS               // filesystem, for fault injection; OSFS when nil
+}
+
+// Store is the credentials store; it satisfies flow.Store. Its methods may
+// be called from different goroutines (Release from a signal handler, say).
+type Store struct {
+	path     string
+	lockWait time.Duration
+	now      func() time.Time
+	fs       FS
+
+	mu   sync.Mutex
+	held *flock.Flock // the enrollment lock, from Prepare until Release
+}
+
+var _ flow.Store = (*Store)(nil)
+
+// Open returns a store for opts.Path. It touches nothing on disk: problems
+// surface from Load and Prepare, where they can be classified.
+func Open(opts Options) *Store {
+	s := &Store{lockWait: opts.LockWait, now: opts.Now, fs: opts.FS}
+	if opts.Path != "" {
+		s.path = filepath.Clean(opts.Path)
+	}
+	if s.lockWait <= 0 {
+		s.lockWait = defaultLockWait
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.fs == nil {
+		s.fs = OSFS{}
+	}
+	return s
+}
+
+// Path is the credentials file.
+func (s *Store) Path() string { return s.path }
+
+// JournalPath is where an uncommitted answer is kept.
+func (s *Store) JournalPath() string { return s.path + ".pending" }
+
+func (s *Store) dir() string { return filepath.Dir(s.path) }
+
+func (s *Store) lockPath() string {
+	return filepath.Join(s.dir(), "."+filepath.Base(s.path)+".lock")
+}
+
+func unavailable(what string, err error) error {
+	return fmt.Errorf("%w: %s: %w", flow.ErrStoreUnavailable, what, err)
+}
+
+func notStored(what string, err error) error {
+	return fmt.Errorf("%w: %s: %w", flow.ErrNotStored, what, err)
+}
+
+var errNoPath = fmt.Errorf("%w: no credentials path is set (use --credentials)", flow.ErrStoreUnavailable)
+
+// Prepare takes the enrollment lock and proves the store writable, before
+// the invitation is spent (exit 6 rather than 7). The lock is held until
+// Release.
+func (s *Store) Prepare(ctx context.Context) error {
+	if s.path == "" {
+		return errNoPath
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.held != nil {
+		return errors.New("persist: Prepare called again before Release")
+	}
+	dir := s.dir()
+	if err := s.fs.MkdirAll(dir, 0o700); err != nil {
+		return unavailable("creating the directory "+dir, err)
+	}
+	if _, err := s.tightenDir(dir); err != nil {
+		return err
+	}
+	fl, err := s.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	if err := s.checkTargets(); err != nil {
+		_ = fl.Unlock()
+		return err
+	}
+	if err := s.probe(dir); err != nil {
+		_ = fl.Unlock()
+		return err
+	}
+	s.held = fl
+	return nil
+}
+
+// checkTargets refuses, before accepting, a credentials or journal path that
+// Save or Journal could not replace (a directory, a FIFO, a symlink).
+func (s *Store) checkTargets() error {
+	for _, p := range []string{s.path, s.JournalPath()} {
+		fi, err := s.fs.Lstat(p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+		case err != nil:
+			return unavailable("checking "+p, err)
+		case !fi.Mode().IsRegular():
+			return fmt.Errorf("%w: %s is %s, not a regular file", flow.ErrStoreUnavailable, p, describe(fi.Mode()))
+		}
+	}
+	return nil
+}
+
+// probe writes, syncs and removes a block in the directory, so that a
+// read-only or full filesystem is found before the invitation is used.
+func (s *Store) probe(dir string) error {
+	f, name, err := createTemp(s.fs, dir, "."+filepath.Base(s.path)+".probe-")
+	if err != nil {
+		return unavailable("creating a probe file in "+dir, err)
+	}
+	_, err = f.Write(make([]byte, probeSize))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	rerr := s.fs.Remove(name)
+	if err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return unavailable("writing a probe file in "+dir, err)
+	}
+	return nil
+}
+
+func (s *Store) newFlock() *flock.Flock {
+	return flock.New(s.lockPath(),
+		flock.SetFlag(os.O_CREATE|os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK),
+		flock.SetPermissions(0o600))
+}
+
+// acquire waits up to LockWait (and no longer than ctx) for the lock.
+func (s *Store) acquire(ctx context.Context) (*flock.Flock, error) {
+	wctx, cancel := context.WithTimeout(ctx, s.lockWait)
+	defer cancel()
+	fl := s.newFlock()
+	ok, err := fl.TryLockContext(wctx, lockRetry)
+	switch {
+	case ok:
+		return fl, nil
+	case errors.Is(ctx.Err(), context.Canceled):
+		return nil, fmt.Errorf("%w: waiting for the lock %s: %w", flow.ErrInterrupted, s.lockPath(), ctx.Err())
+	case errors.Is(err, context.DeadlineExceeded):
+		return nil, fmt.Errorf("%w: the lock %s is still held after %s: %w", flow.ErrBusy, s.lockPath(), s.lockWait, err)
+	}
+	return nil, unavailable("taking the lock "+s.lockPath(), err)
+}
+
+// Journal keeps an accept answer on disk before it is parsed, so that a
+// crash or a failed save cannot lose the only copy of a new client secret.
+func (s *Store) Journal(p flow.Pending) error {
+	jp := s.JournalPath()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.held == nil {
+		return fmt.Errorf("%w: journal %s: the store was not prepared", flow.ErrNotStored, jp)
+	}
+	data, err := encodeJournal(p, s.now())
+	if err != nil {
+		return notStored("encoding the journal", err)
+	}
+	if len(data) > maxJournalSize {
+		return fmt.Errorf("%w: the answer is too large to journal (%d bytes)", flow.ErrNotStored, len(data))
+	}
+	// An older journal is an answer that was never committed: keep it
+	// beside the new one rather than overwrite the only copy.
+	if _, err := s.fs.Lstat(jp); err == nil {
+		if _, err := moveAside(s.fs, jp, "superseded", s.now()); err != nil {
+			return notStored("moving the previous journal aside", err)
+		}
+	}
+	if err := writeAtomic(s.fs, jp, data); err != nil {
+		return notStored("writing the journal", err)
+	}
+	return nil
+}
+
+// Save commits the credentials atomically and durably, then removes the
+// journal. A corrupt file in the way is moved aside first, never replaced.
+func (s *Store) Save(c flow.Credentials) error {
+	if f := missing(c.ID, c.ClientID, c.ClientSecret); f != "" {
+		return fmt.Errorf("%w: the credentials have no %s", flow.ErrNotStored, f)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.held == nil {
+		return fmt.Errorf("%w: save %s: the store was not prepared", flow.ErrNotStored, s.path)
+	}
+	data, err := encodeCredentials(c, s.now())
+	if err != nil {
+		return notStored("encoding the credentials", err)
+	}
+	if err := s.preserveCorrupt(); err != nil {
+		return notStored("keeping the unreadable file "+s.path, err)
+	}
+	if err := writeAtomic(s.fs, s.path, data); err != nil {
+		return notStored("writing "+s.path, err)
+	}
+	// The credentials are committed. Should removing the journal fail, the
+	// next run finds it and commits the same answer again, which is
+	// harmless; reporting "not stored" now would be false.
+	if err := s.fs.Remove(s.JournalPath()); err == nil {
+		_ = syncDir(s.fs, s.dir())
+	}
+	return nil
+}
+
+// preserveCorrupt moves an unreadable, non-empty credentials file aside
+// before Save replaces it, in case Load could not (the lock was busy then).
+func (s *Store) preserveCorrupt() error {
+	data, ok, err := s.readRegular(s.path, maxCredentialsSize, nil)
+	if err != nil || !ok {
+		return err
+	}
+	var c *flow.Credentials
+	if reason, _ := verdict(data, credentialsKind(&c)); reason == "" {
+		return nil
+	}
+	_, err = moveAside(s.fs, s.path, "corrupt", s.now())
+	return err
+}
+
+// Release gives the lock back; calling it again does nothing.
+func (s *Store) Release() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.held == nil {
+		return nil
+	}
+	err := s.held.Unlock()
+	s.held = nil
+	return err
+}
+
+// Forget deletes the credentials file (only on this device: the service
+// still knows the client). It refuses while a journal is pending.
+func (s *Store) Forget() error {
+	if s.path == "" {
+		return errNoPath
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.checkForget(); err != nil {
+		return err
+	}
+	if s.held == nil {
+		fl, err := s.acquire(context.Background())
+		if err != nil {
+			return err
+		}
+		defer func() { _ = fl.Unlock() }()
+	}
+	// Checked again under the lock: an enrollment may have run meanwhile.
+	if err := s.checkForget(); err != nil {
+		return err
+	}
+	if err := s.fs.Remove(s.path); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%w: %s does not exist", flow.ErrNotEnrolled, s.path)
+		}
+		return unavailable("removing "+s.path, err)
+	}
+	if err := syncDir(s.fs, s.dir()); err != nil {
+		return unavailable("syncing "+s.dir(), err)
+	}
+	return nil
+}
+
+func (s *Store) checkForget() error {
+	fi, err := s.fs.Lstat(s.path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%w: %s does not exist", flow.ErrNotEnrolled, s.path)
+	case err != nil:
+		return unavailable("checking "+s.path, err)
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("%w: %s is %s, not a regular file", flow.ErrStoreUnavailable, s.path, describe(fi.Mode()))
+	}
+	if _, err := s.fs.Lstat(s.JournalPath()); err == nil {
+		return fmt.Errorf("%w: %s holds an answer that was never committed; run enroll to finish it, then forget",
+			ErrPending, s.JournalPath())
+	}
+	return nil
+}
