@@ -56,8 +56,8 @@ func newFlags(e env, name, synopsis, example string) (*flag.FlagSet, *common, er
 			timeout = d
 		}
 	}
-	fs.StringVar(&c.server, "server", e.getenv("ENROLL_SERVER"), "service base URL, https://… (`URL`; ENROLL_SERVER)")
-	fs.StringVar(&c.credentials, "credentials", e.getenv("ENROLL_CREDENTIALS"), "credentials file (`FILE`; ENROLL_CREDENTIALS; default "+persist.DefaultPath(e.uid, e.getenv)+")")
+	fs.StringVar(&c.server, "server", e.getenv("ENROLL_SERVER"), "service base `URL`, https://… (ENROLL_SERVER)")
+	fs.StringVar(&c.credentials, "credentials", e.getenv("ENROLL_CREDENTIALS"), "credentials `FILE` (ENROLL_CREDENTIALS; default "+persist.DefaultPath(e.uid, e.getenv)+")")
 	fs.StringVar(&c.caFile, "ca-file", e.getenv("ENROLL_CA_FILE"), "also trust the CA certificates in this PEM `FILE` (ENROLL_CA_FILE)")
 	fs.DurationVar(&c.timeout, "timeout", timeout, "overall time limit of each call to the service (ENROLL_TIMEOUT)")
 	fs.BoolVar(&c.json, "json", envBool("ENROLL_JSON"), "print one JSON object on stdout; messages go to stderr (ENROLL_JSON)")

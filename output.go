@@ -144,7 +144,7 @@ var kindNames = map[error]string{
 	flow.ErrUnauthorized: "device-unauthorized", flow.ErrRateLimited: "rate-limited",
 	flow.ErrServer: "server-error", flow.ErrNetwork: "network", flow.ErrOutcomeUnknown: "outcome-unknown",
 	flow.ErrBadResponse: "bad-response", flow.ErrStoreUnavailable: "store-unavailable",
-	flow.ErrNotStored: "not-stored", flow.ErrNotEnrolled: "not-enrolled", flow.ErrBusy: "busy",
+	flow.ErrNotStored: "not-stored", flow.ErrNotEnrolled: "not-enrolled", flow.ErrBusy: "busy", flow.ErrPending: "pending",
 	flow.ErrInterrupted: "interrupted",
 }
 

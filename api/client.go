@@ -152,7 +152,9 @@ func jsonWhere(err error) string {
 	case errors.As(err, &se):
 		return " (at byte " + strconv.FormatInt(se.Offset, 10) + ")"
 	case errors.As(err, &te):
-		return " (field " + flow.SanitizeMax(te.Field, 64) + " holds a " + te.Value + ")"
+		// Field is a Go-side path ("plain.clientId"); the last part is the JSON key.
+		field := te.Field[strings.LastIndex(te.Field, ".")+1:]
+		return " (field " + flow.SanitizeMax(field, 64) + " holds a " + te.Value + ")"
 	}
 	return ""
 }

@@ -122,7 +122,7 @@ func TestReadErrorBody(t *testing.T) {
 		{"\xef\xbb\xbf  plain text with \x1b]0;title\x07 in it\r\nmore", "", `plain text with \x1b]0;title\x07 in it`},
 		{`<?xml version="1.0"?><error>x</error>`, "", ""},
 		{`[1,2]`, "", "[1,2]"},
-		{`{"error":null,"code":{"a":1},"message":42}`, "", ""},
+		{`{"error":null,"code":{"a":1},"message":42}`, "", "42"},
 		{`{"message":"` + long + `"}`, "", strings.Repeat("é", maxText-1) + "…"},
 	} {
 		code, msg := readErrorBody([]byte(tc.body))

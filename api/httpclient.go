@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/url"
@@ -59,7 +60,11 @@ func NewHTTPClient(o HTTPOptions) (*http.Client, error) {
 	if o.CAFile != "" {
 		pem, err := os.ReadFile(o.CAFile)
 		if err != nil {
-			return nil, kindErr(flow.ErrUsage, err, "cannot read the CA file %q: %v", o.CAFile, err)
+			why := err
+			if pe, ok := err.(*fs.PathError); ok {
+				why = pe.Err // the path is in the message already
+			}
+			return nil, kindErr(flow.ErrUsage, err, "cannot read the CA file %q: %v", o.CAFile, why)
 		}
 		if !pool.AppendCertsFromPEM(pem) {
 			return nil, kindErr(flow.ErrUsage, nil, "the CA file %q holds no PEM certificate", o.CAFile)

@@ -244,7 +244,7 @@ func (c *Client) withRetry(ctx context.Context, op string, f func() attempt) err
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
 			return gaveUp(a, n, asked)
 		}
-		c.logf("%s: attempt %d of %d failed; retrying in %s", op, n, c.maxAttempts, wait)
+		c.logf("%s: attempt %d of %d failed (%v); retrying in %s", op, n, c.maxAttempts, a.err, wait)
 		if err := c.sleep(ctx, wait); err != nil {
 			return fmt.Errorf("%w; stopped waiting to retry: %w", a.err, err)
 		}

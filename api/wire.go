@@ -118,7 +118,7 @@ type Discovery struct {
 }
 
 // Status meanings. ASSUMPTION: the service answers the accept and decline
-// calls with these statuses (see statusKind in errors.go for the mapping):
+// calls with these statuses (see statusKinds in errors.go for the mapping):
 // 400/404 invalid token, 409 already used, 410 expired or revoked, 401/403
 // authentication, 422 not allowed for this device, 429 rate limited, 5xx
 // server trouble.

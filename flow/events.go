@@ -39,7 +39,7 @@ type (
 	Authenticated struct{ Bearer string }
 	// Answered carries the raw body of a successful accept call and when
 	// it arrived (the machine has no clock).
-	Answered  struct {
+	Answered struct {
 		Raw []byte
 		At  time.Time
 	}

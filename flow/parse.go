@@ -118,10 +118,11 @@ func findLinks(text string) []string {
 }
 
 func isLinkBreak(r rune) bool {
-	if unicode.IsSpace(r) {
+	switch r {
+	case ' ', '\t', '\n', '\r', '\v', '\f', '<', '>', '"', '\'', '`', '(', ')', '{', '}', '“', '”', '‘', '’', '«', '»':
 		return true
 	}
-	return strings.ContainsRune("<>\"'`(){}“”‘’«»", r)
+	return r >= utf8.RuneSelf && unicode.IsSpace(r)
 }
 
 // linkStart returns where the first link in the word w begins, or -1. A
@@ -129,6 +130,9 @@ func isLinkBreak(r rune) bool {
 // ("javascript:alert(1)"), so that those are refused rather than read as a
 // token.
 func linkStart(w string) int {
+	if strings.IndexByte(w, ':') < 0 { // most words of a mail
+		return -1
+	}
 	start := -1
 	if i := strings.Index(w, "://"); i > 0 {
 		j := i
@@ -153,14 +157,14 @@ func linkStart(w string) int {
 	lw := asciiLower(w)
 	for _, s := range unsafeSchemes() {
 		for off := 0; ; {
-			k := strings.Index(lw[off:], s+":")
+			k := strings.Index(lw[off:], s)
 			if k < 0 {
 				break
 			}
 			k += off
 			off = k + 1
 			// A word that is only "data:" is prose, not a link.
-			if (k == 0 || !isSchemeChar(lw[k-1])) && k+len(s)+1 < len(lw) {
+			if (k == 0 || !isSchemeChar(lw[k-1])) && k+len(s) < len(lw) {
 				if start < 0 || k < start {
 					start = k
 				}
@@ -171,15 +175,15 @@ func linkStart(w string) int {
 	return start
 }
 
-// unsafeSchemes are schemes whose links run code or read local data in a
-// browser; a link with one of them is never an invitation.
+// unsafeSchemes are the schemes, colon included, whose links run code or
+// read local data in a browser; a link with one is never an invitation.
 func unsafeSchemes() [6]string {
-	return [6]string{"javascript", "vbscript", "data", "file", "blob", "filesystem"}
+	return [6]string{"javascript:", "vbscript:", "data:", "file:", "blob:", "filesystem:"}
 }
 
-func isUnsafeScheme(s string) bool {
+func isUnsafeScheme(scheme string) bool {
 	for _, u := range unsafeSchemes() {
-		if s == u {
+		if scheme+":" == u {
 			return true
 		}
 	}

@@ -99,6 +99,7 @@ func TestParseInvitationAccepts(t *testing.T) {
 		{"scanner symbology prefix", "]Q1" + link + "\r\n", web(parseTok, SourceQuery)},
 		{"scanner text prefix", "QR:" + link + "\t", web(parseTok, SourceQuery)},
 		{"prefix glued to scheme", "SCAN" + link, web(parseTok, SourceQuery)},
+		{"4096 bytes", link + strings.Repeat(" ", 4096-len(link)), web(parseTok, SourceQuery)},
 		{"bracketed paste link", "\x1b[200~" + link + "\x1b[201~", web(parseTok, SourceQuery)},
 		{"first link without token skipped", "Help: https://help.example.com/faq\nAccept: " + link, web(parseTok, SourceQuery)},
 		{"first link with token wins", link + " or https://other.example.com/x?token=zzzzzzzzzz", web(parseTok, SourceQuery)},

@@ -14,13 +14,17 @@ import (
 // panic or fail, must never hand out credentials with an empty required
 // field, and must keep every byte of a file it cannot use.
 func FuzzLoad(f *testing.F) {
+	fsys := &faultFS{FS: OSFS{}, noSync: true}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		dir := t.TempDir()
+		if err := os.Chmod(dir, 0o700); err != nil { // only the file is fuzzed
+			t.Fatal(err)
+		}
 		path := filepath.Join(dir, "credentials.json")
 		if err := os.WriteFile(path, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		snap, err := Open(Options{Path: path, Now: fixedNow}).Load(t.Context())
+		snap, err := Open(Options{Path: path, Now: fixedNow, FS: fsys}).Load(t.Context())
 		if err != nil {
 			t.Fatalf("Load: %v", err)
 		}

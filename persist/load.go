@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"path/filepath"
 
 	"enroll/flow"
 )
@@ -95,10 +96,13 @@ func (s *Store) Load(ctx context.Context) (flow.Snapshot, error) {
 	return snap, nil
 }
 
-// tightenDir makes dir 0700 and returns a warning when it changed it. A
-// sticky directory (such as /tmp) is shared by design: making it 0700 would
-// break the system, and the sticky bit already keeps others from replacing
-// our files, so it is only reported.
+// tightenDir makes enroll's own directory 0700 and returns a warning when
+// it changed it. Only a directory named "enroll" (the default layout:
+// /var/lib/enroll, ~/.config/enroll) is ours to change: a --credentials file
+// in a home directory must not make that home 0700, so other directories
+// are only reported, the file itself being 0600. A sticky directory (such as
+// /tmp) keeps others from replacing our files; a world-writable one without
+// the sticky bit does not, and is refused.
 func (s *Store) tightenDir(dir string) (string, error) {
 	fi, err := s.fs.Stat(dir)
 	if err != nil {
@@ -113,6 +117,12 @@ func (s *Store) tightenDir(dir string) (string, error) {
 		return "", nil
 	case fi.Mode()&fs.ModeSticky != 0:
 		return fmt.Sprintf("The directory %s is shared with other users (mode %04o, sticky); its mode was left unchanged.", dir, perm), nil
+	case filepath.Base(dir) == "enroll":
+		// ours: tighten below
+	case perm&0o002 != 0:
+		return "", fmt.Errorf("%w: the directory %s is writable by every user (mode %04o), so others could replace the credentials file; use a directory only you can write", flow.ErrStoreUnavailable, dir, perm)
+	default:
+		return fmt.Sprintf("The directory %s is open to other users (mode %04o); it is not enroll's own directory, so its mode was left unchanged (the credentials file is 0600).", dir, perm), nil
 	}
 	if err := s.fs.Chmod(dir, 0o700); err != nil {
 		return "", unavailable("restricting the mode of "+dir, err)
@@ -228,21 +238,4 @@ func (s *Store) loadFile(path string, k fileKind, warnings *[]string) (bool, err
 	}
 	warn("The %s %s cannot be used (%s); it was moved to %s, and %s.", k.label, path, reason, aside, k.consequence)
 	return false, nil
-}
-
-// tryLock takes the enrollment lock without waiting, for a repair during
-// Load; it is a no-op when Prepare already holds it.
-func (s *Store) tryLock() (unlock func(), err error) {
-	if s.held != nil {
-		return func() {}, nil
-	}
-	fl := s.newFlock()
-	ok, err := fl.TryLock()
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, errors.New("another enrollment is running")
-	}
-	return func() { _ = fl.Unlock() }, nil
 }

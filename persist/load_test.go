@@ -286,3 +286,40 @@ func TestLoadDoesNotShowSecretsInWarnings(t *testing.T) {
 		}
 	}
 }
+
+// A --credentials file outside a directory named enroll must not make, say,
+// a home directory 0700; a world-writable one is refused instead.
+func TestForeignDirectoryModes(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		mode    os.FileMode
+		refused bool
+	}{
+		{"0755 left alone with a warning", 0o755, false},
+		{"0777 refused", 0o777, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "home")
+			if err := os.Mkdir(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(dir, tt.mode); err != nil {
+				t.Fatal(err)
+			}
+			s := Open(Options{Path: filepath.Join(dir, "creds.json")})
+			snap, err := s.Load(t.Context())
+			if tt.refused {
+				if !errors.Is(err, flow.ErrStoreUnavailable) {
+					t.Fatalf("Load err = %v, want ErrStoreUnavailable", err)
+				}
+				return
+			}
+			if err != nil || len(snap.Warnings) != 1 {
+				t.Fatalf("Load = %+v, %v", snap, err)
+			}
+			if m := perm(t, dir); m != tt.mode {
+				t.Errorf("dir mode %04o, want it unchanged %04o", m, tt.mode)
+			}
+		})
+	}
+}

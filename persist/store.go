@@ -8,6 +8,7 @@
 //	credentials.json                 the credentials (public format)
 //	credentials.json.pending         an answer received but not committed
 //	credentials.json.corrupt-<time>  an unreadable file, moved aside, never deleted
+//	credentials.json.pending.*-<time> an older or unreadable journal, likewise kept
 //	.credentials.json.lock           the advisory lock (left in place on purpose)
 package persist
 
@@ -16,10 +17,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -30,7 +29,7 @@ import (
 // ErrPending is returned by Forget when an interrupted enrollment's answer
 // is still journaled: forgetting then would strand a client the service
 // already created. Running enroll again finishes it.
-var ErrPending = errors.New("an interrupted enrollment is pending")
+var ErrPending = flow.ErrPending
 
 const (
 	defaultLockWait = 10 * time.Second
@@ -178,29 +177,6 @@ func (s *Store) probe(dir string) error {
 	return nil
 }
 
-func (s *Store) newFlock() *flock.Flock {
-	return flock.New(s.lockPath(),
-		flock.SetFlag(os.O_CREATE|os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK),
-		flock.SetPermissions(0o600))
-}
-
-// acquire waits up to LockWait (and no longer than ctx) for the lock.
-func (s *Store) acquire(ctx context.Context) (*flock.Flock, error) {
-	wctx, cancel := context.WithTimeout(ctx, s.lockWait)
-	defer cancel()
-	fl := s.newFlock()
-	ok, err := fl.TryLockContext(wctx, lockRetry)
-	switch {
-	case ok:
-		return fl, nil
-	case errors.Is(ctx.Err(), context.Canceled):
-		return nil, fmt.Errorf("%w: waiting for the lock %s: %w", flow.ErrInterrupted, s.lockPath(), ctx.Err())
-	case errors.Is(err, context.DeadlineExceeded):
-		return nil, fmt.Errorf("%w: the lock %s is still held after %s: %w", flow.ErrBusy, s.lockPath(), s.lockWait, err)
-	}
-	return nil, unavailable("taking the lock "+s.lockPath(), err)
-}
-
 // Journal keeps an accept answer on disk before it is parsed, so that a
 // crash or a failed save cannot lose the only copy of a new client secret.
 func (s *Store) Journal(p flow.Pending) error {
@@ -272,18 +248,6 @@ func (s *Store) preserveCorrupt() error {
 		return nil
 	}
 	_, err = moveAside(s.fs, s.path, "corrupt", s.now())
-	return err
-}
-
-// Release gives the lock back; calling it again does nothing.
-func (s *Store) Release() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.held == nil {
-		return nil
-	}
-	err := s.held.Unlock()
-	s.held = nil
 	return err
 }
 

@@ -137,3 +137,16 @@ func TestFailNextUnknownOpPanics(t *testing.T) {
 	}()
 	New(Options{}).FailNext("acept", Fault{Status: 500})
 }
+
+func TestListen(t *testing.T) {
+	run, _ := listen(t)
+	if !strings.HasPrefix(run.URL, "http://127.0.0.1:") {
+		t.Errorf("URL %q", run.URL)
+	}
+	if inv := mustCreate(t, run.Emulator, InvitationSpec{Groups: []string{GroupLab}}); !strings.HasPrefix(inv.Link, run.URL+"/invitation?token=") {
+		t.Errorf("link %q does not use the listening address", inv.Link)
+	}
+	if _, err := Listen(strings.TrimPrefix(run.URL, "http://"), Options{}); err == nil {
+		t.Error("listening twice on one port succeeded")
+	}
+}

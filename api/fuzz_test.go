@@ -1,0 +1,91 @@
+package api
+
+import (
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+)
+
+// FuzzReadErrorBody: whatever a server sends, the text enroll would print
+// is one inert line of bounded length. The seed corpus is in
+// testdata/fuzz/FuzzReadErrorBody.
+func FuzzReadErrorBody(f *testing.F) {
+	for _, s := range bodyShapes {
+		f.Add([]byte(s.body))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		code, msg := readErrorBody(b)
+		for name, s := range map[string]string{"code": code, "message": msg} {
+			limit := maxText
+			if name == "code" {
+				limit = maxCode
+			}
+			if n := utf8.RuneCountInString(s); n > limit {
+				t.Fatalf("%s has %d runes", name, n)
+			}
+			if !utf8.ValidString(s) {
+				t.Fatalf("%s is not valid UTF-8: %q", name, s)
+			}
+			for _, r := range s {
+				if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
+					t.Fatalf("%s holds %U: %q", name, r, s)
+				}
+			}
+		}
+	})
+}
+
+// FuzzDecodeAccept: never panics; a success always has both identifiers,
+// and a failure never quotes the answer.
+func FuzzDecodeAccept(f *testing.F) {
+	for _, s := range []string{
+		acceptOK,
+		`{"id":"d","client_id":"c","client_secret":"s"}`,
+		`{"id":"d"}`, `[]`, `""`, `{`, `{"id":1}`, `{"id":"d","clientId":"c","clientSecret":null}`,
+	} {
+		f.Add([]byte(s))
+	}
+	c := New(Options{})
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		got, err := c.DecodeAccept(raw)
+		if err == nil {
+			if strings.TrimSpace(got.ID) == "" || strings.TrimSpace(got.ClientID) == "" {
+				t.Fatalf("success without identifiers: %+v", got)
+			}
+			return
+		}
+		if len(raw) >= 8 && strings.Contains(err.Error(), string(raw)) {
+			t.Fatalf("error quotes the answer: %v", err)
+		}
+	})
+}
+
+func BenchmarkDecodeAccept(b *testing.B) {
+	c := New(Options{})
+	raw := []byte(acceptOK)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.DecodeAccept(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkReadErrorBody(b *testing.B) {
+	for _, s := range []struct{ name, body string }{
+		{"rfc6749", `{"error":"invalid_client","error_description":"Client authentication failed"}`},
+		{"nested", `{"error":{"code":"invitation_expired","message":"The invitation expired on 2030-01-01"}}`},
+		{"text", "Service Unavailable\nretry later"},
+		{"hostile-1MiB", `{"message":"` + strings.Repeat("\x1b[31m", MaxBody/6) + `"}`},
+	} {
+		b.Run(s.name, func(b *testing.B) {
+			body := []byte(s.body)
+			b.ReportAllocs()
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				readErrorBody(body)
+			}
+		})
+	}
+}

@@ -1,0 +1,216 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"enroll/flow"
+)
+
+const clientSecret = "SECRET-cs-0b7e41"
+
+var creds = flow.Credentials{ClientID: "cid-1", ClientSecret: clientSecret}
+
+const tokenOK = `{"access_token":"at-1","token_type":"bearer","expires_in":3600}`
+
+func TestAuthenticateUsesDiscoveredEndpointOnce(t *testing.T) {
+	e := newStubEnv(t)
+	e.reg.Register("GET", PathDiscovery, jsonResp(200, `{"issuer":"x","token_endpoint":"https://idp.enroll.test/oauth/token"}`))
+	e.reg.Register("POST", "/oauth/token", jsonResp(200, tokenOK)).Times(2)
+	for range 2 { // the second call must not fetch the document again
+		if tok, err := e.c.Authenticate(context.Background(), stubServer, creds); err != nil || tok != "at-1" {
+			t.Fatalf("got %q, %v", tok, err)
+		}
+	}
+	reqs := e.reg.Requests()
+	if reqs[1].Host != "idp.enroll.test" {
+		t.Errorf("token request went to %q", reqs[1].Host)
+	}
+	if u, p, ok := (&http.Request{Header: reqs[1].Header}).BasicAuth(); !ok || u != "cid-1" || p != clientSecret {
+		t.Errorf("first style is Basic; got %q %v", u, ok)
+	}
+	if form, _ := url.ParseQuery(string(reqs[1].Body)); form.Get("grant_type") != "client_credentials" {
+		t.Errorf("form %q", reqs[1].Body)
+	}
+}
+
+func TestDiscoveryFallsBackToDefaultPath(t *testing.T) {
+	for name, resp := range map[string]responder{
+		"404":      jsonResp(404, `{"error":"not_found"}`),
+		"403":      jsonResp(403, ``),
+		"html":     respond(200, `<html>app shell</html>`, "Content-Type", "text/html"),
+		"no-field": jsonResp(200, `{"issuer":"x"}`),
+		"relative": jsonResp(200, `{"token_endpoint":"/oauth/token"}`),
+		"array":    jsonResp(200, `[]`),
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := newStubEnv(t)
+			e.reg.Register("GET", PathDiscovery, resp)
+			e.reg.Register("POST", PathToken, jsonResp(200, tokenOK))
+			if tok, err := e.c.Authenticate(context.Background(), stubServer, creds); err != nil || tok != "at-1" {
+				t.Fatalf("got %q, %v", tok, err)
+			}
+		})
+	}
+}
+
+func TestDiscoveryRefusesInsecureEndpoint(t *testing.T) {
+	for _, ep := range []string{"http://idp.example/token", "http://127.0.0.1/token", "ftp://idp.example/t", "https://u:p@idp.example/t"} {
+		e := newStubEnv(t)
+		e.reg.Register("GET", PathDiscovery, jsonResp(200, `{"token_endpoint":"`+ep+`"}`))
+		_, err := e.c.Authenticate(context.Background(), stubServer, creds)
+		if !errors.Is(err, flow.ErrServer) || !strings.HasPrefix(err.Error(), "discovery: ") {
+			t.Errorf("%s: %v", ep, err)
+		}
+	}
+	// The emulator case: loopback server, loopback http endpoint.
+	if u, err := checkTokenEndpoint("http://127.0.0.1:8080", "http://localhost:9/t"); err != nil || u != "http://localhost:9/t" {
+		t.Errorf("loopback: %q, %v", u, err)
+	}
+}
+
+func TestDiscoveryRetriesWithBackoff(t *testing.T) {
+	e := newStubEnv(t)
+	e.reg.Register("GET", PathDiscovery, jsonResp(503, ``)).Times(2)
+	e.reg.Register("GET", PathDiscovery, jsonResp(200, `{"token_endpoint":"`+stubServer+`/t"}`))
+	e.reg.Register("POST", "/t", jsonResp(200, tokenOK))
+	if _, err := e.c.Authenticate(context.Background(), stubServer, creds); err != nil {
+		t.Fatal(err)
+	}
+	if want := []time.Duration{500 * time.Millisecond, time.Second}; !reflect.DeepEqual(e.Sleeps(), want) {
+		t.Fatalf("sleeps %v, want %v", e.Sleeps(), want)
+	}
+}
+
+// AuthStyleAutoDetect: Basic first; when refused, the form; the style
+// that worked is kept for the next call.
+func TestAuthStyleAutoDetect(t *testing.T) {
+	e := newStubEnv(t)
+	e.reg.Register("GET", PathDiscovery, jsonResp(404, ``))
+	basicRefused := func(r *http.Request) (*http.Response, error) {
+		if _, _, ok := r.BasicAuth(); !ok {
+			t.Errorf("first request without Basic auth")
+		}
+		return jsonResp(401, `{"error":"invalid_client"}`)(r)
+	}
+	formAccepted := func(r *http.Request) (*http.Response, error) {
+		_ = r.ParseForm()
+		if _, _, ok := r.BasicAuth(); ok || r.PostForm.Get("client_id") != "cid-1" || r.PostForm.Get("client_secret") != clientSecret {
+			t.Errorf("want form credentials, got %v", r.PostForm)
+		}
+		return jsonResp(200, tokenOK)(r)
+	}
+	e.reg.Register("POST", PathToken, basicRefused)
+	e.reg.Register("POST", PathToken, formAccepted).Times(2)
+	for range 2 {
+		if tok, err := e.c.Authenticate(context.Background(), stubServer, creds); err != nil || tok != "at-1" {
+			t.Fatalf("got %q, %v", tok, err)
+		}
+	}
+}
+
+func TestTokenErrorMapping(t *testing.T) {
+	const ask = "Retry-After"
+	for _, tc := range []struct {
+		name     string
+		resp     responder
+		want     error
+		attempts int
+		sleeps   []time.Duration
+		text     string
+	}{
+		{"invalid_client", jsonResp(401, `{"error":"invalid_client","error_description":"bad secret `+clientSecret+`"}`), flow.ErrUnauthorized, 1, nil,
+			"the service refused this device's credentials: token: the service answered 401 Unauthorized: bad secret [redacted] (invalid_client)"},
+		{"unauthorized_client-400", jsonResp(400, `{"error":"unauthorized_client"}`), flow.ErrUnauthorized, 1, nil, "refused this device's credentials"},
+		{"invalid_grant", jsonResp(400, `{"error":"invalid_grant"}`), flow.ErrUnauthorized, 1, nil, "400 Bad Request: invalid_grant"},
+		{"form-encoded", respond(400, `error=invalid_client&error_description=nope`, "Content-Type", "application/x-www-form-urlencoded"), flow.ErrUnauthorized, 1, nil, "nope (invalid_client)"},
+		{"403-no-code", respond(403, `Forbidden`), flow.ErrUnauthorized, 1, nil, "403 Forbidden"},
+		{"invalid_request", jsonResp(400, `{"error":"invalid_request"}`), flow.ErrServer, 1, nil, "400 Bad Request: invalid_request"},
+		{"404", jsonResp(404, ``), flow.ErrServer, 1, nil, "404 Not Found"},
+		{"503", jsonResp(503, `{"message":"maintenance"}`), flow.ErrServer, 4,
+			[]time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second}, "maintenance; gave up after 4 attempts"},
+		{"429", jsonResp(429, ``, ask, "7"), flow.ErrRateLimited, 4, []time.Duration{7 * time.Second, 7 * time.Second, 7 * time.Second}, "asked to wait 7s; gave up after 4 attempts"},
+		{"429-huge", jsonResp(429, ``, ask, "3600"), flow.ErrRateLimited, 4, []time.Duration{time.Minute, time.Minute, time.Minute}, "asked to wait 3600s; gave up"},
+		{"network", failBeforeWrite(errors.New("connection reset")), flow.ErrNetwork, 4,
+			[]time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second}, "connection reset; gave up after 4 attempts"},
+		{"garbage-200", jsonResp(200, `{"access_token":`), flow.ErrServer, 1, nil, "no usable access token"},
+		{"no-token-200", jsonResp(200, `{"token_type":"bearer"}`), flow.ErrServer, 1, nil, "no usable access token"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newStubEnv(t)
+			e.reg.Register("GET", PathDiscovery, jsonResp(404, ``))
+			// Until a style has worked, each attempt tries Basic, then the form.
+			e.reg.Register("POST", PathToken, tc.resp).Times(2 * tc.attempts)
+			tok, err := e.c.Authenticate(context.Background(), stubServer, creds)
+			if tok != "" || !errors.Is(err, tc.want) {
+				t.Fatalf("got %q, %v; want %v", tok, err, tc.want)
+			}
+			if msg := err.Error(); !strings.Contains(msg, tc.text) || strings.Contains(msg, clientSecret) {
+				t.Errorf("message %q, want it to contain %q", msg, tc.text)
+			}
+			if got := e.Sleeps(); !reflect.DeepEqual(got, tc.sleeps) {
+				t.Errorf("sleeps %v, want %v", got, tc.sleeps)
+			}
+		})
+	}
+}
+
+func TestTokenRetryThenSuccess(t *testing.T) {
+	e := newStubEnv(t)
+	e.reg.Register("GET", PathDiscovery, jsonResp(404, ``))
+	e.reg.Register("POST", PathToken, jsonResp(502, ``)).Times(2)
+	e.reg.Register("POST", PathToken, jsonResp(200, tokenOK))
+	if tok, err := e.c.Authenticate(context.Background(), stubServer, creds); err != nil || tok != "at-1" {
+		t.Fatalf("got %q, %v", tok, err)
+	}
+}
+
+func TestRetryGivesUpBeforeDeadline(t *testing.T) {
+	e := newStubEnv(t)
+	e.reg.Register("GET", PathDiscovery, jsonResp(429, ``, "Retry-After", "30"))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := e.c.Authenticate(ctx, stubServer, creds)
+	if !errors.Is(err, flow.ErrRateLimited) || len(e.Sleeps()) != 0 {
+		t.Fatalf("%v, slept %v", err, e.Sleeps())
+	}
+}
+
+func TestRetryStopsWhenSleepIsInterrupted(t *testing.T) {
+	e := newStubEnv(t)
+	e.reg.Register("GET", PathDiscovery, jsonResp(503, ``))
+	e.c.sleep = func(context.Context, time.Duration) error { return context.Canceled }
+	_, err := e.c.DiscoverTokenURL(context.Background(), stubServer)
+	if !errors.Is(err, flow.ErrServer) || !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "stopped waiting") {
+		t.Fatal(err)
+	}
+}
+
+func TestAuthenticateWithoutCredentials(t *testing.T) {
+	e := newStubEnv(t)
+	if _, err := e.c.Authenticate(context.Background(), stubServer, flow.Credentials{ClientID: "x"}); !errors.Is(err, flow.ErrNotEnrolled) {
+		t.Fatal(err)
+	}
+}
+
+func TestBackoffIsCappedAndJittered(t *testing.T) {
+	c := New(Options{Rand: func() float64 { return 1 }})
+	var got []time.Duration
+	for n := 1; n <= 8; n++ {
+		got = append(got, c.backoff(n))
+	}
+	s := time.Second
+	if want := []time.Duration{s / 2, s, 2 * s, 4 * s, 8 * s, 8 * s, 8 * s, 8 * s}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("%v", got)
+	}
+	c = New(Options{Rand: func() float64 { return 0 }})
+	if got := c.backoff(3); got != s {
+		t.Fatalf("low jitter %v", got)
+	}
+}
