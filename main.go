@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"enroll/flow"
+	"enroll/persist"
 )
 
 func main() {
@@ -38,6 +39,9 @@ type env struct {
 	// may enroll ask questions.
 	tty      bool
 	hostname func() (string, error)
+	// fs is the filesystem of the credentials store; nil is the real one.
+	// Tests put a failing one here to fill the disk at a chosen moment.
+	fs persist.FS
 }
 
 func systemEnv() env {

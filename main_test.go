@@ -91,6 +91,37 @@ var emuCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string
 	"noleak": cmdNoLeak,
 	"mode":   cmdMode,
 	"exits":  cmdExits,
+	"serve":  cmdServe,
+}
+
+// cmdServe starts `enroll emulator --invite --json` as a separate process,
+// reads the object it prints, and exports EMU_PROC (its URL) and
+// EMU_PROC_LINK (the invitation link). The process is stopped with SIGINT
+// when the script ends, and must exit 0.
+func cmdServe(ts *testscript.TestScript, neg bool, args []string) {
+	path, err := exec.LookPath("enroll")
+	ts.Check(err)
+	cmd := exec.Command(path, "emulator", "--listen", "127.0.0.1:0", "--invite", "--json")
+	cmd.Env = os.Environ()
+	out, err := cmd.StdoutPipe()
+	ts.Check(err)
+	ts.Check(cmd.Start())
+	var info struct{ URL, AdminToken, InvitationLink string }
+	if err := json.NewDecoder(out).Decode(&info); err != nil {
+		_ = cmd.Process.Kill()
+		ts.Fatalf("enroll emulator printed no JSON: %v", err)
+	}
+	if info.URL == "" || info.AdminToken == "" || info.InvitationLink == "" {
+		ts.Fatalf("enroll emulator printed %+v", info)
+	}
+	ts.Setenv("EMU_PROC", info.URL)
+	ts.Setenv("EMU_PROC_LINK", info.InvitationLink)
+	ts.Defer(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		if err := cmd.Wait(); err != nil {
+			ts.Fatalf("enroll emulator did not stop cleanly: %v", err)
+		}
+	})
 }
 
 // cmdExits runs a command and asserts its exit code: exits 3 enroll accept …
@@ -113,7 +144,7 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 
 // cmdEmu drives the script's emulator:
 //
-//	emu invite NAME [group=ID] [existing-only] [only-client=ID] [expired]   writes NAME.link
+//	emu invite NAME [group=ID] [existing-only] [only-client=ID] [expired]   writes NAME.link, .token, .mail
 //	emu state NAME STATE                                          asserts the invitation's state
 //	emu fail OP STATUS [BODY]                                     next OP answers STATUS
 //	emu drop OP                                                   next OP commits, then drops the connection
@@ -155,6 +186,9 @@ func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
 		s.links[args[1]] = inv.Token
 		s.mu.Unlock()
 		ts.Check(os.WriteFile(ts.MkAbs(args[1]+".link"), []byte(inv.Link+"\n"), 0o600))
+		ts.Check(os.WriteFile(ts.MkAbs(args[1]+".token"), []byte(inv.Token), 0o600))
+		mail := "Hello,\r\n\r\nyou are invited to Acme Devices. Open this on the device:\r\n<" + inv.Link + ">\r\n\r\nThanks\r\n"
+		ts.Check(os.WriteFile(ts.MkAbs(args[1]+".mail"), []byte(mail), 0o600))
 	case "state":
 		s.mu.Lock()
 		token := s.links[args[1]]

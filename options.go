@@ -110,7 +110,7 @@ func (c *common) store(e env) *persist.Store {
 	if path == "" {
 		path = persist.DefaultPath(e.uid, e.getenv)
 	}
-	return persist.Open(persist.Options{Path: path})
+	return persist.Open(persist.Options{Path: path, FS: e.fs})
 }
 
 func (c *common) client(e env) (*api.Client, error) {

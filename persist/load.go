@@ -67,6 +67,7 @@ func (s *Store) Load(ctx context.Context) (flow.Snapshot, error) {
 	defer s.mu.Unlock()
 	dir := s.dir()
 	if _, err := s.fs.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		s.seen = s.fingerprint()
 		return snap, nil // never enrolled here; Prepare creates it
 	}
 	w, err := s.tightenDir(dir)
@@ -93,6 +94,7 @@ func (s *Store) Load(ctx context.Context) (flow.Snapshot, error) {
 	if ok {
 		snap.Pending = pending
 	}
+	s.seen = s.fingerprint()
 	return snap, nil
 }
 

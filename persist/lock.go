@@ -50,6 +50,8 @@ func (s *Store) Release() error {
 	if s.held == nil {
 		return nil
 	}
+	// What this enrollment wrote under the lock is the state it knows.
+	s.seen = s.fingerprint()
 	err := s.held.Unlock()
 	s.held = nil
 	return err

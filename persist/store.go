@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -57,6 +58,11 @@ type Store struct {
 
 	mu   sync.Mutex
 	held *flock.Flock // the enrollment lock, from Prepare until Release
+	// seen fingerprints the files as the last Load found them, so that
+	// Prepare notices another enrollment that finished while this one
+	// waited for the lock, instead of spending an invitation on a stale
+	// picture of the device.
+	seen string
 }
 
 var _ flow.Store = (*Store)(nil)
@@ -128,6 +134,10 @@ func (s *Store) Prepare(ctx context.Context) error {
 	if err := s.checkTargets(); err != nil {
 		_ = fl.Unlock()
 		return err
+	}
+	if s.seen != "" && s.fingerprint() != s.seen {
+		_ = fl.Unlock()
+		return fmt.Errorf("%w: another enrollment changed %s while this one waited; run enroll again to start from the new state", flow.ErrBusy, s.path)
 	}
 	if err := s.probe(dir); err != nil {
 		_ = fl.Unlock()
@@ -300,4 +310,19 @@ func (s *Store) checkForget() error {
 			ErrPending, s.JournalPath())
 	}
 	return nil
+}
+
+// fingerprint names the state of the credentials file and the journal:
+// absent, or size and modification time. An atomic replace changes both.
+func (s *Store) fingerprint() string {
+	var b strings.Builder
+	for _, p := range []string{s.path, s.JournalPath()} {
+		fi, err := s.fs.Lstat(p)
+		if err != nil {
+			b.WriteString("absent;")
+			continue
+		}
+		fmt.Fprintf(&b, "%d@%d;", fi.Size(), fi.ModTime().UnixNano())
+	}
+	return b.String()
 }

@@ -294,3 +294,43 @@ func TestPrepareInterrupted(t *testing.T) {
 		t.Errorf("Prepare = %v; want ErrInterrupted", err)
 	}
 }
+
+// A run that loaded the store, then waited for the lock while another
+// enrollment committed, must not go on with what it loaded.
+func TestPrepareNoticesChangeWhileWaiting(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "enroll", "credentials.json")
+	first, second := Open(Options{Path: path}), Open(Options{Path: path})
+	if _, err := second.Load(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.Load(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Prepare(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Save(testCreds()); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Release(); err != nil {
+		t.Fatal(err)
+	}
+	err := second.Prepare(t.Context())
+	if !errors.Is(err, flow.ErrBusy) {
+		t.Fatalf("Prepare after another commit = %v, want ErrBusy", err)
+	}
+	// The first store may prepare again: what changed, it changed itself.
+	if err := first.Prepare(t.Context()); err != nil {
+		t.Fatalf("Prepare again by the same store: %v", err)
+	}
+	_ = first.Release()
+	// A fresh Load starts from the new state.
+	if _, err := second.Load(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := second.Prepare(t.Context()); err != nil {
+		t.Fatalf("Prepare after a new Load: %v", err)
+	}
+	_ = second.Release()
+}
