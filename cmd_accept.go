@@ -33,7 +33,7 @@ func acceptOrDecline(ctx context.Context, e env, args []string, decline bool) er
 	tokenFile := fs.String("token-file", e.getenv("ENROLL_TOKEN_FILE"), "read the invitation link or token from `FILE` (- for stdin; ENROLL_TOKEN_FILE)")
 	var deviceName *string
 	if !decline {
-		deviceName = fs.String("name", e.getenv("ENROLL_NAME"), "device client name (ENROLL_NAME; default: the service's choice)")
+		deviceName = fs.String("name", e.getenv("ENROLL_NAME"), "device client `NAME` (ENROLL_NAME; default: this host's name, or the stored name of an enrolled device)")
 	}
 	pos, err := parseArgs(fs, envErr, args)
 	if err != nil {

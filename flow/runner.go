@@ -84,7 +84,7 @@ func (d Driver) now() time.Time {
 // Script is what a non-interactive run answers at each input step.
 type Script struct {
 	Invitation string
-	Name       string // "" lets the service name the device
+	Name       string // "": the host name for a new device, unchanged for an existing one
 	Decline    bool
 	// TrustLinkServer takes the server from the link's origin when none
 	// was configured; a person would be asked instead.
@@ -157,10 +157,15 @@ func scripted(m Machine, s Script) (Event, error) {
 		}
 		return ServerConfirmed{OK: true}, nil
 	case StateName:
-		if s.Name == "" {
-			return NameDefault{}, nil
+		switch {
+		case s.Name != "":
+			return NameEntered{Text: s.Name}, nil
+		case m.Existing == nil && m.Name != "":
+			// A new device is named after its host, as the wizard proposes;
+			// an existing one keeps the name it has.
+			return NameEntered{Text: m.Name}, nil
 		}
-		return NameEntered{Text: s.Name}, nil
+		return NameDefault{}, nil
 	case StateReview:
 		if s.Decline {
 			return DeclineChosen{}, nil

@@ -239,3 +239,23 @@ func TestRunRecoversJournal(t *testing.T) {
 		t.Error("recovered secret not saved")
 	}
 }
+
+func TestRunDefaultNames(t *testing.T) {
+	// A new device without --name is named after its host; an existing one
+	// keeps its name, so accepting another invitation never renames it.
+	svc, st := &fakeService{answer: newClient}, &fakeStore{}
+	if _, err := Run(context.Background(), driver(svc, st), cfgServer, Script{Invitation: testToken}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if svc.acceptReq.Name != "lab-1" {
+		t.Errorf("new device name %q, want the host's", svc.acceptReq.Name)
+	}
+	svc = &fakeService{answer: Client{ID: existing.ID, ClientID: existing.ClientID}}
+	st = &fakeStore{snap: Snapshot{Existing: &existing}}
+	if _, err := Run(context.Background(), driver(svc, st), cfgServer, Script{Invitation: testToken}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if svc.acceptReq.Name != "" {
+		t.Errorf("existing device sent name %q", svc.acceptReq.Name)
+	}
+}
