@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -35,21 +34,21 @@ func acceptOrDecline(ctx context.Context, e env, args []string, decline bool) er
 	if !decline {
 		deviceName = fs.String("name", e.getenv("ENROLL_NAME"), "device client `NAME` (ENROLL_NAME; default: this host's name, or the stored name of an enrolled device)")
 	}
-	pos, err := parseArgs(fs, envErr, args)
+	pos, err := parseArgs(e, fs, envErr, args)
 	if err != nil {
-		return err
+		return fail(e, c, err)
 	}
-	text, err := readInvitation(e, fs, pos, *tokenFile)
+	text, err := readInvitation(e, pos, *tokenFile)
 	if err != nil {
-		return err
+		return fail(e, c, err)
 	}
 	server, err := c.serverURL()
 	if err != nil {
-		return err
+		return fail(e, c, err)
 	}
 	svc, err := c.client(e)
 	if err != nil {
-		return err
+		return fail(e, c, err)
 	}
 	st := c.store(e)
 	script := flow.Script{Invitation: text, Decline: decline, TrustLinkServer: true}
@@ -71,13 +70,21 @@ func acceptOrDecline(ctx context.Context, e env, args []string, decline bool) er
 // readInvitation takes the invitation from exactly one place: the argument,
 // --token-file, or ENROLL_TOKEN. Without a terminal enroll never waits for
 // input, so a missing invitation is a usage error, not a prompt.
-func readInvitation(e env, fs *flag.FlagSet, pos []string, tokenFile string) (string, error) {
+func readInvitation(e env, pos []string, tokenFile string) (string, error) {
+	fromEnv := e.getenv("ENROLL_TOKEN")
+	given := 0
+	for _, set := range []bool{len(pos) > 0, tokenFile != "", fromEnv != ""} {
+		if set {
+			given++
+		}
+	}
+	if given > 1 {
+		return "", fmt.Errorf("%w: give the invitation one way only: as an argument, with --token-file, or in ENROLL_TOKEN", flow.ErrUsage)
+	}
 	if len(pos) > 1 {
 		return "", fmt.Errorf("%w: expected one invitation, got %d arguments (quote a link that contains spaces)", flow.ErrUsage, len(pos))
 	}
 	switch {
-	case len(pos) == 1 && tokenFile != "":
-		return "", fmt.Errorf("%w: give the invitation either as an argument or with --token-file, not both", flow.ErrUsage)
 	case len(pos) == 1:
 		fmt.Fprintln(e.stderr, "enroll: warning: an invitation given as an argument is visible to other users in the process list; prefer --token-file or ENROLL_TOKEN")
 		return pos[0], nil
@@ -94,8 +101,8 @@ func readInvitation(e env, fs *flag.FlagSet, pos []string, tokenFile string) (st
 		}
 		return readCapped(f, flow.Sanitize(tokenFile))
 	}
-	if v := e.getenv("ENROLL_TOKEN"); v != "" {
-		return v, nil
+	if fromEnv != "" {
+		return fromEnv, nil
 	}
 	// Nothing given: the flow may still finish a journaled enrollment
 	// without one, and says "no invitation" only if it needs it.

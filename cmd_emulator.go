@@ -18,8 +18,8 @@ func cmdEmulator(ctx context.Context, e env, args []string) error {
 	listen := fs.String("listen", "127.0.0.1:0", "loopback `ADDR`ess to serve on (port 0 picks a free one)")
 	invite := fs.Bool("invite", false, "also create an invitation and print its link")
 	adminToken := fs.String("admin-token", e.getenv("ENROLL_EMULATOR_ADMIN_TOKEN"), "admin bearer token for the send and control endpoints (ENROLL_EMULATOR_ADMIN_TOKEN; default random)")
-	if _, err := parseArgs(fs, envErr, args); err != nil {
-		return err
+	if _, err := parseArgs(e, fs, envErr, args); err != nil {
+		return fail(e, c, err)
 	}
 	if err := loopbackOnly(*listen); err != nil {
 		return err
@@ -68,8 +68,8 @@ func loopbackOnly(addr string) error {
 
 func cmdDemo(ctx context.Context, e env, args []string) error {
 	fs, c, envErr := newFlags(e, "demo", "[flags]", "  go run . demo")
-	if _, err := parseArgs(fs, envErr, args); err != nil {
-		return err
+	if _, err := parseArgs(e, fs, envErr, args); err != nil {
+		return fail(e, c, err)
 	}
 	srv, err := emulator.Listen("127.0.0.1:0", emulator.Options{})
 	if err != nil {

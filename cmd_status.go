@@ -11,8 +11,8 @@ import (
 func cmdStatus(ctx context.Context, e env, args []string) error {
 	fs, c, envErr := newFlags(e, "status", "[--verify] [flags]", "  enroll status --verify --json")
 	verify := fs.Bool("verify", false, "also get an access token, proving the service accepts the stored credentials")
-	if _, err := parseArgs(fs, envErr, args); err != nil {
-		return err
+	if _, err := parseArgs(e, fs, envErr, args); err != nil {
+		return fail(e, c, err)
 	}
 	st := c.store(e)
 	snap, err := st.Load(ctx)
@@ -35,12 +35,15 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 		}
 		return errReported{flow.ErrNotEnrolled}
 	}
+	if err := c.sameServer(snap.Existing); err != nil {
+		return fail(e, c, err)
+	}
 	r := credentialsResult("enrolled", snap.Existing, st.Path())
 	r.Pending, r.Warnings = pending, snap.Warnings
 	if *verify {
 		svc, err := c.client(e)
 		if err != nil {
-			return err
+			return fail(e, c, err)
 		}
 		if _, err := svc.Authenticate(ctx, snap.Existing.Server, *snap.Existing); err != nil {
 			return reportFailure(e, c, flow.Machine{}, "", err)
@@ -62,8 +65,8 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 
 func cmdToken(ctx context.Context, e env, args []string) error {
 	fs, c, envErr := newFlags(e, "token", "[flags]", "  curl -H \"Authorization: Bearer $(enroll token)\" https://…")
-	if _, err := parseArgs(fs, envErr, args); err != nil {
-		return err
+	if _, err := parseArgs(e, fs, envErr, args); err != nil {
+		return fail(e, c, err)
 	}
 	snap, err := c.store(e).Load(ctx)
 	if err != nil {
@@ -72,9 +75,12 @@ func cmdToken(ctx context.Context, e env, args []string) error {
 	if snap.Existing == nil {
 		return reportFailure(e, c, flow.Machine{}, "", flow.ErrNotEnrolled)
 	}
+	if err := c.sameServer(snap.Existing); err != nil {
+		return fail(e, c, err)
+	}
 	svc, err := c.client(e)
 	if err != nil {
-		return err
+		return fail(e, c, err)
 	}
 	token, err := svc.Authenticate(ctx, snap.Existing.Server, *snap.Existing)
 	if err != nil {
@@ -90,8 +96,8 @@ func cmdToken(ctx context.Context, e env, args []string) error {
 
 func cmdForget(ctx context.Context, e env, args []string) error {
 	fs, c, envErr := newFlags(e, "forget", "[flags]", "  enroll forget --credentials /var/lib/enroll/credentials.json")
-	if _, err := parseArgs(fs, envErr, args); err != nil {
-		return err
+	if _, err := parseArgs(e, fs, envErr, args); err != nil {
+		return fail(e, c, err)
 	}
 	st := c.store(e)
 	if err := st.Forget(); err != nil {
@@ -109,9 +115,9 @@ func cmdForget(ctx context.Context, e env, args []string) error {
 var version = ""
 
 func cmdVersion(_ context.Context, e env, args []string) error {
-	fs, _, envErr := newFlags(e, "version", "", "  enroll version")
-	if _, err := parseArgs(fs, envErr, args); err != nil {
-		return err
+	fs, c, envErr := newFlags(e, "version", "", "  enroll version")
+	if _, err := parseArgs(e, fs, envErr, args); err != nil {
+		return fail(e, c, err)
 	}
 	v := version
 	if v == "" {

@@ -253,3 +253,49 @@ func TestHostileNameRefusedBeforeAnythingIsSent(t *testing.T) {
 		t.Errorf("accept calls = %d, want 0", n)
 	}
 }
+
+// A journal left by a failed commit is completed first; the invitation the
+// command was given is then used only if it is another one.
+func TestPendingJournalThenAnotherCommand(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		same     bool // give the invitation the journal is for
+		accepts  int  // accept calls after the first run
+		declined bool
+	}{
+		{name: "accept the same invitation again", args: []string{"accept"}, same: true, accepts: 1},
+		{name: "accept another invitation", args: []string{"accept"}, accepts: 2},
+		{name: "decline another invitation", args: []string{"decline"}, accepts: 1, declined: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			run := startEmulator(t)
+			first, second := invite(t, run), invite(t, run)
+			dir := t.TempDir()
+			e, _, errOut := testEnv(dir, failingFS{fail: map[string]bool{"credentials.json": true}}, first.Link)
+			if code := run1(e, "accept", "--token-file", "-"); code != flow.ExitUnknown {
+				t.Fatalf("first run exit %d:\n%s", code, errOut)
+			}
+			link := second.Link
+			if tc.same {
+				link = first.Link
+			}
+			e, out, errOut := testEnv(dir, nil, link)
+			if code := run1(e, append(tc.args, "--token-file", "-", "--json")...); code != flow.ExitOK {
+				t.Fatalf("second run exit %d:\n%s%s", code, out, errOut)
+			}
+			var res result
+			if err := json.Unmarshal(out.Bytes(), &res); err != nil || !res.Recovered {
+				t.Fatalf("output %s (%v)", out, err)
+			}
+			if n := run.Emulator.Calls(emulator.OpAccept); n != tc.accepts {
+				t.Errorf("accept calls %d, want %d", n, tc.accepts)
+			}
+			st, _ := run.Emulator.Invitation(second.Token)
+			if tc.declined != (st.State == emulator.StateDeclined) {
+				t.Errorf("second invitation is %s", st.State)
+			}
+			assertStoredIsIssued(t, run, filepath.Join(dir, "enroll", "credentials.json"))
+		})
+	}
+}

@@ -31,19 +31,19 @@ type common struct {
 
 // newFlags returns a flag set for one command with the common flags
 // registered, their defaults taken from the environment.
-func newFlags(e env, name, synopsis, example string) (*flag.FlagSet, *common, error) {
+func newFlags(e env, name, synopsis, example string) (*flag.FlagSet, *common, envErrors) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	c := &common{}
-	var envErr error
-	envBool := func(key string) bool {
+	envErr := envErrors{}
+	envBool := func(flagName, key string) bool {
 		v := strings.TrimSpace(e.getenv(key))
 		if v == "" {
 			return false
 		}
 		b, err := strconv.ParseBool(v)
-		if err != nil && envErr == nil {
-			envErr = fmt.Errorf("%w: %s=%q is not true or false", flow.ErrUsage, key, flow.Sanitize(v))
+		if err != nil {
+			envErr[flagName] = fmt.Errorf("%w: %s=%q is not true or false", flow.ErrUsage, key, flow.Sanitize(v))
 		}
 		return b
 	}
@@ -51,7 +51,7 @@ func newFlags(e env, name, synopsis, example string) (*flag.FlagSet, *common, er
 	if v := strings.TrimSpace(e.getenv("ENROLL_TIMEOUT")); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
-			envErr = fmt.Errorf("%w: ENROLL_TIMEOUT=%q is not a positive duration such as 30s", flow.ErrUsage, flow.Sanitize(v))
+			envErr["timeout"] = fmt.Errorf("%w: ENROLL_TIMEOUT=%q is not a positive duration such as 30s", flow.ErrUsage, flow.Sanitize(v))
 		} else {
 			timeout = d
 		}
@@ -60,10 +60,10 @@ func newFlags(e env, name, synopsis, example string) (*flag.FlagSet, *common, er
 	fs.StringVar(&c.credentials, "credentials", e.getenv("ENROLL_CREDENTIALS"), "credentials `FILE` (ENROLL_CREDENTIALS; default "+persist.DefaultPath(e.uid, e.getenv)+")")
 	fs.StringVar(&c.caFile, "ca-file", e.getenv("ENROLL_CA_FILE"), "also trust the CA certificates in this PEM `FILE` (ENROLL_CA_FILE)")
 	fs.DurationVar(&c.timeout, "timeout", timeout, "overall time limit of each call to the service (ENROLL_TIMEOUT)")
-	fs.BoolVar(&c.json, "json", envBool("ENROLL_JSON"), "print one JSON object on stdout; messages go to stderr (ENROLL_JSON)")
-	fs.BoolVar(&c.plain, "plain", envBool("ENROLL_PLAIN"), "line-by-line prompts for screen readers and serial consoles (ENROLL_PLAIN)")
-	fs.BoolVar(&c.noColor, "no-color", envBool("ENROLL_NO_COLOR") || e.getenv("NO_COLOR") != "", "no colour (ENROLL_NO_COLOR, NO_COLOR)")
-	fs.BoolVar(&c.verbose, "verbose", envBool("ENROLL_VERBOSE"), "log each step and HTTP call to stderr, never secrets (ENROLL_VERBOSE)")
+	fs.BoolVar(&c.json, "json", envBool("json", "ENROLL_JSON"), "print one JSON object on stdout; messages go to stderr (ENROLL_JSON)")
+	fs.BoolVar(&c.plain, "plain", envBool("plain", "ENROLL_PLAIN"), "line-by-line prompts for screen readers and serial consoles (ENROLL_PLAIN)")
+	fs.BoolVar(&c.noColor, "no-color", envBool("no-color", "ENROLL_NO_COLOR") || e.getenv("NO_COLOR") != "", "no colour (ENROLL_NO_COLOR, NO_COLOR)")
+	fs.BoolVar(&c.verbose, "verbose", envBool("verbose", "ENROLL_VERBOSE"), "log each step and HTTP call to stderr, never secrets (ENROLL_VERBOSE)")
 	fs.Usage = func() {
 		w := fs.Output()
 		fmt.Fprintf(w, "Usage: enroll %s %s\n\n", name, synopsis)
@@ -74,16 +74,30 @@ func newFlags(e env, name, synopsis, example string) (*flag.FlagSet, *common, er
 	return fs, c, envErr
 }
 
+// envErrors are invalid ENROLL_… values by flag name; one only matters when
+// its flag was not given, since the flag wins.
+type envErrors map[string]error
+
 // parseArgs parses flags that may come before or after positional
-// arguments, as people type them: `enroll accept LINK --json`.
-func parseArgs(fs *flag.FlagSet, envErr error, args []string) ([]string, error) {
+// arguments, as people type them: `enroll accept LINK --json`. Help goes to
+// stdout; a bad flag is a short usage error that the caller reports (in
+// JSON too, under --json).
+func parseArgs(e env, fs *flag.FlagSet, envErr envErrors, args []string) ([]string, error) {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "-h" || a == "-help" || a == "--help" {
+			fs.SetOutput(e.stdout)
+			fs.Usage()
+			return nil, errHelp
+		}
+	}
+	fs.SetOutput(io.Discard) // the error is reported once, by the caller
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, errHelp
-			}
-			return nil, errReported{fmt.Errorf("%w: %w", flow.ErrUsage, err)}
+			return nil, fmt.Errorf("%w: %w; see enroll %s --help", flow.ErrUsage, err, fs.Name())
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -92,8 +106,17 @@ func parseArgs(fs *flag.FlagSet, envErr error, args []string) ([]string, error) 
 		positional = append(positional, args[0])
 		args = args[1:]
 	}
-	if envErr != nil {
-		return nil, envErr
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for name, err := range envErr {
+		if !set[name] {
+			return nil, err
+		}
+	}
+	if c, ok := fs.Lookup("timeout").Value.(flag.Getter); ok {
+		if d, _ := c.Get().(time.Duration); d <= 0 {
+			return nil, fmt.Errorf("%w: --timeout must be a positive duration such as 30s", flow.ErrUsage)
+		}
 	}
 	return positional, nil
 }
@@ -103,6 +126,16 @@ func (c *common) serverURL() (string, error) {
 		return "", nil
 	}
 	return api.NormalizeServer(strings.TrimSpace(c.server))
+}
+
+// sameServer refuses a --server other than the one the device is enrolled
+// with: the stored secret goes to its own server only.
+func (c *common) sameServer(creds *flow.Credentials) error {
+	server, err := c.serverURL()
+	if err != nil || server == "" || server == creds.Server {
+		return err
+	}
+	return fmt.Errorf("%w: this device is enrolled with %s, not %s", flow.ErrUsage, flow.Sanitize(creds.Server), flow.Sanitize(server))
 }
 
 func (c *common) store(e env) *persist.Store {

@@ -45,7 +45,7 @@ func writeJSON(w io.Writer, v any) {
 func credentialsResult(status string, c *flow.Credentials, path string) result {
 	r := result{Status: status, Credentials: path}
 	if c != nil {
-		at := c.EnrolledAt.UTC()
+		at := c.EnrolledAt.UTC().Truncate(time.Second)
 		r.Server, r.ID, r.ClientID, r.Name = c.Server, c.ID, c.ClientID, c.Name
 		if !at.IsZero() {
 			r.EnrolledAt = &at
@@ -57,10 +57,13 @@ func credentialsResult(status string, c *flow.Credentials, path string) result {
 func reportDone(e env, c *common, m flow.Machine, path string) error {
 	if m.State == flow.StateDeclined {
 		if c.json {
-			writeJSON(e.stdout, result{Status: "declined", Server: m.Server})
+			writeJSON(e.stdout, result{Status: "declined", Server: m.Server, Recovered: m.Recovered})
 			return nil
 		}
-		fmt.Fprintln(e.stdout, "Declined the invitation. Nothing was stored on this device.")
+		if m.Recovered {
+			fmt.Fprintln(e.stdout, "Completed an enrollment that had been interrupted.")
+		}
+		fmt.Fprintln(e.stdout, "Declined the invitation.")
 		return nil
 	}
 	creds := m.Result
@@ -70,9 +73,12 @@ func reportDone(e env, c *common, m flow.Machine, path string) error {
 		writeJSON(e.stdout, r)
 		return nil
 	}
+	if m.Recovered {
+		fmt.Fprintln(e.stdout, "Completed an enrollment that had been interrupted.")
+	}
 	switch {
-	case m.Recovered:
-		fmt.Fprintln(e.stdout, "Completed an enrollment that had been interrupted; no invitation was used this time.")
+	case m.Recovered && m.Invitation.Token == "":
+		// nothing more happened
 	case m.Existing != nil:
 		fmt.Fprintln(e.stdout, "This device was already a device client; the invitation added it to more groups.")
 	default:
@@ -96,36 +102,61 @@ func printCredentials(w io.Writer, c *flow.Credentials, path string) {
 }
 
 // reportFailure explains a failed run: what happened, what it means, what to
-// do next. It prints the secret only in the one case where it would
-// otherwise be lost (DESIGN §5), and only to stderr.
+// do next. It prints a secret or an answer only in the one case where it
+// would otherwise be lost (DESIGN §5), and only to stderr.
 func reportFailure(e env, c *common, m flow.Machine, journal string, err error) error {
 	class := flow.Classify(err)
-	keepsJournal := errors.Is(err, flow.ErrNotStored) || errors.Is(err, flow.ErrBadResponse)
-	reveal := m.Failure != nil && m.Failure.Reveal != nil
-	if reveal {
-		showOnce(e.stderr, m.Failure.Reveal)
+	var f flow.Failure
+	if m.Failure != nil {
+		f = *m.Failure
 	}
-	if c.json {
-		r := result{Status: "failed", Error: &errorResult{
-			Kind: kindName(class.Kind), Message: flow.SanitizeMax(err.Error(), 400), Hint: class.Hint, Exit: class.Exit,
+	kept := ""
+	switch {
+	case f.SetAsideTo != "":
+		kept = f.SetAsideTo
+	case f.Journaled:
+		kept = journal
+	}
+	if f.Reveal != nil {
+		showOnce(e.stderr, f.Reveal)
+	}
+	if f.RevealRaw != nil {
+		showRawOnce(e.stderr, f.RevealRaw)
+	}
+	if m.Recovered {
+		fmt.Fprintln(e.stderr, "enroll: first completed an enrollment that had been interrupted; its credentials are stored.")
+	}
+	if c != nil && c.json {
+		r := result{Status: "failed", Recovered: m.Recovered, Error: &errorResult{
+			Kind: kindName(class.Kind), Message: flow.SanitizeMax(err.Error(), 400), Hint: class.Hint, Exit: class.Exit, Journal: kept,
 		}}
-		if keepsJournal && !reveal {
-			r.Error.Journal = journal
-		}
 		writeJSON(e.stdout, r)
 	}
 	fmt.Fprintf(e.stderr, "enroll: %s\n", class.Summary)
 	fmt.Fprintf(e.stderr, "  %s\n", flow.SanitizeMax(err.Error(), 400))
 	switch {
-	case reveal:
-		fmt.Fprintln(e.stderr, "  Copy the credentials above into the credentials file by hand; they were not kept anywhere.")
-	case keepsJournal:
-		fmt.Fprintf(e.stderr, "  The service's answer is kept in %s.\n", flow.Sanitize(journal))
+	case f.Reveal != nil || f.RevealRaw != nil:
+		fmt.Fprintln(e.stderr, "  What is shown above was kept nowhere: copy it now. For the credentials, write them into the credentials file by hand (see the README).")
+	case f.SetAsideTo != "":
+		fmt.Fprintf(e.stderr, "  The service's answer is kept in %s, out of the way of later runs.\n", flow.Sanitize(kept))
+		fmt.Fprintf(e.stderr, "  %s\n", class.Hint)
+	case f.Journaled:
+		fmt.Fprintf(e.stderr, "  The service's answer is kept in %s.\n", flow.Sanitize(kept))
 		fmt.Fprintf(e.stderr, "  %s\n", class.Hint)
 	case class.Hint != "":
 		fmt.Fprintf(e.stderr, "  %s\n", class.Hint)
 	}
 	return errReported{err}
+}
+
+// fail reports an error of a command outside the flow (bad flags, an
+// unreadable token file), in JSON too when --json was asked for.
+func fail(e env, c *common, err error) error {
+	var rep errReported
+	if err == nil || errors.Is(err, errHelp) || errors.As(err, &rep) {
+		return err
+	}
+	return reportFailure(e, c, flow.Machine{}, "", err)
 }
 
 // showOnce prints received credentials that could not be stored anywhere.
@@ -137,12 +168,18 @@ func showOnce(w io.Writer, c *flow.Credentials) {
 	fmt.Fprintf(w, "  clientSecret  %s\n", flow.Sanitize(c.ClientSecret))
 }
 
+// showRawOnce prints an answer that could be neither read nor kept.
+func showRawOnce(w io.Writer, raw []byte) {
+	fmt.Fprintln(w, "enroll: THE SERVICE'S ANSWER COULD NOT BE READ OR KEPT. It is shown once, here, escaped:")
+	fmt.Fprintf(w, "  %s\n", flow.SanitizeMax(string(raw), 64<<10))
+}
+
 var kindNames = map[error]string{
 	flow.ErrUsage: "usage", flow.ErrMalformed: "malformed-invitation", flow.ErrBadName: "bad-name",
 	flow.ErrInvalidInvitation: "invalid-invitation", flow.ErrInvitationUsed: "invitation-used",
 	flow.ErrInvitationExpired: "invitation-expired", flow.ErrNotForDevice: "not-for-this-device",
 	flow.ErrUnauthorized: "device-unauthorized", flow.ErrRateLimited: "rate-limited",
-	flow.ErrServer: "server-error", flow.ErrNetwork: "network", flow.ErrOutcomeUnknown: "outcome-unknown",
+	flow.ErrServer: "server-error", flow.ErrNetwork: "network", flow.ErrCertificate: "certificate-not-trusted", flow.ErrOutcomeUnknown: "outcome-unknown",
 	flow.ErrBadResponse: "bad-response", flow.ErrStoreUnavailable: "store-unavailable",
 	flow.ErrNotStored: "not-stored", flow.ErrNotEnrolled: "not-enrolled", flow.ErrBusy: "busy", flow.ErrPending: "pending",
 	flow.ErrInterrupted: "interrupted",

@@ -3,6 +3,8 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"io"
@@ -102,13 +104,13 @@ func (c *Client) Accept(ctx context.Context, req flow.AcceptRequest) ([]byte, er
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, c.statusError(resp, "accept", inviteAudience(req.Bearer), req.Token, req.Bearer)
+		return nil, c.statusError(resp, "accept", acceptAudience(req.Bearer), req.Token, req.Bearer)
 	}
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
 		// Not an error to the caller: the service may have enrolled the
 		// device, so the bytes that did arrive must be journaled.
-		c.logf("accept: answer cut short after %d bytes: %v", len(raw), err)
+		c.logf("accept: answer cut short after %d bytes: %s", len(raw), logText(err))
 	}
 	return raw, nil
 }
@@ -171,7 +173,7 @@ func (c *Client) Decline(ctx context.Context, req flow.DeclineRequest) error {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return c.statusError(resp, "decline", invite, req.Token)
+		return c.statusError(resp, "decline", decline, req.Token)
 	}
 	return nil
 }
@@ -215,11 +217,11 @@ func (c *Client) SendInvitation(ctx context.Context, server, adminToken, organiz
 	return inv, nil
 }
 
-func inviteAudience(bearer string) audience {
+func acceptAudience(bearer string) audience {
 	if bearer != "" {
-		return inviteBearer
+		return acceptBearer
 	}
-	return invite
+	return acceptNew
 }
 
 // exchange sends one non-idempotent request and tells apart the two ways a
@@ -259,12 +261,15 @@ func (c *Client) exchange(ctx context.Context, op, method, server, path string, 
 }
 
 // transportError maps a failed Do. Refusals of our own (insecure http, a
-// redirect downgrade, an oversized answer) keep their kind.
+// redirect downgrade, an oversized answer) keep their kind; an untrusted
+// certificate fails the handshake, before anything was sent.
 func transportError(op string, err error, wrote bool) error {
 	var ke *kindError
 	switch {
 	case errors.As(err, &ke):
 		return kindErr(ke.kind, err, "%s: %v", op, ke)
+	case transportKind(err) == flow.ErrCertificate:
+		return kindErr(flow.ErrCertificate, err, "%s: %v", op, err)
 	case wrote:
 		return kindErr(flow.ErrOutcomeUnknown, err, "%s: the request was sent but no answer arrived: %v", op, err)
 	default:
@@ -274,5 +279,37 @@ func transportError(op string, err error, wrote bool) error {
 
 func (c *Client) statusError(resp *http.Response, op string, a audience, secrets ...string) *StatusError {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	return newStatusError(op, a, resp.StatusCode, resp.Header, body, c.now(), secrets...)
+	return newStatusError(op, a, resp.StatusCode, resp.Header, requestURL(resp), body, c.now(), secrets...)
+}
+
+// requestURL is the URL an answer came from, nil if unknown.
+func requestURL(resp *http.Response) *url.URL {
+	if resp == nil || resp.Request == nil {
+		return nil
+	}
+	return resp.Request.URL
+}
+
+// transportKind tells a server certificate that failed verification (a
+// private CA not given, an intercepting proxy, a wrong host) from other
+// transport trouble: trying again cannot fix it, and the person must be
+// told to look at the certificate rather than the network.
+func transportKind(err error) error {
+	var cve *tls.CertificateVerificationError
+	var uae x509.UnknownAuthorityError
+	var hne x509.HostnameError
+	var cie x509.CertificateInvalidError
+	if errors.As(err, &cve) || errors.As(err, &uae) || errors.As(err, &hne) || errors.As(err, &cie) {
+		return flow.ErrCertificate
+	}
+	return flow.ErrNetwork
+}
+
+// logText is an error made safe for the verbose log: its text may hold
+// what a server sent (a certificate's names, a status line).
+func logText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return flow.SanitizeMax(err.Error(), maxLogText)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +35,9 @@ type StatusError struct {
 	Code       string
 	Message    string
 	RetryAfter time.Duration // what the server asked for (429/503), 0 if nothing
+	// Redirect is, for a 3xx, where it pointed: scheme://host only,
+	// sanitized (its path and query may hold anything), "" if unknown.
+	Redirect string
 }
 
 func (e *StatusError) Error() string {
@@ -41,6 +45,17 @@ func (e *StatusError) Error() string {
 	fmt.Fprintf(&b, "%s: the service answered %d", e.Op, e.Status)
 	if t := http.StatusText(e.Status); t != "" {
 		b.WriteString(" " + t)
+	}
+	if e.Status >= 300 && e.Status <= 399 {
+		// A redirect's body is a page for browsers; where it leads is
+		// what tells the person what went wrong.
+		if e.Redirect != "" {
+			b.WriteString(", a redirect to " + e.Redirect)
+		} else {
+			b.WriteString(", a redirect")
+		}
+		b.WriteString("; check --server")
+		return b.String()
 	}
 	switch {
 	case e.Message != "" && e.Code != "" && e.Code != e.Message:
@@ -59,30 +74,40 @@ func (e *StatusError) Error() string {
 func (e *StatusError) Unwrap() error { return e.Kind }
 
 // audience picks the column of statusKinds: the same status means different
-// things to an invitation call, the administrator's send and the token
-// endpoint.
+// things to the accept call, the decline call, the administrator's send and
+// the token endpoint.
 type audience int
 
 const (
-	invite       audience = iota // accept, decline without a bearer (new device)
-	inviteBearer                 // accept, decline with a bearer (registered device)
+	acceptNew    audience = iota // accept without a bearer (new device)
+	acceptBearer                 // accept with a bearer (registered device)
+	decline                      // decline (never sends a bearer)
 	send                         // the administrator's send call
-	token                        // the token endpoint, when no RFC 6749 code decided
+	token                        // discovery and the token endpoint, when no RFC 6749 code decided
+	audiences
 )
 
 // statusKinds is the one status → kind table (assumed meanings: wire.go).
-// A status missing here, 5xx included, is ErrServer. For a new device a
-// 401/403 cannot be about its own credentials (it sent none): the service
-// answers so when the invitation needs an already registered device.
-var statusKinds = map[int][4]error{
-	400: {flow.ErrInvalidInvitation, flow.ErrInvalidInvitation, flow.ErrUsage, flow.ErrServer},
-	401: {flow.ErrNotForDevice, flow.ErrUnauthorized, flow.ErrUnauthorized, flow.ErrUnauthorized},
-	403: {flow.ErrNotForDevice, flow.ErrUnauthorized, flow.ErrUnauthorized, flow.ErrUnauthorized},
-	404: {flow.ErrInvalidInvitation, flow.ErrInvalidInvitation, flow.ErrUsage, flow.ErrServer},
-	409: {flow.ErrInvitationUsed, flow.ErrInvitationUsed, flow.ErrServer, flow.ErrServer},
-	410: {flow.ErrInvitationExpired, flow.ErrInvitationExpired, flow.ErrServer, flow.ErrServer},
-	422: {flow.ErrNotForDevice, flow.ErrNotForDevice, flow.ErrUsage, flow.ErrServer},
-	429: {flow.ErrRateLimited, flow.ErrRateLimited, flow.ErrRateLimited, flow.ErrRateLimited},
+// A status missing here is ErrServer: other 5xx, and 3xx, which reaches a
+// caller only for accept, decline and send (those never follow a redirect,
+// see checkRedirect) and means --server names a login page, a portal or
+// an old address rather than the service. For a new device a 401/403
+// cannot be about its own credentials (it sent none): the service answers
+// so when the invitation needs an already registered device. A 502 or 504
+// to accept comes from a gateway that may have forwarded the request, so
+// whether the invitation was used is not known.
+var statusKinds = map[int][audiences]error{
+	//   acceptNew, acceptBearer, decline, send, token
+	400: {flow.ErrInvalidInvitation, flow.ErrInvalidInvitation, flow.ErrInvalidInvitation, flow.ErrUsage, flow.ErrServer},
+	401: {flow.ErrNotForDevice, flow.ErrUnauthorized, flow.ErrNotForDevice, flow.ErrUnauthorized, flow.ErrUnauthorized},
+	403: {flow.ErrNotForDevice, flow.ErrUnauthorized, flow.ErrNotForDevice, flow.ErrUnauthorized, flow.ErrUnauthorized},
+	404: {flow.ErrInvalidInvitation, flow.ErrInvalidInvitation, flow.ErrInvalidInvitation, flow.ErrUsage, flow.ErrServer},
+	409: {flow.ErrInvitationUsed, flow.ErrInvitationUsed, flow.ErrInvitationUsed, flow.ErrServer, flow.ErrServer},
+	410: {flow.ErrInvitationExpired, flow.ErrInvitationExpired, flow.ErrInvitationExpired, flow.ErrServer, flow.ErrServer},
+	422: {flow.ErrNotForDevice, flow.ErrNotForDevice, flow.ErrNotForDevice, flow.ErrUsage, flow.ErrServer},
+	429: {flow.ErrRateLimited, flow.ErrRateLimited, flow.ErrRateLimited, flow.ErrRateLimited, flow.ErrRateLimited},
+	502: {flow.ErrOutcomeUnknown, flow.ErrOutcomeUnknown, flow.ErrServer, flow.ErrServer, flow.ErrServer},
+	504: {flow.ErrOutcomeUnknown, flow.ErrOutcomeUnknown, flow.ErrServer, flow.ErrServer, flow.ErrServer},
 }
 
 func kindFor(a audience, status int) error {
@@ -92,16 +117,41 @@ func kindFor(a audience, status int) error {
 	return flow.ErrServer
 }
 
-// newStatusError reads a failed answer. secrets (the invitation token, the
+// newStatusError reads a failed answer; base is the URL that was asked
+// (for a relative Location), nil if unknown. secrets (the invitation token, the
 // client secret) are cut out of the server's text first: a server that
 // echoes the request back must not make enroll print them.
-func newStatusError(op string, a audience, status int, h http.Header, body []byte, now time.Time, secrets ...string) *StatusError {
-	code, msg := readErrorBody(redactBytes(body, secrets))
-	return &StatusError{
-		Op: op, Status: status, Kind: kindFor(a, status),
-		Code: redact(code, secrets), Message: redact(msg, secrets),
-		RetryAfter: parseRetryAfter(h.Get("Retry-After"), now),
+func newStatusError(op string, a audience, status int, h http.Header, base *url.URL, body []byte, now time.Time, secrets ...string) *StatusError {
+	se := &StatusError{Op: op, Status: status, Kind: kindFor(a, status)}
+	if status >= 300 && status <= 399 {
+		se.Redirect = redact(redirectOrigin(h.Get("Location"), base), secrets)
+		return se
 	}
+	code, msg := readErrorBody(redactBytes(body, secrets))
+	se.Code, se.Message = redact(code, secrets), redact(msg, secrets)
+	se.RetryAfter = parseRetryAfter(h.Get("Retry-After"), now)
+	return se
+}
+
+// redirectOrigin is the scheme://host a Location header points to, resolved
+// against the request's URL (base, may be nil), sanitized; "" when there is
+// none. Path, query and fragment are dropped: a login redirect often
+// carries the original request, tokens included, in its query.
+func redirectOrigin(loc string, base *url.URL) string {
+	if loc == "" {
+		return ""
+	}
+	u, err := url.Parse(loc)
+	if err != nil {
+		return ""
+	}
+	if base != nil {
+		u = base.ResolveReference(u)
+	}
+	if u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	return flow.SanitizeMax(u.Scheme+"://"+u.Host, maxText)
 }
 
 // readErrorBody finds the most specific text in an error answer, in any of

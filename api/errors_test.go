@@ -49,8 +49,10 @@ var inviteWant = map[int][2]error{
 	422: {flow.ErrNotForDevice, flow.ErrNotForDevice},
 	429: {flow.ErrRateLimited, flow.ErrRateLimited},
 	500: {flow.ErrServer, flow.ErrServer},
-	502: {flow.ErrServer, flow.ErrServer},
+	// A gateway's 502 or 504 may come after it forwarded the accept.
+	502: {flow.ErrOutcomeUnknown, flow.ErrOutcomeUnknown},
 	503: {flow.ErrServer, flow.ErrServer},
+	504: {flow.ErrOutcomeUnknown, flow.ErrOutcomeUnknown},
 }
 
 func TestAcceptStatusTimesBodyShape(t *testing.T) {
@@ -90,7 +92,7 @@ func TestAcceptStatusTimesBodyShape(t *testing.T) {
 
 func TestDeclineAndSendStatusMapping(t *testing.T) {
 	decline := map[int]error{400: flow.ErrInvalidInvitation, 403: flow.ErrNotForDevice, 409: flow.ErrInvitationUsed,
-		410: flow.ErrInvitationExpired, 429: flow.ErrRateLimited, 500: flow.ErrServer}
+		410: flow.ErrInvitationExpired, 429: flow.ErrRateLimited, 500: flow.ErrServer, 502: flow.ErrServer, 504: flow.ErrServer}
 	for status, want := range decline {
 		e := newStubEnv(t)
 		e.reg.Register("PUT", PathDecline, jsonResp(status, `{"error":"e","error_description":"d"}`))
@@ -100,7 +102,8 @@ func TestDeclineAndSendStatusMapping(t *testing.T) {
 		}
 	}
 	sendWant := map[int]error{400: flow.ErrUsage, 401: flow.ErrUnauthorized, 403: flow.ErrUnauthorized, 404: flow.ErrUsage,
-		409: flow.ErrServer, 422: flow.ErrUsage, 429: flow.ErrRateLimited, 500: flow.ErrServer, 503: flow.ErrServer}
+		409: flow.ErrServer, 422: flow.ErrUsage, 429: flow.ErrRateLimited, 500: flow.ErrServer, 502: flow.ErrServer,
+		503: flow.ErrServer, 504: flow.ErrServer}
 	path := strings.Replace(PathSendTemplate, "{organizationId}", "org1", 1)
 	for status, want := range sendWant {
 		e := newStubEnv(t)
@@ -109,6 +112,65 @@ func TestDeclineAndSendStatusMapping(t *testing.T) {
 		if !errors.Is(err, want) || !strings.Contains(err.Error(), "group g9 does not exist") || strings.Contains(err.Error(), secretBearer) {
 			t.Errorf("send %d: %v, want %v", status, err, want)
 		}
+	}
+}
+
+// A 3xx to accept, decline or send is not followed (checkRedirect) but
+// reported as ErrServer, naming only the scheme and host it pointed to.
+func TestRedirectStatusIsServerErrorShowingOnlyTheHost(t *testing.T) {
+	sendPath := strings.Replace(PathSendTemplate, "{organizationId}", "o", 1)
+	calls := []struct {
+		op, method, path string
+		call             func(c *Client) error
+	}{
+		{"accept", "PUT", PathAccept, func(c *Client) error {
+			_, err := c.Accept(context.Background(), flow.AcceptRequest{Server: stubServer, Token: secretToken, Bearer: secretBearer})
+			return err
+		}},
+		{"decline", "PUT", PathDecline, func(c *Client) error {
+			return c.Decline(context.Background(), flow.DeclineRequest{Server: stubServer, Token: secretToken})
+		}},
+		{"send", "POST", sendPath, func(c *Client) error {
+			_, err := c.SendInvitation(context.Background(), stubServer, secretBearer, "o", SendBody{})
+			return err
+		}},
+	}
+	for _, tc := range []struct {
+		status         int
+		location, want string
+	}{
+		{302, "https://sso.example.test/login?token=" + secretToken + "&bearer=" + secretBearer + "#frag", "302 Found, a redirect to https://sso.example.test; check --server"},
+		{301, "/moved/elsewhere?x=1", "301 Moved Permanently, a redirect to https://enroll.test; check --server"},
+		{307, "https://other.example.test:8443/api/idp/v1/x", "307 Temporary Redirect, a redirect to https://other.example.test:8443; check --server"},
+		{308, "https://evil\u202egnp.example.test/", `308 Permanent Redirect, a redirect to https://evil\u202egnp.example.test; check --server`},
+		{303, "", "303 See Other, a redirect; check --server"},
+		// net/http cannot parse it; it must not fail the call quoting it.
+		{302, "https://sso.example.test/\u001b?token=" + secretToken, "302 Found, a redirect; check --server"},
+	} {
+		for _, call := range calls {
+			t.Run(fmt.Sprintf("%d/%s", tc.status, call.op), func(t *testing.T) {
+				e := newStubEnv(t)
+				e.reg.Register(call.method, call.path, respond(tc.status, "<html>Sign in "+secretToken+"</html>", "Location", tc.location, "Content-Type", "text/html"))
+				err := call.call(e.c)
+				var se *StatusError
+				if !errors.Is(err, flow.ErrServer) || !errors.As(err, &se) || se.Status != tc.status {
+					t.Fatalf("got %v", err)
+				}
+				if want := call.op + ": the service answered " + tc.want; err.Error() != want {
+					t.Errorf("got  %q\nwant %q", err, want)
+				}
+				if n := len(e.reg.Requests()); n != 1 {
+					t.Errorf("%d requests: the redirect was followed", n)
+				}
+			})
+		}
+	}
+	// A server that puts the token in the host name does not get it shown.
+	e := newStubEnv(t)
+	e.reg.Register("PUT", PathAccept, respond(302, "", "Location", "https://"+secretToken+".example.test/"))
+	_, err := e.c.Accept(context.Background(), flow.AcceptRequest{Server: stubServer, Token: secretToken})
+	if want := "accept: the service answered 302 Found, a redirect to https://[redacted].example.test; check --server"; err == nil || err.Error() != want {
+		t.Errorf("got  %v\nwant %s", err, want)
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"enroll/flow"
 )
 
 // FuzzReadErrorBody: whatever a server sends, the text enroll would print
@@ -88,4 +90,27 @@ func BenchmarkReadErrorBody(b *testing.B) {
 			}
 		})
 	}
+}
+
+// Whatever is pasted into --server, an error shows nothing past the host:
+// not the query of a pasted link, nor a raw control character.
+func FuzzNormalizeServerErrors(f *testing.F) {
+	for _, s := range []string{"https://idp.example.com/accept", "idp.example.com", "https://exa mple.com/", "ftp://x/", "https://u:p@h/", "http://h", "https://h/%zz", "//h/", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if strings.Contains(s, secretToken) {
+			return
+		}
+		for _, in := range []string{s + "?token=" + secretToken, s + "#" + secretToken} {
+			_, err := NormalizeServer(in)
+			if err == nil {
+				t.Fatalf("NormalizeServer(%q) accepted a query or fragment", in)
+			}
+			msg := err.Error()
+			if strings.Contains(msg, secretToken) || flow.Sanitize(msg) != msg {
+				t.Fatalf("NormalizeServer(%q) = %q", in, msg)
+			}
+		}
+	})
 }

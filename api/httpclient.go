@@ -23,6 +23,9 @@ const MaxBody = 1 << 20
 // maxRedirects bounds redirect chains; the service has no reason to chain.
 const maxRedirects = 5
 
+// maxLogText is the most runes of one error shown in a verbose log line.
+const maxLogText = 500
+
 // HTTPOptions configures the one HTTP client enroll uses. Zero values take
 // the defaults noted on each field.
 type HTTPOptions struct {
@@ -105,8 +108,21 @@ func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	resp.Body = &cappedBody{rc: resp.Body, max: MaxBody}
+	if resp.StatusCode >= 300 && resp.StatusCode <= 399 && !safeMethod(req.Method) {
+		// net/http parses Location before checkRedirect can refuse to
+		// follow it, and fails the call on one that does not parse,
+		// quoting it whole (query, token and all). Such a redirect is
+		// reported as one to nowhere instead.
+		if _, err := req.URL.Parse(resp.Header.Get("Location")); err != nil {
+			resp.Header.Del("Location")
+		}
+	}
 	return resp, nil
 }
+
+// safeMethod reports whether a request may be repeated and redirected:
+// only GET and HEAD, which enroll uses for discovery.
+func safeMethod(m string) bool { return m == "" || m == http.MethodGet || m == http.MethodHead }
 
 func checkTransportURL(u *url.URL) error {
 	switch u.Scheme {
@@ -151,7 +167,16 @@ func (b *cappedBody) Read(p []byte) (int, error) {
 
 func (b *cappedBody) Close() error { return b.rc.Close() }
 
+// checkRedirect follows redirects only for GET and HEAD (discovery). A
+// redirect of accept, decline or send is never followed: Go would turn a
+// PUT answered 302 into a GET and take the login or portal page it finds
+// for the answer, and would re-send the body, invitation token included,
+// to whatever host a 307 or 308 names. The 3xx itself is returned instead
+// and the caller reports it (StatusError).
 func checkRedirect(req *http.Request, via []*http.Request) error {
+	if !safeMethod(via[0].Method) {
+		return http.ErrUseLastResponse
+	}
 	if len(via) > maxRedirects {
 		return kindErr(flow.ErrServer, nil, "the service redirected more than %d times", maxRedirects)
 	}
@@ -176,33 +201,94 @@ func isLoopback(host string) bool {
 
 // NormalizeServer checks a --server value and returns it in the one form the
 // client joins paths to: scheme://host[:port][/prefix], no trailing slash.
+// Its errors show at most the value's scheme and host (serverShown): a
+// link pasted by mistake carries the invitation token in its query.
 func NormalizeServer(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return "", kindErr(flow.ErrUsage, nil, "no server given; use https://HOST")
 	}
-	shown := flow.SanitizeMax(s, maxText)
+	shown := serverShown(s)
 	u, err := url.Parse(s)
 	if err != nil {
-		return "", kindErr(flow.ErrUsage, nil, "server %q is not a URL", shown)
+		return "", kindErr(flow.ErrUsage, nil, "--server is not a URL (%s)", shown)
 	}
 	switch {
 	case u.Scheme == "" || u.Opaque != "" && !strings.Contains(s, "://"):
-		return "", kindErr(flow.ErrUsage, nil, "server %q has no scheme; use https://%s", shown, strings.TrimLeft(shown, "/"))
+		host := strings.TrimLeft(serverShown("//"+strings.TrimLeft(s, "/")), "/")
+		if i := strings.IndexAny(host, "/?#"); i >= 0 {
+			host = host[:i] // suggest the host only, not the link
+		}
+		if host == "" {
+			host = "HOST"
+		}
+		return "", kindErr(flow.ErrUsage, nil, "--server has no scheme; use https://%s", host)
 	case u.Scheme != "https" && u.Scheme != "http":
-		return "", kindErr(flow.ErrUsage, nil, "server %q: scheme %q is not supported; use https", shown, u.Scheme)
+		return "", kindErr(flow.ErrUsage, nil, "--server scheme %q is not supported; use https", flow.SanitizeMax(u.Scheme, 20))
 	case u.User != nil:
-		return "", kindErr(flow.ErrUsage, nil, "server URL must not hold a user name or password")
+		return "", kindErr(flow.ErrUsage, nil, "--server must not hold a user name or password")
 	case u.Host == "" || u.Hostname() == "":
-		return "", kindErr(flow.ErrUsage, nil, "server %q has no host", shown)
+		return "", kindErr(flow.ErrUsage, nil, "--server has no host (%s)", shown)
 	case u.RawQuery != "" || u.ForceQuery:
-		return "", kindErr(flow.ErrUsage, nil, "server %q must not have a query (?…)", shown)
+		return "", kindErr(flow.ErrUsage, nil, "--server must be the service's base URL, not a link with a query (%s)", shown)
 	case u.Fragment != "" || strings.Contains(s, "#"):
-		return "", kindErr(flow.ErrUsage, nil, "server %q must not have a fragment (#…)", shown)
+		return "", kindErr(flow.ErrUsage, nil, "--server must be the service's base URL, not a link with a fragment (%s)", shown)
 	case u.Scheme == "http" && !isLoopback(u.Hostname()):
 		return "", kindErr(flow.ErrUsage, nil, "refusing insecure http to %s; use https", flow.SanitizeMax(u.Host, maxText))
 	}
 	return u.Scheme + "://" + strings.ToLower(u.Host) + strings.TrimRight(u.EscapedPath(), "/"), nil
+}
+
+// serverShown is what an error may show of a --server value: scheme://host,
+// sanitized, with "/…", "?…" and "#…" standing for a path, a query and a
+// fragment, and any user name or password left out. It works on the text,
+// not on url.Parse's result, so that it also serves values that do not
+// parse.
+func serverShown(s string) string {
+	scheme, rest := "", s
+	if i := strings.Index(s, "://"); i > 0 && isScheme(s[:i]) {
+		scheme, rest = s[:i]+"://", s[i+3:]
+	} else if strings.HasPrefix(s, "//") {
+		scheme, rest = "//", s[2:]
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	host, tail := rest[:end], rest[end:]
+	if i := strings.LastIndex(host, "@"); i >= 0 {
+		host = "…@" + host[i+1:]
+	}
+	var marks string
+	frag := strings.IndexByte(tail, '#')
+	if frag >= 0 {
+		tail = tail[:frag]
+	}
+	path, _, query := strings.Cut(tail, "?")
+	if path != "" && path != "/" {
+		marks += "/…"
+	}
+	if query {
+		marks += "?…"
+	}
+	if frag >= 0 {
+		marks += "#…"
+	}
+	return flow.SanitizeMax(scheme, 20) + flow.SanitizeMax(host, maxText) + marks
+}
+
+// isScheme reports whether s has RFC 3986 scheme syntax, so that a "://"
+// inside a path or query is not taken for the end of one.
+func isScheme(s string) bool {
+	for i, c := range s {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return s != ""
 }
 
 // logTransport writes the verbose log. It sees only the request line and
@@ -218,7 +304,7 @@ func (l *logTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	where := flow.SanitizeMax(req.URL.Host+req.URL.EscapedPath(), maxText)
 	d := time.Since(start).Round(time.Millisecond)
 	if err != nil {
-		l.logf("%s %s failed after %s: %v", req.Method, where, d, err)
+		l.logf("%s %s failed after %s: %s", req.Method, where, d, logText(err))
 		return nil, err
 	}
 	l.logf("%s %s → %s in %s", req.Method, where, flow.SanitizeMax(resp.Status, 64), d)

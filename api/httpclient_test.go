@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"enroll/flow"
 )
@@ -38,23 +40,54 @@ func TestNormalizeServer(t *testing.T) {
 	}
 	for in, want := range map[string]string{
 		"":                        "no server given",
-		"example.com":             "has no scheme",
-		"example.com:443":         "has no scheme",
+		"example.com":             "has no scheme; use https://example.com",
+		"example.com:443":         "has no scheme; use https://example.com:443",
 		"ftp://example.com":       `scheme "ftp" is not supported`,
 		"https://u:p@example.com": "user name or password",
-		"https://example.com?x=1": "must not have a query",
-		"https://example.com/?":   "must not have a query",
-		"https://example.com#f":   "must not have a fragment",
-		"https://example.com/#":   "must not have a fragment",
+		"https://example.com?x=1": "not a link with a query (https://example.com?…)",
+		"https://example.com/?":   "not a link with a query (https://example.com?…)",
+		"https://example.com#f":   "not a link with a fragment (https://example.com#…)",
+		"https://example.com/#":   "not a link with a fragment (https://example.com#…)",
 		"https://":                "has no host",
 		"https://:443":            "has no host",
 		"http://example.com":      "refusing insecure http to example.com; use https",
 		"http://127.0.0.1.nip.io": "refusing insecure http",
-		"https://exa mple.com":    "is not a URL",
+		"https://exa mple.com":    "is not a URL (https://exa mple.com)",
 	} {
 		_, err := NormalizeServer(in)
 		if !errors.Is(err, flow.ErrUsage) || !strings.Contains(err.Error(), want) {
 			t.Errorf("NormalizeServer(%q) = %v; want %q", in, err, want)
+		}
+	}
+}
+
+// A link pasted into --server must not have its token, or anything past
+// the host, echoed in the error.
+func TestNormalizeServerShowsOnlySchemeAndHost(t *testing.T) {
+	tok := "token=" + secretToken
+	for in, want := range map[string]string{
+		"https://idp.example.com/invitation/accept?" + tok: "--server must be the service's base URL, not a link with a query (https://idp.example.com/…?…)",
+		"https://idp.example.com?" + tok + "#x":            "--server must be the service's base URL, not a link with a query (https://idp.example.com?…#…)",
+		"https://idp.example.com/accept#" + tok:            "--server must be the service's base URL, not a link with a fragment (https://idp.example.com/…#…)",
+		"idp.example.com/invitation/accept?" + tok:         "--server has no scheme; use https://idp.example.com",
+		"idp.example.com/a?next=https://x.test/" + tok:     "--server has no scheme; use https://idp.example.com",
+		"?" + tok:                                                     "--server has no scheme; use https://HOST",
+		"https://exa mple.com/accept?" + tok:                          "--server is not a URL (https://exa mple.com/…?…)",
+		"https://idp.example.com/%zz/" + secretToken:                  "--server is not a URL (https://idp.example.com/…)",
+		"https://u:" + secretToken + "@idp.example.com/%zz":           "--server is not a URL (https://…@idp.example.com/…)",
+		"https://u:" + secretToken + "@idp.example.com/":              "--server must not hold a user name or password",
+		"ftp://idp.example.com/?" + tok:                               `--server scheme "ftp" is not supported; use https`,
+		"https://idp\x1b[2J.example.com/%zz?" + tok:                   `--server is not a URL (https://idp\x1b[2J.example.com/…?…)`,
+		"https:///invitation?" + tok:                                  "--server has no host (https:///…?…)",
+		"http://idp.example.com/accept?" + tok:                        "--server must be the service's base URL, not a link with a query (http://idp.example.com/…?…)",
+		"https://idp.example.com/accept?" + strings.Repeat("x", 5000): "--server must be the service's base URL, not a link with a query (https://idp.example.com/…?…)",
+	} {
+		_, err := NormalizeServer(in)
+		if !errors.Is(err, flow.ErrUsage) || err.Error() != want {
+			t.Errorf("NormalizeServer(%.50q)\n got  %v\n want %s", in, err, want)
+		}
+		if err != nil && strings.Contains(err.Error(), secretToken) {
+			t.Errorf("NormalizeServer(%.50q) leaks the token: %v", in, err)
 		}
 	}
 }
@@ -106,14 +139,48 @@ func accept(c *Client, server string) ([]byte, error) {
 	return c.Accept(context.Background(), req)
 }
 
-func TestUntrustedCertificateIsNetworkErrorWithCause(t *testing.T) {
+func TestUntrustedCertificateIsCertificateErrorWithCause(t *testing.T) {
 	srv := quietTLS(t, http.HandlerFunc(func(http.ResponseWriter, *http.Request) { t.Error("request got through") }))
 	c, _ := newReal(t, HTTPOptions{})
 	_, err := accept(c, srv.URL)
 	var cve *tls.CertificateVerificationError
 	var uae x509.UnknownAuthorityError
-	if !errors.Is(err, flow.ErrNetwork) || !errors.As(err, &cve) || !errors.As(err, &uae) {
+	if !errors.Is(err, flow.ErrCertificate) || errors.Is(err, flow.ErrNetwork) || !errors.As(err, &cve) || !errors.As(err, &uae) {
 		t.Fatalf("got %v", err)
+	}
+	if cl := flow.Classify(err); cl.Kind != flow.ErrCertificate || cl.Retry {
+		t.Fatalf("classified as %+v", cl)
+	}
+}
+
+// A certificate from a trusted CA but for another name: the httptest
+// certificate names 127.0.0.1, ::1 and example.com, not localhost.
+func TestWrongHostCertificateIsCertificateError(t *testing.T) {
+	srv := quietTLS(t, http.HandlerFunc(func(http.ResponseWriter, *http.Request) { t.Error("request got through") }))
+	c, _ := newReal(t, HTTPOptions{CAFile: writeCA(t, srv)})
+	_, port, _ := strings.Cut(srv.Listener.Addr().String(), "127.0.0.1:")
+	err := c.Decline(context.Background(), flow.DeclineRequest{Server: "https://localhost:" + port, Token: secretToken})
+	var hne x509.HostnameError
+	if !errors.Is(err, flow.ErrCertificate) || !errors.As(err, &hne) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// Discovery and the token grant are retried on network trouble, but an
+// untrusted certificate will not become trusted by waiting.
+func TestUntrustedCertificateIsNotRetried(t *testing.T) {
+	var hits atomic.Int32
+	srv := quietTLS(t, http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	hc, err := NewHTTPClient(HTTPOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(hc.CloseIdleConnections)
+	var slept atomic.Int32
+	c := New(Options{HTTP: hc, Sleep: func(context.Context, time.Duration) error { slept.Add(1); return nil }})
+	_, err = c.Authenticate(context.Background(), srv.URL, creds)
+	if !errors.Is(err, flow.ErrCertificate) || !strings.HasPrefix(err.Error(), "discovery: ") || slept.Load() != 0 || hits.Load() != 0 {
+		t.Fatalf("got %v after %d retries, %d requests", err, slept.Load(), hits.Load())
 	}
 }
 
@@ -163,11 +230,11 @@ func TestInsecureHTTPRefusedBeforeDial(t *testing.T) {
 	if !errors.Is(err, flow.ErrUsage) || !strings.Contains(err.Error(), "refusing insecure http to example.invalid; use https") {
 		t.Fatalf("got %v", err)
 	}
-	// A redirect from a loopback server to plain http elsewhere is refused too.
+	// A redirect from a loopback server to plain http elsewhere is refused
+	// too (only GET follows redirects at all).
 	srv := httptest.NewServer(http.RedirectHandler("http://example.invalid/next", http.StatusTemporaryRedirect))
 	defer srv.Close()
-	c := New(Options{HTTP: hc})
-	if _, err := accept(c, srv.URL); !errors.Is(err, flow.ErrUsage) || !strings.HasPrefix(err.Error(), "accept: refusing insecure http") {
+	if _, err := hc.Get(srv.URL + PathDiscovery); !errors.Is(err, flow.ErrUsage) || !strings.Contains(err.Error(), "refusing insecure http to example.invalid") {
 		t.Fatalf("redirect: %v", err)
 	}
 	for _, h := range seen() {
@@ -177,12 +244,13 @@ func TestInsecureHTTPRefusedBeforeDial(t *testing.T) {
 	}
 }
 
+// Discovery (GET) follows redirects, within limits.
 func TestRedirectRules(t *testing.T) {
-	plain := httptest.NewServer(acceptHandler(t, acceptOK))
+	plain := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { t.Error("downgraded request got through") }))
 	defer plain.Close()
 	down := quietTLS(t, http.RedirectHandler(plain.URL+"/x", http.StatusTemporaryRedirect))
 	c, _ := newReal(t, HTTPOptions{CAFile: writeCA(t, down)})
-	if _, err := accept(c, down.URL); !errors.Is(err, flow.ErrServer) || !strings.Contains(err.Error(), "redirected from https to insecure http://") {
+	if _, err := c.DiscoverTokenURL(context.Background(), down.URL); !errors.Is(err, flow.ErrServer) || !strings.Contains(err.Error(), "redirected from https to insecure http://") {
 		t.Fatalf("downgrade: %v", err)
 	}
 	var hits atomic.Int32
@@ -191,8 +259,71 @@ func TestRedirectRules(t *testing.T) {
 		http.Redirect(w, r, "/again", http.StatusFound)
 	}))
 	defer loop.Close()
-	if _, err := accept(c, loop.URL); !errors.Is(err, flow.ErrServer) || !strings.Contains(err.Error(), "more than 5") || hits.Load() != 6 {
+	if _, err := c.DiscoverTokenURL(context.Background(), loop.URL); !errors.Is(err, flow.ErrServer) || !strings.Contains(err.Error(), "more than 5") || hits.Load() != 6 {
 		t.Fatalf("loop: %v after %d requests", err, hits.Load())
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET "+PathDiscovery, http.RedirectHandler("/moved", http.StatusMovedPermanently))
+	mux.HandleFunc("GET /moved", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `{"token_endpoint":"https://idp.example.test/token"}`)
+	})
+	moved := httptest.NewServer(mux)
+	defer moved.Close()
+	if u, err := c.DiscoverTokenURL(context.Background(), moved.URL); err != nil || u != "https://idp.example.test/token" {
+		t.Fatalf("moved: %q, %v", u, err)
+	}
+}
+
+// Accept, decline and send never follow a redirect: a 302 to a login
+// page must not be taken for the answer, and a 307 or 308 must not carry
+// the token to the host it names.
+func TestNonIdempotentCallsDoNotFollowRedirects(t *testing.T) {
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		_, _ = io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", ContentTypeJSON)
+		_, _ = io.WriteString(w, acceptOK) // what a hostile host would answer
+	}))
+	defer other.Close()
+	for _, status := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		for _, target := range []string{"/login?return=%2Faccept", other.URL + "/collect?x=1"} {
+			t.Run(fmt.Sprintf("%d-%s", status, target[:6]), func(t *testing.T) {
+				var portal, calls atomic.Int32
+				mux := http.NewServeMux()
+				mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) {
+					portal.Add(1)
+					w.Header().Set("Content-Type", "text/html")
+					_, _ = io.WriteString(w, "<html>Sign in</html>")
+				})
+				mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+					calls.Add(1)
+					_, _ = io.ReadAll(r.Body)
+					http.Redirect(w, r, target, status)
+				})
+				srv := httptest.NewServer(mux)
+				defer srv.Close()
+				c, _ := newReal(t, HTTPOptions{})
+				ctx := context.Background()
+				raw, err1 := accept(c, srv.URL)
+				err2 := c.Decline(ctx, flow.DeclineRequest{Server: srv.URL, Token: secretToken})
+				_, err3 := c.SendInvitation(ctx, srv.URL, secretBearer, "o", SendBody{})
+				host := srv.URL
+				if !strings.HasPrefix(target, "/") {
+					host = other.URL
+				}
+				for i, err := range []error{err1, err2, err3} {
+					op := []string{"accept", "decline", "send"}[i]
+					want := fmt.Sprintf("%s: the service answered %d %s, a redirect to %s; check --server", op, status, http.StatusText(status), host)
+					if !errors.Is(err, flow.ErrServer) || err.Error() != want {
+						t.Errorf("got  %v\nwant %s", err, want)
+					}
+				}
+				if raw != nil || calls.Load() != 3 || portal.Load() != 0 || elsewhere.Load() != 0 {
+					t.Errorf("accept answer %q; %d calls, the portal got %d requests and the other host %d", raw, calls.Load(), portal.Load(), elsewhere.Load())
+				}
+			})
+		}
 	}
 }
 

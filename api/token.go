@@ -44,10 +44,42 @@ func (c *Client) Authenticate(ctx context.Context, server string, cr flow.Creden
 		if err != nil {
 			return c.tokenError(ctx, err, cr.ClientSecret)
 		}
+		if !usableAccessToken(tok.AccessToken) {
+			// Never shown: it is a credential, or it is hostile text.
+			return attempt{err: kindErr(flow.ErrServer, nil, "token: the service returned an unusable access token")}
+		}
 		access = tok.AccessToken
 		return attempt{}
 	})
 	return access, err
+}
+
+// maxAccessToken bounds an access token; real ones are a few hundred bytes
+// to a few KiB (a JWT with many claims).
+const maxAccessToken = 4096
+
+// usableAccessToken reports whether tok has RFC 6750 b64token syntax,
+// 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=", and a
+// sane length. Anything else would be sent back in an Authorization
+// header or printed by `enroll token`, so a server could smuggle header
+// lines or terminal escapes through it.
+func usableAccessToken(tok string) bool {
+	if tok == "" || len(tok) > maxAccessToken {
+		return false
+	}
+	body := strings.TrimRight(tok, "=")
+	if body == "" {
+		return false
+	}
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		case c == '-', c == '.', c == '_', c == '~', c == '+', c == '/':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // Token is Authenticate under the name `enroll token` uses.
@@ -82,7 +114,8 @@ func (c *Client) tokenError(ctx context.Context, err error, secret string) attem
 	case errors.As(err, &ke):
 		return attempt{err: kindErr(ke.kind, err, "token: %v", ke)}
 	case errors.As(err, &ue):
-		return attempt{err: kindErr(flow.ErrNetwork, err, "token: %v", ue), retry: ctx.Err() == nil}
+		kind := transportKind(err)
+		return attempt{err: kindErr(kind, err, "token: %v", ue), retry: kind == flow.ErrNetwork && ctx.Err() == nil}
 	default:
 		// x/oauth2's own text may quote the answer; it is not shown.
 		return attempt{err: kindErr(flow.ErrServer, nil, "token: the token endpoint's answer holds no usable access token")}
@@ -98,7 +131,7 @@ func (c *Client) retrieveError(re *oauth2.RetrieveError, secret string) attempt 
 	if re.Response != nil {
 		status, h = re.Response.StatusCode, re.Response.Header
 	}
-	se := newStatusError("token", token, status, h, re.Body, c.now(), secret)
+	se := newStatusError("token", token, status, h, requestURL(re.Response), re.Body, c.now(), secret)
 	if re.ErrorCode != "" { // x/oauth2 also reads form-encoded answers
 		se.Code = redact(clean(re.ErrorCode, maxCode), []string{secret})
 		if re.ErrorDescription != "" {
@@ -160,7 +193,8 @@ func (c *Client) discover(ctx context.Context, base string) (string, attempt) {
 		if errors.As(err, &ke) {
 			return "", attempt{err: kindErr(ke.kind, err, "discovery: %v", ke)}
 		}
-		return "", attempt{err: kindErr(flow.ErrNetwork, err, "discovery: %v", err), retry: ctx.Err() == nil}
+		kind := transportKind(err)
+		return "", attempt{err: kindErr(kind, err, "discovery: %v", err), retry: kind == flow.ErrNetwork && ctx.Err() == nil}
 	}
 	defer resp.Body.Close()
 	switch {
@@ -244,7 +278,7 @@ func (c *Client) withRetry(ctx context.Context, op string, f func() attempt) err
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
 			return gaveUp(a, n, asked)
 		}
-		c.logf("%s: attempt %d of %d failed (%v); retrying in %s", op, n, c.maxAttempts, a.err, wait)
+		c.logf("%s: attempt %d of %d failed (%s); retrying in %s", op, n, c.maxAttempts, logText(a.err), wait)
 		if err := c.sleep(ctx, wait); err != nil {
 			return fmt.Errorf("%w; stopped waiting to retry: %w", a.err, err)
 		}

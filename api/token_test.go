@@ -2,12 +2,20 @@ package api
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"enroll/flow"
@@ -141,6 +149,9 @@ func TestTokenErrorMapping(t *testing.T) {
 			[]time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second}, "connection reset; gave up after 4 attempts"},
 		{"garbage-200", jsonResp(200, `{"access_token":`), flow.ErrServer, 1, nil, "no usable access token"},
 		{"no-token-200", jsonResp(200, `{"token_type":"bearer"}`), flow.ErrServer, 1, nil, "no usable access token"},
+		// The grant is a POST: a redirect is reported, never followed.
+		{"redirect", respond(307, ``, "Location", "https://elsewhere.test/t?secret=x"), flow.ErrServer, 1, nil,
+			"token: the service answered 307 Temporary Redirect, a redirect to https://elsewhere.test; check --server"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newStubEnv(t)
@@ -158,6 +169,119 @@ func TestTokenErrorMapping(t *testing.T) {
 				t.Errorf("sleeps %v, want %v", got, tc.sleeps)
 			}
 		})
+	}
+}
+
+// The access token is sent back in an Authorization header and printed by
+// `enroll token`: anything but RFC 6750 b64token syntax is refused unseen.
+func TestUnusableAccessTokenIsRefused(t *testing.T) {
+	for _, tok := range []string{
+		"at 1", "at\u001b[2Jx", "at\r\nX-Injected: 1", "at\u202e", "é", "at\"1", "a=b", "==", "a,b", strings.Repeat("a", maxAccessToken+1),
+	} {
+		e := newStubEnv(t)
+		e.reg.Register("GET", PathDiscovery, jsonResp(404, ``))
+		body, _ := json.Marshal(map[string]string{"access_token": tok, "token_type": "bearer"})
+		e.reg.Register("POST", PathToken, jsonResp(200, string(body)))
+		got, err := e.c.Authenticate(context.Background(), stubServer, creds)
+		if got != "" || !errors.Is(err, flow.ErrServer) || err.Error() != "token: the service returned an unusable access token" {
+			t.Errorf("%.20q: got %q, %v", tok, got, err)
+		}
+		if len(e.Sleeps()) != 0 {
+			t.Errorf("%.20q: retried", tok)
+		}
+	}
+	for _, tok := range []string{"a", "AZaz09-._~+/", "abc==", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", strings.Repeat("a", maxAccessToken)} {
+		e := newStubEnv(t)
+		e.reg.Register("GET", PathDiscovery, jsonResp(404, ``))
+		body, _ := json.Marshal(map[string]string{"access_token": tok, "token_type": "bearer"})
+		e.reg.Register("POST", PathToken, jsonResp(200, string(body)))
+		if got, err := e.c.Authenticate(context.Background(), stubServer, creds); err != nil || got != tok {
+			t.Errorf("%.20q: got %.20q, %v", tok, got, err)
+		}
+	}
+}
+
+// hostnameError is a real x509.HostnameError for a certificate whose only
+// name holds terminal escapes.
+func hostnameError() error {
+	cert := &x509.Certificate{
+		DNSNames:   []string{"evil\u001b]0;pwned\u0007.example"},
+		Extensions: []pkix.Extension{{Id: asn1.ObjectIdentifier{2, 5, 29, 17}}}, // a SAN extension
+	}
+	return &tls.CertificateVerificationError{Err: x509.HostnameError{Certificate: cert, Host: "enroll.test"}}
+}
+
+// A certificate failure is not retried on discovery nor on the grant.
+func TestCertificateErrorsAreNotRetried(t *testing.T) {
+	for name, certErr := range map[string]error{
+		"unknown-authority": &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}},
+		"hostname":          hostnameError(),
+		"expired":           x509.CertificateInvalidError{Reason: x509.Expired, Detail: "it ended"},
+	} {
+		t.Run(name+"/discovery", func(t *testing.T) {
+			e := newStubEnv(t)
+			e.reg.Register("GET", PathDiscovery, failBeforeWrite(certErr))
+			_, err := e.c.Authenticate(context.Background(), stubServer, creds)
+			if !errors.Is(err, flow.ErrCertificate) || errors.Is(err, flow.ErrNetwork) || !errors.Is(err, certErr) || len(e.Sleeps()) != 0 {
+				t.Fatalf("got %v after sleeps %v", err, e.Sleeps())
+			}
+		})
+		t.Run(name+"/token", func(t *testing.T) {
+			e := newStubEnv(t)
+			e.reg.Register("GET", PathDiscovery, jsonResp(404, ``))
+			e.reg.Register("POST", PathToken, failBeforeWrite(certErr)).Times(2) // Basic, then the form
+			_, err := e.c.Authenticate(context.Background(), stubServer, creds)
+			if !errors.Is(err, flow.ErrCertificate) || !errors.Is(err, certErr) || !strings.HasPrefix(err.Error(), "token: ") || len(e.Sleeps()) != 0 {
+				t.Fatalf("got %v after sleeps %v", err, e.Sleeps())
+			}
+		})
+	}
+	// Plain network trouble still is retried.
+	e := newStubEnv(t)
+	e.reg.Register("GET", PathDiscovery, failBeforeWrite(errors.New("connection reset"))).Times(4)
+	if _, err := e.c.Authenticate(context.Background(), stubServer, creds); !errors.Is(err, flow.ErrNetwork) || len(e.Sleeps()) != 3 {
+		t.Fatalf("got %v after sleeps %v", err, e.Sleeps())
+	}
+}
+
+// The verbose log carries error texts built from what a server sent (a
+// certificate's names, a reset message): they come out escaped.
+func TestVerboseLogEscapesServerText(t *testing.T) {
+	var log strings.Builder
+	reg := newRegistry(t)
+	c := New(Options{
+		HTTP:        &http.Client{Transport: &guard{base: reg}, CheckRedirect: checkRedirect},
+		Logf:        func(f string, a ...any) { log.WriteString(fmt.Sprintf(f, a...) + "\n") },
+		Sleep:       func(context.Context, time.Duration) error { return nil },
+		MaxAttempts: 2,
+	})
+	reg.Register("GET", PathDiscovery, failBeforeWrite(errors.New("reset by \u001b[2J\u202epeer")))
+	reg.Register("GET", PathDiscovery, failBeforeWrite(hostnameError()))
+	if _, err := c.Authenticate(context.Background(), stubServer, creds); !errors.Is(err, flow.ErrCertificate) {
+		t.Fatal(err)
+	}
+	reg.Register("PUT", PathAccept, func(*http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(io.MultiReader(
+			strings.NewReader(`{"id"`), iotest.ErrReader(errors.New("cut by \u001b]8;;https://x\u0007")),
+		))}, nil
+	})
+	if _, err := c.Accept(context.Background(), flow.AcceptRequest{Server: stubServer, Token: secretToken}); err != nil {
+		t.Fatal(err)
+	}
+	out := log.String()
+	for _, bad := range []string{"\u001b", "\u0007", "\u202e"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("log holds %q raw:\n%s", bad, out)
+		}
+	}
+	for _, want := range []string{
+		`GET enroll.test` + PathDiscovery + ` failed after `, `reset by \x1b[2J\u202epeer`,
+		`discovery: attempt 1 of 2 failed (discovery: Get "https://enroll.test` + PathDiscovery + `": reset by \x1b[2J\u202epeer); retrying in `,
+		`evil\x1b]0;pwned\x07.example`, `accept: answer cut short after 5 bytes: cut by \x1b]8;;https://x\x07`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
 	}
 }
 

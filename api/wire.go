@@ -121,4 +121,6 @@ type Discovery struct {
 // calls with these statuses (see statusKinds in errors.go for the mapping):
 // 400/404 invalid token, 409 already used, 410 expired or revoked, 401/403
 // authentication, 422 not allowed for this device, 429 rate limited, 5xx
-// server trouble.
+// server trouble, except that a 502 or 504 to accept may come from a gateway
+// after it forwarded the request (outcome unknown). The service itself
+// never redirects these calls; a 3xx is a login page or portal in the way.

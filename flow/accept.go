@@ -52,7 +52,7 @@ func stepAccepting(m Machine, ev Event) (Machine, []Effect) {
 		return m, []Effect{WriteJournal{Pending: m.pending()}}
 	case Journaled:
 		if m.State == StateJournaling {
-			m.State = StateSaving
+			m.State, m.journaled = StateSaving, true
 			return m, []Effect{DecodeAnswer{Raw: m.raw}}
 		}
 	case Decoded:
@@ -61,9 +61,9 @@ func stepAccepting(m Machine, ev Event) (Machine, []Effect) {
 		}
 		creds, err := m.credentialsFrom(ev.Client)
 		if err != nil {
-			return acceptFailed(m, err)
+			return unreadable(m, err)
 		}
-		m.decoded = &creds
+		m.decoded, m.issued = &creds, ev.Client.ClientSecret != ""
 		return m, []Effect{SaveCredentials{Credentials: creds}}
 	case Saved:
 		if m.State != StateSaving || m.decoded == nil {
@@ -86,7 +86,8 @@ func callAccept(m Machine) (Machine, []Effect) {
 }
 
 func (m Machine) pending() Pending {
-	p := Pending{Server: m.Server, Raw: m.raw, ReceivedAt: m.receivedAt, Existing: m.Existing}
+	p := Pending{Server: m.Server, Raw: m.raw, ReceivedAt: m.receivedAt, Existing: m.Existing,
+		InvitationDigest: InvitationDigest(m.Invitation.Token)}
 	if m.NameChosen {
 		p.Name = m.Name
 	}
@@ -128,7 +129,7 @@ func acceptFailed(m Machine, err error) (Machine, []Effect) {
 		if m.Interrupted {
 			return fail(m, ErrInterrupted, StateFailed)
 		}
-		if m.raw != nil || m.decoded != nil {
+		if (m.raw != nil || m.decoded != nil) && !errors.Is(err, ErrBusy) && !errors.Is(err, ErrInterrupted) {
 			// Only the commit of an answer already received is pending.
 			return fail(m, fmt.Errorf("%w: %w", ErrNotStored, err), StateFailed)
 		}
@@ -149,17 +150,37 @@ func acceptFailed(m Machine, err error) (Machine, []Effect) {
 		return m, []Effect{DecodeAnswer{Raw: m.raw}}
 	case StateSaving:
 		if m.decoded == nil {
-			return fail(m, err, StateFailed) // the answer cannot be read
+			return unreadable(m, err)
 		}
 		if !errors.Is(err, ErrNotStored) {
 			err = fmt.Errorf("%w: %w", ErrNotStored, err)
 		}
 		m, effects := fail(m, err, StateFailed)
-		if m.journalErr != nil && m.decoded.ClientSecret != "" {
+		m.Failure.Journaled = m.journaled
+		if !m.journaled && m.issued {
+			// Nowhere on disk holds the new secret: show it once. An
+			// existing device's secret is still in its intact file.
 			reveal := *m.decoded
 			m.Failure.Reveal = &reveal
 		}
 		return m, effects
 	}
 	return m, nil
+}
+
+// unreadable handles an answer that cannot be turned into credentials. A
+// journaled one is set aside (kept, never deleted) so that it does not block
+// every later run; one that could not be journaled is shown once, as it is
+// the only copy.
+func unreadable(m Machine, err error) (Machine, []Effect) {
+	journaled := m.journaled
+	raw := m.raw
+	m, effects := fail(m, err, StateFailed)
+	m.Failure.Journaled = journaled
+	m.raw = nil
+	if !journaled {
+		m.Failure.RevealRaw = raw
+		return m, effects
+	}
+	return m, append([]Effect{SetAsideJournal{}}, effects...)
 }

@@ -18,6 +18,7 @@ var (
 	ErrRateLimited       = errors.New("rate limited")
 	ErrServer            = errors.New("server error")
 	ErrNetwork           = errors.New("network unavailable")
+	ErrCertificate       = errors.New("server certificate not trusted")
 	ErrOutcomeUnknown    = errors.New("outcome unknown")
 	ErrBadResponse       = errors.New("unreadable answer")
 	ErrStoreUnavailable  = errors.New("credentials cannot be stored")
@@ -79,6 +80,7 @@ var classes = []classRow{
 	{ErrNotEnrolled, ExitDevice, "This device is not enrolled.", "Accept an invitation first: enroll accept --token-file FILE.", false},
 	{ErrRateLimited, ExitUnavailable, "The service is busy and asked enroll to slow down.", "Nothing changed; try again in a minute.", true},
 	{ErrServer, ExitUnavailable, "The service had a problem.", "Nothing changed; it is safe to try again later.", true},
+	{ErrCertificate, ExitUnavailable, "The server's certificate is not trusted, so nothing was sent.", "If the service uses a private CA, pass it with --ca-file or SSL_CERT_FILE; otherwise check --server: the connection may be intercepted.", false},
 	{ErrNetwork, ExitUnavailable, "The service could not be reached.", "Nothing changed; check the network, proxy and --server, then try again.", true},
 }
 

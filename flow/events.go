@@ -43,10 +43,12 @@ type (
 		Raw []byte
 		At  time.Time
 	}
-	Journaled    struct{}
-	Decoded      struct{ Client Client }
-	Saved        struct{}
-	DeclineDone  struct{}
+	Journaled   struct{}
+	Decoded     struct{ Client Client }
+	Saved       struct{}
+	DeclineDone struct{}
+	// SetAside reports where an unusable journal was moved.
+	SetAside     struct{ Path string }
 	EffectFailed struct{ Err error }
 )
 
@@ -68,6 +70,7 @@ func (Journaled) isEvent()         {}
 func (Decoded) isEvent()           {}
 func (Saved) isEvent()             {}
 func (DeclineDone) isEvent()       {}
+func (SetAside) isEvent()          {}
 func (EffectFailed) isEvent()      {}
 
 // Effect is work the machine asks its driver to do. The driver executes it
@@ -87,6 +90,9 @@ type (
 	DecodeAnswer    struct{ Raw []byte }
 	SaveCredentials struct{ Credentials Credentials }
 	CallDecline     struct{ Request DeclineRequest }
+	// SetAsideJournal moves a journal whose answer cannot be used out of
+	// the way (keeping it), so it does not block every later run.
+	SetAsideJournal struct{}
 	// ReleaseStore gives the lock back. It never fails in a way that
 	// matters to the flow, so it has no result event.
 	ReleaseStore struct{}
@@ -100,4 +106,5 @@ func (WriteJournal) isEffect()    {}
 func (DecodeAnswer) isEffect()    {}
 func (SaveCredentials) isEffect() {}
 func (CallDecline) isEffect()     {}
+func (SetAsideJournal) isEffect() {}
 func (ReleaseStore) isEffect()    {}

@@ -1,5 +1,10 @@
 package flow
 
+import (
+	"crypto/sha256"
+	"encoding/hex"
+)
+
 // Source says where in the input the invitation token was found.
 type Source string
 
@@ -28,3 +33,11 @@ type Invitation struct {
 // MaxInvitationBytes is the most input ParseInvitation reads; callers that
 // read from files or pipes stop one byte after it.
 const MaxInvitationBytes = maxInvitationInput
+
+// InvitationDigest is a one-way digest of an invitation token, stored in the
+// journal so a later run recognises the invitation an answer was for
+// without keeping the token itself.
+func InvitationDigest(token string) string {
+	sum := sha256.Sum256([]byte("enroll invitation\x00" + token))
+	return hex.EncodeToString(sum[:16])
+}

@@ -79,6 +79,13 @@ type Failure struct {
 	// Reveal holds credentials the service issued that could be neither
 	// journaled nor saved: the driver shows them to the operator once.
 	Reveal *Credentials
+	// RevealRaw is an answer that could be neither read nor journaled:
+	// the driver shows it once, as it is the only copy.
+	RevealRaw []byte
+	// Journaled is true when the answer is in the journal; SetAsideTo is
+	// where an unusable journal was moved.
+	Journaled  bool
+	SetAsideTo string
 }
 
 // Machine is the whole state of one enrollment. It is a value: Step returns
@@ -97,15 +104,20 @@ type Machine struct {
 	NameChosen bool   // send Name with the accept call
 	InputErr   error  // why the last input was not taken
 
-	Failure     *Failure
-	Result      *Credentials // stored credentials, in StateDone
-	Recovered   bool         // Result came from an interrupted run's journal
-	Interrupted bool         // an interruption arrived while working
+	Failure   *Failure
+	Result    *Credentials // stored credentials, in StateDone
+	Recovered bool         // Result came from an interrupted run's journal
+	// RecoveredDigest is the InvitationDigest of the invitation the
+	// recovered answer was for, "" when unknown.
+	RecoveredDigest string
+	Interrupted     bool // an interruption arrived while working
 
 	bearer     string    // access token of an existing device, memory only
 	raw        []byte    // the accept answer as received
 	receivedAt time.Time // when raw arrived
 	journalErr error     // the journal could not be written
+	journaled  bool      // the answer is in the journal
+	issued     bool      // the answer carried a new secret
 	decoded    *Credentials
 	locked     bool
 }

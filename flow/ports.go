@@ -64,6 +64,9 @@ type Pending struct {
 	// Existing is the client that was enrolled when the answer arrived, so a
 	// recovered answer without a secret can still be completed.
 	Existing *Credentials
+	// InvitationDigest identifies the invitation the answer is for without
+	// keeping its token (see InvitationDigest).
+	InvitationDigest string
 }
 
 // Snapshot is what the store found on disk when a run began.
@@ -84,6 +87,9 @@ type Store interface {
 	Prepare(ctx context.Context) error
 	Journal(p Pending) error
 	Save(c Credentials) error
+	// SetAside moves an unusable journal out of the way, keeping it, and
+	// returns its new path.
+	SetAside() (string, error)
 	Release() error
 	Path() string
 	JournalPath() string

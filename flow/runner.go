@@ -67,6 +67,12 @@ func (d Driver) Execute(ctx context.Context, eff Effect) Event {
 			return EffectFailed{Err: err}
 		}
 		return DeclineDone{}
+	case SetAsideJournal:
+		path, err := d.Store.SetAside()
+		if err != nil {
+			return nil // it stays where it is, which the failure already says
+		}
+		return SetAside{Path: path}
 	case ReleaseStore:
 		_ = d.Store.Release() // closing a lock file cannot lose data
 		return nil
@@ -95,7 +101,27 @@ type Script struct {
 // Cancelling ctx is an interruption: before the accept call it stops the
 // run, after it the commit completes first. progress, if not nil, sees
 // every machine the run passes through.
+//
+// A run that finds an interrupted enrollment completes it first. If the
+// script's invitation is the one that enrollment used, that is all; if it
+// is another, the run goes on with it as the now enrolled device, so a
+// script never loses an invitation to a recovery. The returned machine then
+// has Recovered set as well.
 func Run(ctx context.Context, d Driver, cfg Config, s Script, progress func(Machine)) (Machine, error) {
+	m, err := runOnce(ctx, d, cfg, s, progress)
+	if err != nil || !m.Recovered || m.State != StateDone || s.Invitation == "" {
+		return m, err
+	}
+	if inv, perr := ParseInvitation(s.Invitation); perr == nil && m.RecoveredDigest != "" &&
+		InvitationDigest(inv.Token) == m.RecoveredDigest {
+		return m, nil
+	}
+	next, err := runOnce(ctx, d, cfg, s, progress)
+	next.Recovered = true
+	return next, err
+}
+
+func runOnce(ctx context.Context, d Driver, cfg Config, s Script, progress func(Machine)) (Machine, error) {
 	m, queue := Start(cfg)
 	interrupted := false
 	for {

@@ -69,6 +69,10 @@ type fakeStore struct {
 
 func (s *fakeStore) Load(context.Context) (Snapshot, error) {
 	s.calls = append(s.calls, "load")
+	if s.saved != nil {
+		// Like the real store: what was saved is what the next run finds.
+		return Snapshot{Existing: s.saved}, nil
+	}
 	return s.snap, nil
 }
 
@@ -97,6 +101,12 @@ func (s *fakeStore) Save(c Credentials) error {
 	}
 	s.saved, s.journal = &c, nil
 	return nil
+}
+
+func (s *fakeStore) SetAside() (string, error) {
+	s.calls = append(s.calls, "setaside")
+	s.journal = nil
+	return "/tmp/credentials.json.pending.unreadable-x", nil
 }
 
 func (s *fakeStore) Release() error {
@@ -231,7 +241,7 @@ func TestRunRecoversJournal(t *testing.T) {
 	raw, _ := json.Marshal(newClient)
 	svc := &fakeService{}
 	st := &fakeStore{snap: Snapshot{Pending: &Pending{Server: testServer, Raw: raw, ReceivedAt: answerAt}}}
-	m, err := Run(context.Background(), driver(svc, st), cfgNone, Script{Invitation: testToken}, nil)
+	m, err := Run(context.Background(), driver(svc, st), cfgNone, Script{}, nil)
 	if err != nil || m.State != StateDone || !m.Recovered || len(svc.calls) != 0 {
 		t.Fatalf("Run = %v, %v, recovered %v, calls %v", m.State, err, m.Recovered, svc.calls)
 	}
@@ -258,4 +268,43 @@ func TestRunDefaultNames(t *testing.T) {
 	if svc.acceptReq.Name != "" {
 		t.Errorf("existing device sent name %q", svc.acceptReq.Name)
 	}
+}
+
+func TestRunAfterRecoveryUsesAnotherInvitation(t *testing.T) {
+	raw, _ := json.Marshal(newClient)
+	pending := &Pending{Server: testServer, Raw: raw, ReceivedAt: answerAt, InvitationDigest: InvitationDigest("the-old-invitation-token")}
+	for _, tc := range []struct {
+		name       string
+		invitation string
+		accepts    int
+	}{
+		{"same invitation: only completed", "the-old-invitation-token", 0},
+		{"another invitation: used as the enrolled device", testToken, 1},
+		{"no invitation: only completed", "", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			svc := &fakeService{answer: Client{ID: newClient.ID, ClientID: newClient.ClientID}}
+			st := &fakeStore{snap: Snapshot{Pending: pending}}
+			m, err := Run(context.Background(), driver(svc, st), cfgServer, Script{Invitation: tc.invitation}, nil)
+			if err != nil || m.State != StateDone || !m.Recovered {
+				t.Fatalf("Run = %v, %v, recovered %v", m.State, err, m.Recovered)
+			}
+			if got := countCalls(svc.calls, "accept"); got != tc.accepts {
+				t.Errorf("accept calls %d, want %d", got, tc.accepts)
+			}
+			if tc.accepts == 1 && svc.acceptReq.Bearer == "" {
+				t.Error("the second invitation was not accepted as the enrolled device")
+			}
+		})
+	}
+}
+
+func countCalls(calls []string, name string) int {
+	n := 0
+	for _, c := range calls {
+		if c == name {
+			n++
+		}
+	}
+	return n
 }

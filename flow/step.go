@@ -33,6 +33,10 @@ func stepLoading(m Machine, ev Event) (Machine, []Effect) {
 	case Loaded:
 		snap := ev.Snapshot
 		m.Warnings = snap.Warnings
+		if snap.Existing != nil && snap.Existing.Server == "" {
+			// Without its server the secret could go wherever a link points.
+			return fail(m, fmt.Errorf("%w: the stored credentials name no server", ErrUnauthorized), StateFailed)
+		}
 		if snap.Existing != nil {
 			ex := *snap.Existing
 			m.Existing = &ex
@@ -64,6 +68,7 @@ func stepLoading(m Machine, ev Event) (Machine, []Effect) {
 // committed: the invitation is spent, so the journal is the only copy.
 func recoverPending(m Machine, p Pending) (Machine, []Effect) {
 	m.Server, m.raw, m.receivedAt, m.Recovered = p.Server, p.Raw, p.ReceivedAt, true
+	m.RecoveredDigest, m.journaled = p.InvitationDigest, true
 	if p.Name != "" {
 		m.Name, m.NameChosen = p.Name, true
 	}
@@ -169,7 +174,13 @@ func stepDeclining(m Machine, ev Event) (Machine, []Effect) {
 
 func stepFailed(m Machine, ev Event) (Machine, []Effect) {
 	f := m.Failure
-	switch ev.(type) {
+	switch ev := ev.(type) {
+	case SetAside:
+		if f != nil {
+			nf := *f
+			nf.SetAsideTo = ev.Path
+			m.Failure = &nf
+		}
 	case Retry:
 		if f == nil || !f.Retry {
 			return m, nil

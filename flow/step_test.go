@@ -73,6 +73,7 @@ func TestStep(t *testing.T) {
 		{name: "loaded fresh → welcome", cfg: cfgServer, event: fresh, state: StateWelcome},
 		{name: "loaded existing → welcome", cfg: cfgServer, event: enrolled, state: StateWelcome},
 		{name: "load failed", cfg: cfgServer, event: EffectFailed{Err: fmt.Errorf("x: %w", ErrStoreUnavailable)}, state: StateFailed, effects: []string{}, exit: ExitStore, back: StateFailed},
+		{name: "existing without a server refused", cfg: cfgNone, event: Loaded{Snapshot: Snapshot{Existing: &Credentials{ID: "a", ClientID: "b", ClientSecret: "c"}}}, state: StateFailed, exit: ExitDevice, back: StateFailed},
 		{name: "existing with another server refused", cfg: Config{Server: "https://other.example"}, event: enrolled, state: StateFailed, exit: ExitUsage, back: StateFailed},
 		{name: "pending journal recovers", cfg: cfgServer, event: Loaded{Snapshot: Snapshot{Pending: &Pending{Server: testServer, Raw: []byte("{}")}}}, state: StatePreparing, effects: []string{"flow.PrepareStore"}},
 		{name: "input ignored while loading", cfg: cfgServer, event: Next{}, state: StateLoading},
@@ -134,8 +135,8 @@ func TestStep(t *testing.T) {
 		{name: "journaled → saving", cfg: cfgServer, before: seq(toReview, ev(AcceptChosen{}, Prepared{}, Answered{Raw: []byte("{}")})), event: Journaled{}, state: StateSaving, effects: []string{"flow.DecodeAnswer"}},
 		{name: "journal failed still decodes", cfg: cfgServer, before: seq(toReview, ev(AcceptChosen{}, Prepared{}, Answered{Raw: []byte("{}")})), event: EffectFailed{Err: errBoom}, state: StateSaving, effects: []string{"flow.DecodeAnswer"}},
 		{name: "decoded → save", cfg: cfgServer, before: seq(toReview, ev(AcceptChosen{}, Prepared{}, Answered{Raw: []byte("{}")}, Journaled{})), event: Decoded{Client: newClient}, state: StateSaving, effects: []string{"flow.SaveCredentials"}},
-		{name: "decoded new without secret → bad answer", cfg: cfgServer, before: seq(toReview, ev(AcceptChosen{}, Prepared{}, Answered{Raw: []byte("{}")}, Journaled{})), event: Decoded{Client: Client{ID: "x", ClientID: "y"}}, state: StateFailed, effects: []string{"flow.ReleaseStore"}, exit: ExitUnknown, back: StateFailed},
-		{name: "decode failed → bad answer", cfg: cfgServer, before: seq(toReview, ev(AcceptChosen{}, Prepared{}, Answered{Raw: []byte("{")}, Journaled{})), event: EffectFailed{Err: ErrBadResponse}, state: StateFailed, effects: []string{"flow.ReleaseStore"}, exit: ExitUnknown, back: StateFailed},
+		{name: "decoded new without secret → bad answer", cfg: cfgServer, before: seq(toReview, ev(AcceptChosen{}, Prepared{}, Answered{Raw: []byte("{}")}, Journaled{})), event: Decoded{Client: Client{ID: "x", ClientID: "y"}}, state: StateFailed, effects: []string{"flow.SetAsideJournal", "flow.ReleaseStore"}, exit: ExitUnknown, back: StateFailed},
+		{name: "decode failed → bad answer", cfg: cfgServer, before: seq(toReview, ev(AcceptChosen{}, Prepared{}, Answered{Raw: []byte("{")}, Journaled{})), event: EffectFailed{Err: ErrBadResponse}, state: StateFailed, effects: []string{"flow.SetAsideJournal", "flow.ReleaseStore"}, exit: ExitUnknown, back: StateFailed},
 		{name: "saved → done", cfg: cfgServer, before: seq(toReview, ev(AcceptChosen{}, Prepared{}, Answered{Raw: []byte("{}")}, Journaled{}, Decoded{Client: newClient})), event: Saved{}, state: StateDone, effects: []string{"flow.ReleaseStore"}},
 		{name: "save failed → not stored, retry", cfg: cfgServer, before: seq(toReview, ev(AcceptChosen{}, Prepared{}, Answered{Raw: []byte("{}")}, Journaled{}, Decoded{Client: newClient})), event: EffectFailed{Err: errBoom}, state: StateFailed, effects: []string{"flow.ReleaseStore"}, exit: ExitUnknown, back: StateFailed, retry: true},
 		{name: "interrupt while saving continues", cfg: cfgServer, before: seq(toReview, ev(AcceptChosen{}, Prepared{}, Answered{Raw: []byte("{}")}, Journaled{})), event: Interrupt{}, state: StateSaving},
@@ -324,5 +325,56 @@ func TestClassifyTable(t *testing.T) {
 	}
 	if c := Classify(nil); c.Exit != ExitOK {
 		t.Errorf("nil exit %d", c.Exit)
+	}
+}
+
+func TestUnreadableAnswer(t *testing.T) {
+	base := seq(toReview, ev(AcceptChosen{}, Prepared{}, Answered{Raw: []byte("{garbage"), At: answerAt}))
+	t.Run("journaled: set aside, not shown", func(t *testing.T) {
+		m := walk(cfgServer, append(base, Journaled{}, EffectFailed{Err: ErrBadResponse})...)
+		if !m.Failure.Journaled || m.Failure.RevealRaw != nil {
+			t.Fatalf("failure %+v", m.Failure)
+		}
+		m, _ = Step(m, SetAside{Path: "/x/credentials.json.pending.unreadable-1"})
+		if m.Failure.SetAsideTo != "/x/credentials.json.pending.unreadable-1" {
+			t.Errorf("SetAsideTo = %q", m.Failure.SetAsideTo)
+		}
+	})
+	t.Run("not journaled: shown once", func(t *testing.T) {
+		m := walk(cfgServer, append(base, EffectFailed{Err: errBoom}, EffectFailed{Err: ErrBadResponse})...)
+		if m.Failure.Journaled || string(m.Failure.RevealRaw) != "{garbage" {
+			t.Fatalf("failure %+v", m.Failure)
+		}
+	})
+}
+
+func TestExistingSecretNeverRevealed(t *testing.T) {
+	// The stored secret is still in the intact credentials file: a failed
+	// save of an existing device must not print it.
+	m := walk(cfgNone, enrolled, Next{}, InvitationEntered{Text: testToken}, NameDefault{}, AcceptChosen{}, Prepared{},
+		Authenticated{Bearer: "a"}, Answered{Raw: []byte("{}")}, EffectFailed{Err: errBoom},
+		Decoded{Client: Client{ID: existing.ID, ClientID: existing.ClientID}}, EffectFailed{Err: errBoom})
+	if m.State != StateFailed || m.Failure.Reveal != nil {
+		t.Fatalf("failure %+v", m.Failure)
+	}
+}
+
+func TestRecoveryLosingTheLockIsBusy(t *testing.T) {
+	p := &Pending{Server: testServer, Raw: []byte(`{}`)}
+	m := walk(cfgNone, Loaded{Snapshot: Snapshot{Pending: p}}, EffectFailed{Err: fmt.Errorf("lock: %w", ErrBusy)})
+	if m.State != StateFailed || m.Failure.Class.Kind != ErrBusy {
+		t.Fatalf("failure %+v", m.Failure)
+	}
+}
+
+func TestJournalCarriesInvitationDigest(t *testing.T) {
+	m := walk(cfgServer, seq(toReview, ev(AcceptChosen{}, Prepared{}))...)
+	_, effs := Step(m, Answered{Raw: []byte("{}")})
+	p := effs[0].(WriteJournal).Pending
+	if p.InvitationDigest != InvitationDigest(testToken) || strings.Contains(p.InvitationDigest, testToken) {
+		t.Fatalf("digest %q", p.InvitationDigest)
+	}
+	if InvitationDigest("a") == InvitationDigest("b") {
+		t.Fatal("digests collide")
 	}
 }

@@ -45,6 +45,10 @@ type journalJSON struct {
 	ReceivedAt string     `json:"receivedAt"`
 	Raw        *[]byte    `json:"raw"`
 	Existing   *credsJSON `json:"existing"`
+	// Invitation is a digest of the invitation token the answer is for,
+	// never the token: a later run given the same invitation knows it was
+	// already used by this answer.
+	Invitation string `json:"invitation,omitempty"`
 }
 
 func formatTime(t time.Time) string {
@@ -146,6 +150,11 @@ func decodeCredentials(data []byte) (*flow.Credentials, string) {
 	if f := missing(j.ID, j.ClientID, j.ClientSecret); f != "" {
 		return nil, "it has no " + f
 	}
+	// Without its server the secret could be sent wherever the next
+	// invitation link points.
+	if j.Server == "" {
+		return nil, "it has no server"
+	}
 	c := j.credentials()
 	return &c, ""
 }
@@ -165,6 +174,7 @@ func encodeJournal(p flow.Pending, now time.Time) ([]byte, error) {
 		Name:       p.Name,
 		ReceivedAt: formatTime(at),
 		Raw:        &raw,
+		Invitation: p.InvitationDigest,
 	}
 	if p.Existing != nil {
 		e := toJSON(*p.Existing)
@@ -184,7 +194,7 @@ func decodeJournal(data []byte) (*flow.Pending, string) {
 	if j.Raw == nil {
 		return nil, "it holds no answer"
 	}
-	p := flow.Pending{Server: j.Server, Name: j.Name, Raw: *j.Raw, ReceivedAt: parseTime(j.ReceivedAt)}
+	p := flow.Pending{Server: j.Server, Name: j.Name, Raw: *j.Raw, ReceivedAt: parseTime(j.ReceivedAt), InvitationDigest: j.Invitation}
 	if e := j.Existing; e != nil {
 		if f := missing(e.ID, e.ClientID, e.ClientSecret); f != "" {
 			return nil, "its existing client has no " + f

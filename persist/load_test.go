@@ -33,9 +33,9 @@ func TestLoadNothingThere(t *testing.T) {
 
 func TestLoadAcceptsVersion1(t *testing.T) {
 	s := newStore(t, nil)
-	writeRaw(t, s.Path(), []byte(`{"version":1,"id":"i","clientId":"c","clientSecret":"x","future":true,"enrolledAt":"not a time"}`), 0o600)
+	writeRaw(t, s.Path(), []byte(`{"version":1,"server":"https://s","id":"i","clientId":"c","clientSecret":"x","future":true,"enrolledAt":"not a time"}`), 0o600)
 	snap, err := s.Load(t.Context())
-	want := flow.Credentials{ID: "i", ClientID: "c", ClientSecret: "x"}
+	want := flow.Credentials{Server: "https://s", ID: "i", ClientID: "c", ClientSecret: "x"}
 	if err != nil || snap.Existing == nil || *snap.Existing != want || len(snap.Warnings) != 0 {
 		t.Fatalf("Load = %+v, %v; want %+v (unknown fields ignored, bad time zero)", snap, err, want)
 	}
@@ -68,6 +68,7 @@ func TestLoadCorrupt(t *testing.T) {
 		{"no id", `{"version":1,"clientId":"c","clientSecret":"` + testSecret + `"}`, "no id"},
 		{"no clientId", `{"version":1,"id":"i","clientSecret":"` + testSecret + `"}`, "no clientId"},
 		{"blank secret", `{"version":1,"id":"i","clientId":"c","clientSecret":"  "}`, "no clientSecret"},
+		{"no server", `{"version":1,` + valid + `}`, "no server"},
 		{"invalid utf-8", `{"version":1,` + valid + `,"name":"` + "\xff" + `"}`, "UTF-8"},
 		{"too large", `{"version":1,` + valid + `,"name":"` + strings.Repeat("a", 70<<10) + `"}`, "larger than 64 KiB"},
 	} {

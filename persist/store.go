@@ -216,6 +216,18 @@ func (s *Store) Journal(p flow.Pending) error {
 	return nil
 }
 
+// SetAside moves a journal whose answer cannot be used out of the way, so
+// that it no longer blocks every later run, and returns where it went. It is
+// kept, never deleted: it is the evidence support will ask for.
+func (s *Store) SetAside() (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.held == nil {
+		return "", fmt.Errorf("%w: setting the journal aside: the store was not prepared", flow.ErrNotStored)
+	}
+	return moveAside(s.fs, s.JournalPath(), "unreadable", s.now())
+}
+
 // Save commits the credentials atomically and durably, then removes the
 // journal. A corrupt file in the way is moved aside first, never replaced.
 func (s *Store) Save(c flow.Credentials) error {
