@@ -93,6 +93,20 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
 			fmt.Fprintf(e.stdout, format+"\n", args...)
 		}
 	}
+	if e.tty && !c.json {
+		fmt.Fprintf(e.stdout, "enroll demo: the built-in emulator of the 10Duke service runs at %s\nand has sent this device an invitation:\n\n  %s\n\n", srv.URL, inv.Link)
+		svc, err := c.client(e)
+		if err != nil {
+			return err
+		}
+		host, _ := e.hostname()
+		d := flow.Driver{Service: svc, Store: c.store(e), Now: time.Now}
+		if err := interactive(ctx, e, c, d, flow.Config{Hostname: host}, inv.Link, false); err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, "\nThe demo's credentials file was temporary and is removed now that the demo ends.")
+		return nil
+	}
 	say("enroll demo: a built-in emulator of the 10Duke service is running at %s.", srv.URL)
 	say("An administrator has sent this device an invitation:\n\n  %s\n", inv.Link)
 	say("Accepting it as a script would: enroll accept --token-file FILE\n")

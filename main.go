@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"golang.org/x/term"
@@ -75,12 +76,11 @@ func commands() []command {
 
 // run executes one command line and returns the process exit code.
 func run(ctx context.Context, args []string, e env) int {
-	if len(args) == 0 {
-		usage(e.stderr)
-		return flow.ExitUsage
+	if len(args) == 0 || (strings.HasPrefix(args[0], "-") && !isHelp(args[0])) {
+		return exitCode(ctx, e, cmdWizard(ctx, e, args))
 	}
 	name := args[0]
-	if name == "-h" || name == "--help" || name == "help" {
+	if isHelp(name) || name == "help" {
 		usage(e.stdout)
 		return flow.ExitOK
 	}
@@ -93,6 +93,8 @@ func run(ctx context.Context, args []string, e env) int {
 	usage(e.stderr)
 	return flow.ExitUsage
 }
+
+func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
 
 // errReported marks an error whose message a command already printed.
 type errReported struct{ err error }
@@ -133,7 +135,8 @@ const exitCodesHelp = `Exit codes:
   130  interrupted`
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "Usage: enroll COMMAND [flags]")
+	fmt.Fprintln(w, "Usage: enroll [--kiosk] [--plain] [flags]   the wizard, on a terminal")
+	fmt.Fprintln(w, "       enroll COMMAND [flags]")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Make this device a device client of a 10Duke Enterprise service.")
 	fmt.Fprintln(w)

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+
+	"enroll/flow"
+	"enroll/tui"
+)
+
+// cmdWizard is `enroll` without a command: the wizard, when a person is
+// there to answer it.
+func cmdWizard(ctx context.Context, e env, args []string) error {
+	fs, c, envErr := newFlags(e, "", "[flags]", "  enroll --server https://idp.example.com")
+	kiosk := fs.Bool("kiosk", envTrue(e, "ENROLL_KIOSK"), "kiosk mode: never reveal the secret, clear the screen at the end, start over after a minute (ENROLL_KIOSK)")
+	if _, err := parseArgs(e, fs, envErr, args); err != nil {
+		return fail(e, c, err)
+	}
+	if !e.tty {
+		return fail(e, c, fmt.Errorf("%w: the wizard needs a terminal; in scripts use `enroll accept --token-file FILE` (see enroll --help)", flow.ErrUsage))
+	}
+	server, err := c.serverURL()
+	if err != nil {
+		return fail(e, c, err)
+	}
+	svc, err := c.client(e)
+	if err != nil {
+		return fail(e, c, err)
+	}
+	st := c.store(e)
+	host, _ := e.hostname()
+	d := flow.Driver{Service: svc, Store: st, Now: time.Now}
+	return interactive(ctx, e, c, d, flow.Config{Server: server, Hostname: host}, "", *kiosk)
+}
+
+// interactive runs the wizard, or the line-by-line runner with --plain or
+// on a dumb terminal, then leaves a plain record of the outcome on the
+// terminal (the wizard's own screen disappears when it ends).
+func interactive(ctx context.Context, e env, c *common, d flow.Driver, cfg flow.Config, demoLink string, kiosk bool) error {
+	if c.plain || e.getenv("TERM") == "dumb" {
+		if _, err := tui.RunPlain(ctx, tui.PlainOptions{In: e.stdin, Out: e.stdout, Driver: d, Config: cfg, DemoLink: demoLink}); err != nil {
+			return errReported{err} // the plain runner has said it all
+		}
+		return nil
+	}
+	r := lipgloss.NewRenderer(e.stdout)
+	r.SetColorProfile(colorProfile(e, c))
+	model := tui.New(ctx, tui.Options{Driver: d, Config: cfg, Renderer: r, Kiosk: kiosk, DemoLink: demoLink})
+	p := tea.NewProgram(model, tea.WithInput(e.stdin), tea.WithOutput(e.stdout), tea.WithAltScreen())
+	go func() {
+		// SIGTERM and SIGHUP (the SSH session dropped) arrive as a
+		// cancelled context; the wizard treats them like Ctrl-C.
+		<-ctx.Done()
+		p.Send(tui.InterruptMsg{})
+	}()
+	final, err := p.Run()
+	if err != nil {
+		return fmt.Errorf("the wizard stopped: %w", err)
+	}
+	m := final.(tui.Model).Machine()
+	if kiosk {
+		// Nothing of this enrollment stays on a shared screen.
+		fmt.Fprint(e.stdout, "\x1b[H\x1b[2J\x1b[3J")
+		return outcomeError(m)
+	}
+	switch {
+	case m.State == flow.StateDone || m.State == flow.StateDeclined:
+		return reportDone(e, c, m, d.Store.Path())
+	case m.State == flow.StateFailed && m.Failure != nil:
+		return reportFailure(e, c, m, d.Store.JournalPath(), m.Failure.Err)
+	}
+	fmt.Fprintln(e.stderr, "enroll: quit before accepting; nothing was sent.")
+	return errReported{flow.ErrInterrupted}
+}
+
+func outcomeError(m flow.Machine) error {
+	switch {
+	case m.State == flow.StateDone || m.State == flow.StateDeclined:
+		return nil
+	case m.State == flow.StateFailed && m.Failure != nil:
+		return errReported{m.Failure.Err}
+	}
+	return errReported{flow.ErrInterrupted}
+}
+
+// colorProfile picks colours without asking the terminal anything (a query
+// costs a round trip on a slow link): the 16 ANSI colours, which every
+// colour terminal and the Linux console show, or none.
+func colorProfile(e env, c *common) termenv.Profile {
+	if c.noColor || e.getenv("TERM") == "dumb" {
+		return termenv.Ascii
+	}
+	return termenv.ANSI
+}
+
+func envTrue(e env, key string) bool {
+	switch e.getenv(key) {
+	case "1", "true", "TRUE", "True", "yes":
+		return true
+	}
+	return false
+}

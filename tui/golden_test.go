@@ -1,0 +1,222 @@
+package tui
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/muesli/termenv"
+
+	"enroll/flow"
+)
+
+// Golden screens use an in-memory service and store with fixed answers, so
+// every byte on screen is deterministic; the colour profile is pinned to
+// Ascii. Run `go test ./tui -run TestScreens -update` to rewrite them after
+// a deliberate change, and read the diff.
+
+const (
+	goldenLink   = "https://idp.example.com/invitation?token=Zm9vYmFyLXRva2VuLTAxMjM0NTY3ODk"
+	goldenServer = "https://idp.example.com"
+)
+
+type memService struct {
+	acceptErr error
+	answer    flow.Client
+}
+
+func (s *memService) Authenticate(context.Context, string, flow.Credentials) (string, error) {
+	return "access", nil
+}
+
+func (s *memService) Accept(context.Context, flow.AcceptRequest) ([]byte, error) {
+	if s.acceptErr != nil {
+		return nil, s.acceptErr
+	}
+	return json.Marshal(s.answer)
+}
+
+func (s *memService) DecodeAccept(raw []byte) (flow.Client, error) {
+	var c flow.Client
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return c, fmt.Errorf("%w: %v", flow.ErrBadResponse, err)
+	}
+	return c, nil
+}
+
+func (s *memService) Decline(context.Context, flow.DeclineRequest) error { return nil }
+
+type memStore struct {
+	snap    flow.Snapshot
+	saveErr error
+	jourErr error
+	saved   *flow.Credentials
+}
+
+func (s *memStore) Load(context.Context) (flow.Snapshot, error) { return s.snap, nil }
+func (s *memStore) Prepare(context.Context) error               { return nil }
+func (s *memStore) Journal(flow.Pending) error                  { return s.jourErr }
+func (s *memStore) Save(c flow.Credentials) error {
+	if s.saveErr != nil {
+		return s.saveErr
+	}
+	s.saved = &c
+	return nil
+}
+func (s *memStore) SetAside() (string, error) { return "/var/lib/enroll/credentials.json.pending.unreadable-1", nil }
+func (s *memStore) Release() error            { return nil }
+func (s *memStore) Path() string              { return "/var/lib/enroll/credentials.json" }
+func (s *memStore) JournalPath() string       { return "/var/lib/enroll/credentials.json.pending" }
+
+var goldenClient = flow.Client{ID: "6607a545-3e0c-462c-91aa-9d063f5d056a", ClientID: "4ed1b9f8-b5ce-4b65-be00-9b3b3bae4a36", ClientSecret: "ciOujmBNzJPjdelvO7lfNhdwAsonITB7EGMV4pDj-UE", Name: "lab-1"}
+
+var goldenExisting = flow.Credentials{Server: goldenServer, ID: "11111111-2222-3333-4444-555555555555", ClientID: "kiosk-client-7", ClientSecret: "old-secret", Name: "Lobby kiosk 7", EnrolledAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+
+func asciiRenderer() *lipgloss.Renderer {
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.Ascii)
+	return r
+}
+
+func testWizard(svc flow.Service, st flow.Store, cfg flow.Config, width, height int) Model {
+	w := New(context.Background(), Options{
+		Driver: flow.Driver{Service: svc, Store: st, Now: func() time.Time { return time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC) }},
+		Config: cfg, Renderer: asciiRenderer(),
+	})
+	m, _ := w.Update(tea.WindowSizeMsg{Width: width, Height: height})
+	w = m.(Model)
+	return settle(w, w.next())
+}
+
+// settle runs the wizard's effect commands synchronously until none is
+// left. The fields' cursors do not blink and the spinner is never started
+// here, so no command waits on a timer.
+func settle(w Model, cmd tea.Cmd) Model {
+	for cmd != nil {
+		msg := cmd()
+		if _, ok := msg.(tea.QuitMsg); ok {
+			return w
+		}
+		if _, ok := msg.(effectDoneMsg); !ok {
+			return w
+		}
+		var m tea.Model
+		m, cmd = w.Update(msg)
+		w = m.(Model)
+	}
+	return w
+}
+
+// press sends keys, running what they start.
+func press(w Model, keys ...tea.KeyMsg) Model {
+	for _, k := range keys {
+		m, cmd := w.Update(k)
+		w = settle(m.(Model), cmd)
+	}
+	return w
+}
+
+func runes(s string) tea.KeyMsg { return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)} }
+
+func paste(s string) tea.KeyMsg { return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s), Paste: true} }
+
+var (
+	enter = tea.KeyMsg{Type: tea.KeyEnter}
+	esc   = tea.KeyMsg{Type: tea.KeyEsc}
+)
+
+func TestScreens(t *testing.T) {
+	fresh := func() (*memService, *memStore) { return &memService{answer: goldenClient}, &memStore{} }
+	cfg := flow.Config{Server: goldenServer, Hostname: "lab-1.example.com"}
+	screens := []struct {
+		name  string
+		setup func(width, height int) Model
+	}{
+		{"welcome", func(wd, h int) Model { s, st := fresh(); return testWizard(s, st, cfg, wd, h) }},
+		{"welcome-existing", func(wd, h int) Model {
+			s, st := fresh()
+			st.snap = flow.Snapshot{Existing: &goldenExisting, Warnings: []string{"The credentials file was open to other users (mode 0644); its mode was set to 0600."}}
+			return testWizard(s, st, flow.Config{Hostname: "lab-1"}, wd, h)
+		}},
+		{"invitation-empty", func(wd, h int) Model { s, st := fresh(); return press(testWizard(s, st, cfg, wd, h), enter) }},
+		{"invitation-recognised", func(wd, h int) Model {
+			s, st := fresh()
+			return press(testWizard(s, st, cfg, wd, h), enter, paste(goldenLink))
+		}},
+		{"invitation-refused", func(wd, h int) Model {
+			s, st := fresh()
+			return press(testWizard(s, st, cfg, wd, h), enter, paste("http://evil.example.com/invitation?token=abcdefgh12345"))
+		}},
+		{"server", func(wd, h int) Model {
+			s, st := fresh()
+			return press(testWizard(s, st, flow.Config{Hostname: "lab-1"}, wd, h), enter, paste(goldenLink), enter)
+		}},
+		{"name", func(wd, h int) Model { s, st := fresh(); return press(testWizard(s, st, cfg, wd, h), enter, paste(goldenLink), enter) }},
+		{"review", func(wd, h int) Model {
+			s, st := fresh()
+			return press(testWizard(s, st, cfg, wd, h), enter, paste(goldenLink), enter, enter)
+		}},
+		{"working", func(wd, h int) Model {
+			s, st := fresh()
+			w := press(testWizard(s, st, cfg, wd, h), enter, paste(goldenLink), enter, enter)
+			m, _ := w.Update(runes("a")) // the effect is not run: the screen while it runs
+			return m.(Model)
+		}},
+		{"done", func(wd, h int) Model {
+			s, st := fresh()
+			return press(testWizard(s, st, cfg, wd, h), enter, paste(goldenLink), enter, enter, runes("a"))
+		}},
+		{"done-revealed", func(wd, h int) Model {
+			s, st := fresh()
+			return press(testWizard(s, st, cfg, wd, h), enter, paste(goldenLink), enter, enter, runes("a"), runes("s"))
+		}},
+		{"declined", func(wd, h int) Model {
+			s, st := fresh()
+			return press(testWizard(s, st, cfg, wd, h), enter, paste(goldenLink), enter, enter, runes("d"))
+		}},
+		{"failed-expired", func(wd, h int) Model {
+			s, st := fresh()
+			s.acceptErr = fmt.Errorf("accept: the service answered 410 Gone: invitation expired: %w", flow.ErrInvitationExpired)
+			return press(testWizard(s, st, cfg, wd, h), enter, paste(goldenLink), enter, enter, runes("a"))
+		}},
+		{"failed-network", func(wd, h int) Model {
+			s, st := fresh()
+			s.acceptErr = fmt.Errorf("accept: dial tcp: connection refused: %w", flow.ErrNetwork)
+			return press(testWizard(s, st, cfg, wd, h), enter, paste(goldenLink), enter, enter, runes("a"))
+		}},
+		{"outcome-unknown", func(wd, h int) Model {
+			s, st := fresh()
+			s.acceptErr = fmt.Errorf("accept: connection closed after the request was sent: %w", flow.ErrOutcomeUnknown)
+			return press(testWizard(s, st, cfg, wd, h), enter, paste(goldenLink), enter, enter, runes("a"))
+		}},
+		{"not-stored", func(wd, h int) Model {
+			s, st := fresh()
+			st.saveErr = errors.New("write credentials.json: no space left on device")
+			return press(testWizard(s, st, cfg, wd, h), enter, paste(goldenLink), enter, enter, runes("a"))
+		}},
+		{"not-stored-reveal", func(wd, h int) Model {
+			s, st := fresh()
+			st.saveErr = errors.New("write credentials.json: no space left on device")
+			st.jourErr = errors.New("write credentials.json.pending: no space left on device")
+			return press(testWizard(s, st, cfg, wd, h), enter, paste(goldenLink), enter, enter, runes("a"))
+		}},
+	}
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		for _, sc := range screens {
+			t.Run(fmt.Sprintf("%s/%dx%d", sc.name, size[0], size[1]), func(t *testing.T) {
+				golden.RequireEqual(t, sc.setup(size[0], size[1]).View())
+			})
+		}
+	}
+	t.Run("too-small", func(t *testing.T) {
+		s, st := fresh()
+		golden.RequireEqual(t, testWizard(s, st, cfg, 50, 15).View())
+	})
+}

@@ -1,0 +1,136 @@
+package tui
+
+import (
+	"fmt"
+	"unicode"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"enroll/flow"
+)
+
+// handleKey maps a key to a flow event or to a field edit. Keys that are
+// disabled in this state do nothing, exactly as the help line says.
+func (w Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	k := w.keys
+	switch {
+	case key.Matches(msg, k.Abort):
+		return w.interrupt()
+	case key.Matches(msg, k.Help):
+		w.help.ShowAll = !w.help.ShowAll
+		return w, nil
+	case key.Matches(msg, k.Quit):
+		w.quitting = true
+		return w, tea.Quit
+	case key.Matches(msg, k.Back):
+		w.step(flow.Back{})
+		return w, w.next()
+	}
+	switch w.machine.State {
+	case flow.StateWelcome:
+		if key.Matches(msg, k.Continue) {
+			w.step(flow.Next{})
+		}
+	case flow.StateInvitation:
+		return w.invitationKey(msg)
+	case flow.StateServer:
+		switch {
+		case key.Matches(msg, k.Yes):
+			w.step(flow.ServerConfirmed{OK: true})
+		case key.Matches(msg, k.No):
+			w.step(flow.ServerConfirmed{OK: false})
+		}
+	case flow.StateName:
+		return w.nameKey(msg)
+	case flow.StateReview:
+		switch {
+		case key.Matches(msg, k.Accept):
+			w.step(flow.AcceptChosen{})
+		case key.Matches(msg, k.Decline):
+			w.step(flow.DeclineChosen{})
+		}
+	case flow.StateFailed:
+		if key.Matches(msg, k.Retry) {
+			w.step(flow.Retry{})
+		}
+	case flow.StateDone:
+		if key.Matches(msg, k.Reveal) {
+			w.revealed, w.showing = true, true
+			w.keys.sync(&w)
+			return w, nil
+		}
+		if msg.Type == tea.KeyEnter {
+			w.quitting = true
+			return w, tea.Quit
+		}
+	case flow.StateDeclined:
+		if msg.Type == tea.KeyEnter {
+			w.quitting = true
+			return w, tea.Quit
+		}
+	}
+	// Any other key hides a revealed secret for good.
+	w.showing = false
+	return w, w.next()
+}
+
+// invitationKey edits the invitation field. A paste or a barcode scanner's
+// burst arrives as runes, often followed by Enter in the same read; both go
+// through here unchanged.
+func (w Model) invitationKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	switch {
+	case key.Matches(msg, w.keys.Use):
+		w.step(flow.InvitationEntered{Text: w.invitation.Value()})
+		return w, w.next()
+	case key.Matches(msg, w.keys.Fill):
+		w.invitation.SetValue(w.opts.DemoLink)
+		w.invitation.CursorEnd()
+		return w, nil
+	}
+	if msg, ok := refuseInvisible(&w, msg); !ok {
+		return w, nil
+	} else {
+		var cmd tea.Cmd
+		w.invitation, cmd = w.invitation.Update(msg)
+		w.machine.InputErr = nil
+		return w, cmd
+	}
+}
+
+func (w Model) nameKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	if key.Matches(msg, w.keys.Use) {
+		w.step(flow.NameEntered{Text: w.name.Value()})
+		return w, w.next()
+	}
+	if msg, ok := refuseInvisible(&w, msg); !ok {
+		return w, nil
+	} else {
+		var cmd tea.Cmd
+		w.name, cmd = w.name.Update(msg)
+		return w, cmd
+	}
+}
+
+// refuseInvisible keeps control and format characters out of the fields:
+// the text input would drop controls silently (turning a link with an
+// escape sequence into a different, wrong token) and draw format characters
+// such as bidi overrides as they are. The person is told instead. Line
+// breaks and tabs pass: a paste often ends with one, and the field turns
+// them into spaces the parser trims.
+func refuseInvisible(w *Model, msg tea.KeyMsg) (tea.KeyMsg, bool) {
+	if msg.Type != tea.KeyRunes {
+		return msg, true
+	}
+	for _, r := range msg.Runes {
+		if r == '\n' || r == '\r' || r == '\t' {
+			continue
+		}
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
+			w.notice = fmt.Sprintf("Not inserted: the text contains an invisible character %s. Copy the link again, from plain text.", flow.Sanitize(string(r)))
+			return msg, false
+		}
+	}
+	w.notice = ""
+	return msg, true
+}

@@ -1,0 +1,85 @@
+package tui
+
+import (
+	"github.com/charmbracelet/bubbles/key"
+
+	"enroll/flow"
+)
+
+// keyMap holds every binding of the wizard. Which ones are enabled follows
+// the flow state (see sync), so the help line only ever offers keys that do
+// something right now.
+type keyMap struct {
+	Continue key.Binding
+	Use      key.Binding
+	Fill     key.Binding
+	Yes      key.Binding
+	No       key.Binding
+	Accept   key.Binding
+	Decline  key.Binding
+	Retry    key.Binding
+	Back     key.Binding
+	Reveal   key.Binding
+	Quit     key.Binding
+	Help     key.Binding
+	Abort    key.Binding
+}
+
+func newKeyMap() keyMap {
+	return keyMap{
+		Continue: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "continue")),
+		Use:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "use it")),
+		Fill:     key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "fill in the demo link")),
+		Yes:      key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y", "use this server")),
+		No:       key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "no")),
+		Accept:   key.NewBinding(key.WithKeys("a", "enter"), key.WithHelp("a", "accept")),
+		Decline:  key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "decline")),
+		Retry:    key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "retry")),
+		Back:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Reveal:   key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "show the secret once")),
+		Quit:     key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
+		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "more keys")),
+		Abort:    key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
+	}
+}
+
+// sync enables the bindings that make sense for the wizard as it is now.
+func (k *keyMap) sync(w *Model) {
+	m := w.machine
+	st := m.State
+	typing := st == flow.StateInvitation || st == flow.StateName
+	failure := m.Failure
+	k.Continue.SetEnabled(st == flow.StateWelcome)
+	k.Use.SetEnabled(typing)
+	k.Fill.SetEnabled(st == flow.StateInvitation && w.opts.DemoLink != "")
+	k.Yes.SetEnabled(st == flow.StateServer)
+	k.No.SetEnabled(st == flow.StateServer)
+	k.Accept.SetEnabled(st == flow.StateReview)
+	k.Decline.SetEnabled(st == flow.StateReview)
+	k.Retry.SetEnabled(st == flow.StateFailed && failure != nil && failure.Retry)
+	k.Back.SetEnabled(st == flow.StateInvitation || st == flow.StateServer || st == flow.StateName ||
+		st == flow.StateReview || (st == flow.StateFailed && failure != nil && failure.Back != flow.StateFailed))
+	k.Reveal.SetEnabled(st == flow.StateDone && !w.opts.Kiosk && !w.revealed && m.Result != nil && !m.Recovered && m.Existing == nil)
+	// Letters are text in the two input fields, so only Ctrl-C quits there.
+	k.Quit.SetEnabled(!typing && !st.Working() && st != flow.StateLoading)
+	k.Help.SetEnabled(!typing)
+	k.Abort.SetEnabled(true)
+}
+
+// ShortHelp is the footer: the keys of this screen. Where letters are
+// text, Ctrl-C is the way out, so it is shown there.
+func (k keyMap) ShortHelp() []key.Binding {
+	out := []key.Binding{k.Continue, k.Use, k.Fill, k.Yes, k.No, k.Accept, k.Decline, k.Retry, k.Reveal, k.Back, k.Quit, k.Help}
+	if !k.Quit.Enabled() {
+		out = append(out, k.Abort)
+	}
+	return out
+}
+
+// FullHelp adds the keys that are always there.
+func (k keyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Continue, k.Use, k.Fill, k.Yes, k.No, k.Accept, k.Decline},
+		{k.Retry, k.Reveal, k.Back, k.Quit, k.Abort, k.Help},
+	}
+}

@@ -1,0 +1,363 @@
+package tui
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"enroll/flow"
+)
+
+// PlainOptions configure RunPlain.
+type PlainOptions struct {
+	In     io.Reader // answers, one a line; nil reads as no input at all
+	Out    io.Writer // plain text only; nil discards
+	Driver flow.Driver
+	Config flow.Config
+	// Credentials is the file shown on the done screen; "" means
+	// Driver.Store.Path().
+	Credentials string
+	// DemoLink, when set (enroll demo), is used for an empty answer at the
+	// invitation prompt. It is never printed: it holds the token.
+	DemoLink string
+}
+
+// plainMaxLine is the longest answer read. A longer line is refused and
+// asked again, so a runaway paste or a stuck scanner costs bounded memory.
+const plainMaxLine = 8 << 10
+
+// RunPlain is the line-by-line wizard that --plain and TERM=dumb select, for
+// screen readers and serial consoles: one fact a line, no escape sequences,
+// prompts read from In. It drives the same flow machine as the Bubble Tea
+// wizard and the scripted path, so it has no enrollment logic of its own.
+//
+// Cancelling ctx, or the end of In, is an interruption: at a prompt the run
+// stops with flow.ErrInterrupted; while the accept call is in flight or
+// after it, the commit finishes first (the machine sees to that).
+//
+// It returns the final machine and, for a failed one, its failure error.
+// The goroutine that reads In may stay blocked in In.Read after RunPlain
+// returns; nothing can unblock a read of a terminal, and it holds nothing.
+func RunPlain(ctx context.Context, o PlainOptions) (flow.Machine, error) {
+	if o.In == nil {
+		o.In = strings.NewReader("")
+	}
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	if o.Credentials == "" && o.Driver.Store != nil {
+		o.Credentials = o.Driver.Store.Path()
+	}
+	done := make(chan struct{})
+	defer close(done)
+	r := &plainRun{ctx: ctx, o: o, view: plainView{w: o.Out}, lines: plainReadLines(o.In, done)}
+	return r.run()
+}
+
+// plainRun is one run: the machine, the effects it asked for, and where
+// the answers come from. Only the calling goroutine touches it.
+type plainRun struct {
+	ctx         context.Context
+	o           PlainOptions
+	view        plainView
+	lines       <-chan plainLine
+	m           flow.Machine
+	queue       []flow.Effect
+	interrupted bool // the machine has been told about the interruption
+	revealed    bool // credentials kept nowhere else were shown once
+}
+
+func (r *plainRun) run() (flow.Machine, error) {
+	r.m, r.queue = flow.Start(r.o.Config)
+	for {
+		r.noticeCancel()
+		switch {
+		case len(r.queue) > 0:
+			r.execute()
+		case r.m.State == flow.StateFailed:
+			// Reported only now, once its effects (setting a journal
+			// aside) have run, so the report names where things are.
+			if !r.afterFailure() {
+				return r.m, plainFailureErr(r.m)
+			}
+		case r.m.State == flow.StateDone:
+			r.view.done(r.m, r.o.Credentials)
+			return r.m, nil
+		case r.m.State == flow.StateDeclined:
+			r.view.declined()
+			return r.m, nil
+		default:
+			if !r.ask() {
+				return r.m, fmt.Errorf("tui: the plain runner has no prompt for state %v", r.m.State)
+			}
+		}
+	}
+}
+
+// noticeCancel tells the machine about a cancelled context once. The
+// machine decides what that means: stop now, or finish the commit.
+func (r *plainRun) noticeCancel() {
+	if r.interrupted || r.ctx.Err() == nil || r.m.State.Terminal() {
+		return
+	}
+	r.interrupted = true
+	if r.m.State.Sent() {
+		r.view.say("Interrupted. Finishing first: the invitation may already be used, so the credentials must be stored.")
+	}
+	r.feed(flow.Interrupt{})
+}
+
+func (r *plainRun) execute() {
+	eff := r.queue[0]
+	r.queue = r.queue[1:]
+	ev := r.o.Driver.Execute(r.ctx, eff)
+	if ev == nil {
+		return
+	}
+	if _, failed := ev.(flow.EffectFailed); failed {
+		// An effect cut short by the cancellation is an interruption,
+		// not a failure of its own: the machine must hear that first.
+		r.noticeCancel()
+	}
+	r.feed(ev)
+}
+
+// feed steps the machine and says what changed, as a step heading or one
+// progress line.
+func (r *plainRun) feed(ev flow.Event) {
+	prev := r.m.State
+	var more []flow.Effect
+	r.m, more = flow.Step(r.m, ev)
+	r.queue = append(r.queue, more...)
+	if r.m.State != prev {
+		r.view.enter(r.m, prev, r.o.DemoLink != "")
+	}
+}
+
+// ask asks for the input the current state waits for and feeds the answer.
+// A refused answer leaves the state as it is, so the loop asks again.
+func (r *plainRun) ask() bool {
+	switch r.m.State {
+	case flow.StateWelcome:
+		r.feed(flow.Next{}) // the welcome text was shown on entering it
+	case flow.StateInvitation:
+		if line, ok := r.readLine("Invitation link or token: "); ok {
+			if line == "" && r.o.DemoLink != "" {
+				r.view.say("Using the demo invitation.")
+				line = r.o.DemoLink
+			}
+			r.input(flow.InvitationEntered{Text: line})
+		}
+	case flow.StateServer:
+		prompt := "The link names the server " + flow.SanitizeMax(r.m.Proposed, 200) + ". Use it? [y/n]: "
+		if line, ok := r.readLine(prompt); ok {
+			r.answerServer(line)
+		}
+	case flow.StateName:
+		if line, ok := r.readLine("Device name [" + flow.SanitizeMax(r.m.Name, 80) + "]: "); ok {
+			r.input(r.nameEvent(line))
+		}
+	case flow.StateReview:
+		if line, ok := r.readLine("Accept (a), decline (d) or go back (b)? "); ok {
+			r.answerReview(line)
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+// input feeds a typed answer and explains a refusal.
+func (r *plainRun) input(ev flow.Event) {
+	r.feed(ev)
+	if r.m.InputErr != nil {
+		r.view.say("Not accepted: " + flow.SanitizeMax(r.m.InputErr.Error(), 400))
+	}
+}
+
+func (r *plainRun) answerServer(line string) {
+	switch plainWord(line) {
+	case "y", "yes":
+		r.feed(flow.ServerConfirmed{OK: true})
+	case "n", "no":
+		r.view.say("Not using it. Give a link to the right server, or run enroll with --server.")
+		r.feed(flow.ServerConfirmed{OK: false})
+	default:
+		r.view.say("Please answer y for yes or n for no.")
+	}
+}
+
+// nameEvent turns the answer at the name prompt into an event. An empty
+// line keeps the proposal: a new device sends it (it is named after its
+// host, as the scripted path does), an existing one keeps its name by not
+// sending any.
+func (r *plainRun) nameEvent(line string) flow.Event {
+	if strings.TrimSpace(line) != "" {
+		return flow.NameEntered{Text: line}
+	}
+	if r.m.Existing == nil && r.m.Name != "" {
+		return flow.NameEntered{Text: r.m.Name}
+	}
+	return flow.NameDefault{}
+}
+
+func (r *plainRun) answerReview(line string) {
+	switch plainWord(line) {
+	case "a", "accept":
+		r.feed(flow.AcceptChosen{})
+	case "d", "decline":
+		r.feed(flow.DeclineChosen{})
+	case "b", "back":
+		r.feed(flow.Back{})
+	default:
+		r.view.say("Please answer a to accept, d to decline or b to go back.")
+	}
+}
+
+// afterFailure reports the failure and offers what the failure allows. It
+// returns false when the run ends here.
+func (r *plainRun) afterFailure() bool {
+	f := r.m.Failure
+	if f == nil {
+		return false
+	}
+	r.view.failure(f, r.journalPath(f), !r.revealed)
+	r.revealed = r.revealed || f.Reveal != nil || f.RevealRaw != nil
+	canBack := f.Back != flow.StateFailed
+	if !f.Retry && !canBack {
+		return false
+	}
+	prompt := plainFailurePrompt(f.Retry, canBack)
+	for {
+		line, ok := r.readLine(prompt)
+		if !ok {
+			return false
+		}
+		switch w := plainWord(line); {
+		case f.Retry && (w == "r" || w == "retry"):
+			r.feed(flow.Retry{})
+			return true
+		case canBack && (w == "b" || w == "back"):
+			r.feed(flow.Back{})
+			return true
+		case w == "q" || w == "quit":
+			return false
+		}
+		r.view.say("Please answer with one of the letters in brackets.")
+	}
+}
+
+func (r *plainRun) journalPath(f *flow.Failure) string {
+	if f.SetAsideTo != "" {
+		return f.SetAsideTo
+	}
+	if r.o.Driver.Store == nil {
+		return ""
+	}
+	return r.o.Driver.Store.JournalPath()
+}
+
+// readLine shows prompt and waits for one line. A cancelled context or the
+// end of the input is an interruption: the machine hears it and ok is
+// false. A line over plainMaxLine is refused here and asked again.
+func (r *plainRun) readLine(prompt string) (line string, ok bool) {
+	for {
+		if r.ctx.Err() == nil {
+			r.view.prompt(prompt)
+			select {
+			case l, open := <-r.lines:
+				if !open {
+					break
+				}
+				if l.tooLong {
+					r.view.say(fmt.Sprintf("Not accepted: the line is longer than %d KiB.", plainMaxLine>>10))
+					continue
+				}
+				return l.text, true
+			case <-r.ctx.Done():
+			}
+			r.view.say("") // end the prompt's line
+		}
+		if !r.interrupted {
+			r.interrupted = true
+			r.feed(flow.Interrupt{})
+		}
+		return "", false
+	}
+}
+
+func plainWord(line string) string { return strings.ToLower(strings.TrimSpace(line)) }
+
+func plainFailurePrompt(retry, back bool) string {
+	switch {
+	case retry && back:
+		return "Retry (r), go back (b) or quit (q)? "
+	case retry:
+		return "Retry (r) or quit (q)? "
+	}
+	return "Go back (b) or quit (q)? "
+}
+
+func plainFailureErr(m flow.Machine) error {
+	if m.Failure != nil && m.Failure.Err != nil {
+		return m.Failure.Err
+	}
+	return flow.ErrInterrupted // failed without a reason: only an interruption does that
+}
+
+// plainLine is one answer, or the news that a line was too long.
+type plainLine struct {
+	text    string
+	tooLong bool
+}
+
+// plainReadLines reads In on its own goroutine, so that a prompt can be
+// interrupted by the context while a read is blocked. The channel is
+// closed at the end of the input or on a read error; done stops the
+// goroutine when it is waiting to hand over a line.
+func plainReadLines(in io.Reader, done <-chan struct{}) <-chan plainLine {
+	ch := make(chan plainLine)
+	go func() {
+		defer close(ch)
+		// Room for the longest accepted line and its CR LF.
+		br := bufio.NewReaderSize(in, plainMaxLine+2)
+		for {
+			l, err := plainNextLine(br)
+			if l != nil {
+				select {
+				case ch <- *l:
+				case <-done:
+					return
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return ch
+}
+
+// plainNextLine reads one line without its line ending. A last line without
+// a newline counts; a line too long for the buffer is skipped to its end,
+// so its tail is not taken for the next answer.
+func plainNextLine(br *bufio.Reader) (*plainLine, error) {
+	b, err := br.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		for errors.Is(err, bufio.ErrBufferFull) {
+			_, err = br.ReadSlice('\n')
+		}
+		return &plainLine{tooLong: true}, err
+	}
+	if len(b) == 0 {
+		return nil, err
+	}
+	text := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+	if len(text) > plainMaxLine {
+		return &plainLine{tooLong: true}, err
+	}
+	return &plainLine{text: text}, err
+}

@@ -1,0 +1,204 @@
+package tui
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"enroll/flow"
+)
+
+// plainView writes what the plain runner says: short lines, one fact each,
+// no escape sequences, so that a screen reader reads them in order and a
+// serial console shows them as they are. Everything that came from outside
+// goes through flow.Sanitize here. Write errors are ignored: a session that
+// went away shows up as the end of the input, which interrupts the run.
+type plainView struct{ w io.Writer }
+
+// Longest values shown, in runes, so a hostile server cannot flood a screen
+// reader with one field.
+const (
+	plainMaxValue = 200
+	plainMaxError = 400
+)
+
+func (v plainView) say(line string) { fmt.Fprintln(v.w, line) }
+
+func (v plainView) prompt(p string) { fmt.Fprint(v.w, p) }
+
+// row is "Label: value" with the value sanitized.
+func (v plainView) row(label, value string) {
+	v.say(label + ": " + flow.SanitizeMax(value, plainMaxValue))
+}
+
+// plainProgress is the one line said on entering a working state.
+var plainProgress = map[flow.State]string{
+	flow.StatePreparing:      "Checking that the credentials can be stored…",
+	flow.StateAuthenticating: "Authenticating this device…",
+	flow.StateAccepting:      "Accepting the invitation…",
+	flow.StateJournaling:     "Keeping the answer safe…",
+	flow.StateSaving:         "Storing the credentials…",
+	flow.StateDeclining:      "Declining the invitation…",
+}
+
+// enter says what a new state means. Terminal states are reported by the
+// runner once their last effects have run.
+func (v plainView) enter(m flow.Machine, prev flow.State, demo bool) {
+	if prev == flow.StateLoading {
+		for _, w := range m.Warnings {
+			v.say("Note: " + flow.SanitizeMax(w, plainMaxError))
+		}
+		if m.Recovered {
+			v.say("An earlier enrollment was interrupted after the service answered. Completing it first.")
+		}
+	}
+	if prev == flow.StateInvitation && (m.State == flow.StateServer || m.State == flow.StateName) {
+		v.invitationTaken(m.Invitation)
+	}
+	if line, ok := plainProgress[m.State]; ok {
+		v.say(line)
+		return
+	}
+	switch m.State {
+	case flow.StateWelcome:
+		v.welcome(m)
+	case flow.StateInvitation:
+		v.say("Step 2 of 4: invitation.")
+		v.say("Paste or type the invitation link, or the token alone, then press Enter.")
+		if demo {
+			v.say("This is a demo: press Enter on an empty line to use the demo invitation.")
+		}
+	case flow.StateName:
+		v.say("Step 3 of 4: device name.")
+		v.say("Press Enter to keep the name in brackets, or type another.")
+	case flow.StateReview:
+		v.review(m)
+	}
+}
+
+func (v plainView) welcome(m flow.Machine) {
+	v.say("Step 1 of 4: this device.")
+	if m.Server != "" {
+		v.row("Server", m.Server)
+	} else {
+		v.say("Server: none set; it will be read from the invitation link.")
+	}
+	if ex := m.Existing; ex != nil {
+		v.say("This device is already a device client.")
+		v.row("Name", ex.Name)
+		v.row("Id", ex.ID)
+	} else {
+		v.say("This device is new: it is not a device client yet.")
+	}
+	v.say("An invitation lets this device use an organization's licenses.")
+	v.say("It comes from the administrator, usually as a link in an e-mail.")
+	v.say("The token alone, without the link, works too.")
+}
+
+func (v plainView) invitationTaken(inv flow.Invitation) {
+	switch {
+	case inv.Host != "":
+		v.say("Token read from a link at " + flow.SanitizeMax(inv.Host, plainMaxValue) + ".")
+	case inv.Source == flow.SourceScheme:
+		v.say("Token read from an app link.")
+	default:
+		v.say("Token read as typed.")
+	}
+	v.say("Token: " + plainMask(inv.Token))
+}
+
+func (v plainView) review(m flow.Machine) {
+	v.say("Step 4 of 4: review.")
+	v.row("Server", m.Server)
+	if ex := m.Existing; ex != nil {
+		v.say("Device: already a device client; it is added to the invitation's groups.")
+		v.row("Id", ex.ID)
+	} else {
+		v.say("Device: new; the service creates a device client for it.")
+	}
+	switch {
+	case m.NameChosen:
+		v.row("Name", m.Name)
+	case m.Existing != nil && m.Existing.Name != "":
+		v.say("Name: unchanged, " + flow.SanitizeMax(m.Existing.Name, plainMaxValue))
+	default:
+		v.say("Name: unchanged")
+	}
+	v.say("Token: " + plainMask(m.Invitation.Token))
+}
+
+func (v plainView) done(m flow.Machine, path string) {
+	switch {
+	case m.Recovered:
+		v.say("Completed an enrollment that had been interrupted.")
+	case m.Existing != nil:
+		v.say("Added to more groups.")
+	default:
+		v.say("Enrolled.")
+	}
+	if c := m.Result; c != nil {
+		v.row("Server", c.Server)
+		v.row("Name", c.Name)
+		v.row("Id", c.ID)
+		v.row("Client id", c.ClientID)
+	}
+	v.say("Secret: stored, not shown.")
+	v.row("Credentials file", path)
+	v.say("The licensed application reads the credentials file; `enroll status --verify` checks them.")
+}
+
+func (v plainView) declined() {
+	v.say("Invitation declined; nothing was stored.")
+}
+
+// failure explains a failure: what happened, why, what was kept where, and
+// what to do. reveal is false when credentials kept nowhere else were
+// already shown in this run: they are printed once, as the CLI does.
+func (v plainView) failure(f *flow.Failure, journal string, reveal bool) {
+	v.say(f.Class.Summary)
+	if f.Err != nil && !errors.Is(f.Class.Kind, f.Err) {
+		// The reason only when it says more than the summary: the error
+		// is not the bare sentinel (a plain "interrupted" would not).
+		v.say("Reason: " + flow.SanitizeMax(f.Err.Error(), plainMaxError))
+	}
+	shown := f.Reveal != nil || f.RevealRaw != nil
+	switch {
+	case shown && reveal:
+		v.revealOnce(f)
+	case shown:
+		v.say("The credentials shown above are still kept nowhere else: copy them now.")
+	case f.Journaled && journal != "":
+		v.row("Answer kept in file", journal)
+	}
+	if f.Class.Hint != "" && !shown {
+		v.say(f.Class.Hint)
+	}
+}
+
+// revealOnce prints what would otherwise be lost: credentials the service
+// issued, or an answer that could be neither read nor kept (DESIGN §5).
+func (v plainView) revealOnce(f *flow.Failure) {
+	if c := f.Reveal; c != nil {
+		v.say("Important: the service issued credentials that could not be stored. They are shown once, here.")
+		v.row("Server", c.Server)
+		v.row("Id", c.ID)
+		v.row("Client id", c.ClientID)
+		v.row("Client secret", c.ClientSecret)
+	}
+	if f.RevealRaw != nil {
+		v.say("Important: the service's answer could not be read or kept. It is shown once, here, escaped:")
+		v.say(flow.SanitizeMax(string(f.RevealRaw), 64<<10))
+	}
+	v.say("What is shown above is kept nowhere else: copy it now.")
+	v.say("For the credentials, write them into the credentials file by hand (see the README).")
+}
+
+// plainMask shows enough of a token to recognise it and never all of it:
+// the first and last four characters of a long one, nothing of a short one.
+func plainMask(token string) string {
+	r := []rune(token)
+	if len(r) <= 12 {
+		return "hidden"
+	}
+	return flow.Sanitize(string(r[:4])) + "…" + flow.Sanitize(string(r[len(r)-4:]))
+}

@@ -1,0 +1,189 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"enroll/flow"
+)
+
+// One view per flow state. Each reads the machine and the fields only.
+
+func (w Model) welcomeView() string {
+	lines := []string{
+		w.row("Server", w.serverLine()),
+		w.row("This device", w.deviceLine()),
+		w.row("Credentials", w.opts.Driver.Store.Path()),
+		"",
+		w.wrap("An invitation comes from your administrator, usually as a link in an e-mail. " +
+			"Accepting it makes this device a device client of your organization, so the licensed application on it can use the organization's licenses."),
+		w.wrap("You can paste the link, scan it with a barcode scanner, or type the token."),
+	}
+	for _, warn := range w.machine.Warnings {
+		lines = append(lines, "", w.styles.warn.Render(w.wrap("! "+flow.SanitizeMax(warn, 300))))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (w Model) invitationView() string {
+	lines := []string{"Paste, scan or type the invitation:", "", w.invitation.View(), ""}
+	lines = append(lines, w.invitationFeedback())
+	if w.opts.DemoLink != "" {
+		lines = append(lines, "", w.styles.muted.Render("Demo: the emulator sent this invitation (tab fills it in):"),
+			w.styles.muted.Render(cut(w.opts.DemoLink, w.contentWidth())))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// invitationFeedback reads the field as it is typed, so the person sees at
+// once whether the paste or scan was complete.
+func (w Model) invitationFeedback() string {
+	if err := w.machine.InputErr; err != nil {
+		return w.styles.bad.Render("✗ ") + w.wrap(flow.SanitizeMax(err.Error(), 300))
+	}
+	value := w.invitation.Value()
+	if strings.TrimSpace(value) == "" {
+		return w.styles.muted.Render("Waiting for the invitation…")
+	}
+	inv, err := flow.ParseInvitation(value)
+	if err != nil {
+		return w.styles.bad.Render("✗ ") + w.wrap(flow.SanitizeMax(err.Error(), 300))
+	}
+	where := "read as typed"
+	if inv.Host != "" {
+		where = "read from a link at " + flow.Sanitize(inv.Host)
+	} else if inv.Source == flow.SourceScheme {
+		where = "read from an app link"
+	}
+	return w.styles.good.Render("✓ ") + fmt.Sprintf("Token %s: %s", where, mask(inv.Token))
+}
+
+func (w Model) serverView() string {
+	host := w.machine.Invitation.Host
+	return strings.Join([]string{
+		"No server is configured. The invitation link points to:",
+		"",
+		"    " + w.styles.title.Render(cut(flow.Sanitize(host), w.contentWidth()-4)),
+		"    " + w.styles.muted.Render(cut(flow.Sanitize(w.machine.Proposed), w.contentWidth()-4)),
+		"",
+		w.wrap("Use this server only if it is your organization's 10Duke service: the device will trust it with its credentials."),
+	}, "\n")
+}
+
+func (w Model) nameView() string {
+	lines := []string{"Name this device as your administrator should see it:", "", w.name.View(), ""}
+	if err := w.machine.InputErr; err != nil {
+		lines = append(lines, w.styles.bad.Render("✗ ")+flow.SanitizeMax(err.Error(), 200))
+	} else if _, err := flow.ValidateName(w.name.Value()); err != nil {
+		lines = append(lines, w.styles.bad.Render("✗ ")+flow.SanitizeMax(err.Error(), 200))
+	} else {
+		lines = append(lines, w.styles.good.Render("✓ ")+"1 to 64 visible characters")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (w Model) reviewView() string {
+	m := w.machine
+	device := "new device client"
+	if m.Existing != nil {
+		device = "existing device client " + m.Existing.ClientID + ": the invitation adds it to more groups"
+	}
+	name := m.Name
+	if !m.NameChosen {
+		name += " (unchanged)"
+	}
+	from := "as typed"
+	if m.Invitation.Host != "" {
+		from = "from a link at " + m.Invitation.Host
+	}
+	return strings.Join([]string{
+		w.row("Server", m.Server),
+		w.row("Device", device),
+		w.row("Name", name),
+		w.row("Invitation", mask(m.Invitation.Token)+" "+from),
+		"",
+		w.wrap("Accept makes this device a device client and stores its credentials in " + flow.Sanitize(w.opts.Driver.Store.Path()) + ". Decline tells the service you do not want it."),
+	}, "\n")
+}
+
+var workingLines = map[flow.State]string{
+	flow.StatePreparing:      "Checking that the credentials can be stored…",
+	flow.StateAuthenticating: "Authenticating this device…",
+	flow.StateAccepting:      "Accepting the invitation…",
+	flow.StateJournaling:     "Keeping the answer safe…",
+	flow.StateSaving:         "Storing the credentials…",
+	flow.StateDeclining:      "Declining the invitation…",
+}
+
+func (w Model) workingView() string {
+	line := w.spin.View() + " " + workingLines[w.machine.State]
+	if w.machine.Interrupted && w.machine.State.Sent() {
+		line += "\n\n" + w.styles.warn.Render("Finishing first: the service may already have issued this device's credentials.")
+	}
+	return line
+}
+
+func (w Model) doneView() string {
+	m := w.machine
+	c := m.Result
+	title := "Enrolled: this device is now a device client."
+	switch {
+	case m.Recovered:
+		title = "Completed an enrollment that had been interrupted."
+	case m.Existing != nil:
+		title = "Done: the invitation added this device to more groups."
+	}
+	secret := "stored, not shown"
+	if w.showing {
+		secret = flow.Sanitize(c.ClientSecret) + "  (shown once)"
+	}
+	return strings.Join([]string{
+		w.styles.good.Render("✓ " + title),
+		"",
+		w.row("Server", c.Server),
+		w.row("Name", c.Name),
+		w.row("ID", c.ID),
+		w.row("Client ID", c.ClientID),
+		w.styles.label.Render("Secret") + secret,
+		w.row("File", w.opts.Driver.Store.Path()),
+		"",
+		w.wrap("Next: the licensed application reads the credentials file; `enroll status --verify` checks that the service accepts them."),
+	}, "\n")
+}
+
+// failedView explains a failure: what happened, the detail, what to do.
+// The two outcomes that need care after the accept call get their own
+// titles and the recovery path.
+func (w Model) failedView() string {
+	f := w.machine.Failure
+	if f == nil {
+		return ""
+	}
+	title := "✗ " + f.Class.Summary
+	switch f.Class.Kind {
+	case flow.ErrOutcomeUnknown:
+		title = "? Outcome unknown"
+	case flow.ErrNotStored:
+		title = "! Received but not stored"
+	}
+	lines := []string{w.styles.bad.Render(title), ""}
+	if f.Class.Kind == flow.ErrOutcomeUnknown || f.Class.Kind == flow.ErrNotStored {
+		lines = append(lines, w.wrap(f.Class.Summary), "")
+	}
+	lines = append(lines, w.wrap(flow.SanitizeMax(f.Err.Error(), 400)), "")
+	switch {
+	case f.Reveal != nil:
+		c := f.Reveal
+		lines = append(lines, w.styles.warn.Render("Kept nowhere else — copy these now, they are shown once:"),
+			w.row("Server", c.Server), w.row("ID", c.ID), w.row("Client ID", c.ClientID),
+			w.styles.label.Render("Secret")+flow.Sanitize(c.ClientSecret), "",
+			w.wrap("Write them into the credentials file by hand once the disk is fixed (the README shows the format)."))
+		return strings.Join(lines, "\n")
+	case f.SetAsideTo != "":
+		lines = append(lines, w.wrap("The service's answer is kept in "+flow.Sanitize(f.SetAsideTo)+"."), "")
+	case f.Journaled:
+		lines = append(lines, w.wrap("The service's answer is kept in "+flow.Sanitize(w.opts.Driver.Store.JournalPath())+"."), "")
+	}
+	lines = append(lines, w.wrap(f.Class.Hint))
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,145 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"enroll/flow"
+)
+
+// View draws the screen of the current state: a header with the step, the
+// body of that state, and a footer with a notice and the keys that work.
+func (w Model) View() string {
+	if w.quitting {
+		return ""
+	}
+	if w.width < minWidth || w.height < minHeight {
+		return fmt.Sprintf("Make the window larger: enroll needs %d×%d, this one is %d×%d.", minWidth, minHeight, w.width, w.height)
+	}
+	var b strings.Builder
+	b.WriteString(w.header())
+	b.WriteString("\n\n")
+	b.WriteString(w.body())
+	b.WriteString("\n\n")
+	b.WriteString(w.footer())
+	return b.String()
+}
+
+func (w Model) contentWidth() int { return min(w.width, 80) - 2 }
+
+var stepOf = map[flow.State]int{
+	flow.StateWelcome: 1, flow.StateInvitation: 2, flow.StateServer: 2, flow.StateName: 3, flow.StateReview: 4,
+}
+
+func (w Model) header() string {
+	title := w.styles.title.Render("enroll") + w.styles.muted.Render(" · make this device a device client")
+	if n, ok := stepOf[w.machine.State]; ok {
+		title += w.styles.step.Render(fmt.Sprintf("  step %d of 4", n))
+	}
+	return title
+}
+
+func (w Model) body() string {
+	switch w.machine.State {
+	case flow.StateLoading:
+		return w.spin.View() + " Reading this device's credentials…"
+	case flow.StateWelcome:
+		return w.welcomeView()
+	case flow.StateInvitation:
+		return w.invitationView()
+	case flow.StateServer:
+		return w.serverView()
+	case flow.StateName:
+		return w.nameView()
+	case flow.StateReview:
+		return w.reviewView()
+	case flow.StateDone:
+		return w.doneView()
+	case flow.StateDeclined:
+		return w.styles.good.Render("Declined the invitation.") + "\n\nNothing was stored on this device."
+	case flow.StateFailed:
+		return w.failedView()
+	}
+	return w.workingView()
+}
+
+func (w Model) footer() string {
+	var lines []string
+	if w.notice != "" {
+		lines = append(lines, w.styles.warn.Render(w.wrap(w.notice)))
+	}
+	lines = append(lines, w.help.View(w.keys))
+	return strings.Join(lines, "\n")
+}
+
+// row is one "label  value" line; values from outside are sanitized and
+// cut to the width, never wrapped (a wrapped URL cannot be copied).
+func (w Model) row(label, value string) string {
+	room := w.contentWidth() - 12
+	return w.styles.label.Render(label) + w.styles.value.Render(cut(flow.Sanitize(value), room))
+}
+
+// wrap breaks prose at spaces only, without padding: a hyphenated command
+// or a URL is never split (a word longer than the line keeps its own line),
+// and no trailing blanks are sent.
+func (w Model) wrap(s string) string {
+	width := w.contentWidth()
+	var b strings.Builder
+	col := 0
+	for i, word := range strings.Fields(s) {
+		n := ansi.StringWidth(word)
+		switch {
+		case i == 0:
+		case col+1+n > width:
+			b.WriteByte('\n')
+			col = 0
+		default:
+			b.WriteByte(' ')
+			col++
+		}
+		b.WriteString(word)
+		col += n
+	}
+	return b.String()
+}
+
+// cut shortens s to width cells by taking out its middle, so both the host
+// and the end of a long link stay visible.
+func cut(s string, width int) string {
+	if width < 8 || lipgloss.Width(s) <= width {
+		return s
+	}
+	r := []rune(s)
+	if len(r) <= width {
+		return s
+	}
+	head := (width - 1) * 2 / 3
+	tail := width - 1 - head
+	return string(r[:head]) + "…" + string(r[len(r)-tail:])
+}
+
+// mask shows a token by its ends only.
+func mask(token string) string {
+	r := []rune(token)
+	if len(r) <= 12 {
+		return strings.Repeat("•", 8)
+	}
+	return string(r[:4]) + "…" + string(r[len(r)-4:])
+}
+
+func (w Model) deviceLine() string {
+	if ex := w.machine.Existing; ex != nil {
+		return fmt.Sprintf("already a device client: %s (id %s)", ex.Name, ex.ID)
+	}
+	return "not a device client yet"
+}
+
+func (w Model) serverLine() string {
+	if w.machine.Server == "" {
+		return "none yet: read from the invitation link"
+	}
+	return w.machine.Server
+}

@@ -1,0 +1,242 @@
+// Package tui is the interactive side of enroll: a Bubble Tea wizard for the
+// person at the device, and a line-by-line runner for screen readers and
+// serial consoles. Both drive flow's state machine; no enrollment logic
+// lives here.
+package tui
+
+import (
+	"context"
+	"time"
+
+	"github.com/charmbracelet/bubbles/cursor"
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/spinner"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"enroll/flow"
+)
+
+// Options configure the wizard.
+type Options struct {
+	Driver flow.Driver
+	Config flow.Config
+	// Renderer draws the styles; its colour profile decides colours (tests
+	// pin termenv.Ascii). nil means lipgloss's default renderer.
+	Renderer *lipgloss.Renderer
+	// Kiosk: no reveal of the secret, and back to the start after
+	// KioskTimeout on a final screen.
+	Kiosk        bool
+	KioskTimeout time.Duration
+	// DemoLink, when set, is offered to be filled in with a key.
+	DemoLink string
+}
+
+// Minimum size of a usable layout; below it the wizard asks for more room
+// rather than drawing a broken screen.
+const (
+	minWidth  = 60
+	minHeight = 18
+)
+
+// Model is the wizard. It keeps the flow machine and the queue of effects
+// the machine asked for, and runs them one at a time as commands.
+type Model struct {
+	opts    Options
+	ctx     context.Context
+	machine flow.Machine
+	queue   []flow.Effect
+	busy    bool               // an effect is running
+	cancel  context.CancelFunc // cancels an interruptible effect in flight
+
+	width, height int
+	invitation    textinput.Model
+	name          textinput.Model
+	spin          spinner.Model
+	help          help.Model
+	keys          keyMap
+	styles        styles
+
+	notice   string // one line about the last key, e.g. refused characters
+	revealed bool   // the secret was shown (it is shown once)
+	showing  bool   // the secret is on screen now
+	gen      int    // kiosk restarts; stale timers carry an older number
+	quitting bool
+}
+
+// New returns a wizard ready to run.
+func New(ctx context.Context, o Options) Model {
+	if o.KioskTimeout <= 0 {
+		o.KioskTimeout = time.Minute
+	}
+	r := o.Renderer
+	if r == nil {
+		r = lipgloss.DefaultRenderer()
+	}
+	w := Model{opts: o, ctx: ctx, keys: newKeyMap(), styles: newStyles(r), width: 80, height: 24}
+	w.invitation = textinput.New()
+	w.invitation.Prompt = "› "
+	w.invitation.Placeholder = "paste or scan the invitation link, or type the token"
+	w.invitation.CharLimit = flow.MaxInvitationBytes + 1 // the parser refuses more, nothing is cut silently
+	w.name = textinput.New()
+	w.name.Prompt = "› "
+	w.name.CharLimit = 256
+	// A steady cursor: a blinking one redraws the line twice a second,
+	// bytes a slow SSH link or serial console pays for.
+	w.invitation.Cursor.SetMode(cursor.CursorStatic)
+	w.name.Cursor.SetMode(cursor.CursorStatic)
+	w.spin = spinner.New(spinner.WithSpinner(spinner.Line))
+	w.help = help.New()
+	w.help.Styles = w.styles.help
+	w.restart()
+	return w
+}
+
+// Machine is the flow machine as the wizard left it: the outcome of a run.
+func (w Model) Machine() flow.Machine { return w.machine }
+
+// restart begins a new enrollment: at start-up and, in kiosk mode, after a
+// final screen timed out.
+func (w *Model) restart() {
+	w.machine, w.queue = flow.Start(w.opts.Config)
+	w.busy, w.revealed, w.showing, w.notice = false, false, false, ""
+	w.invitation.Reset()
+	w.name.Reset()
+	w.gen++
+	w.afterStep(flow.StateLoading)
+}
+
+// Init starts the first effect (loading the store) and the spinner.
+func (w Model) Init() tea.Cmd {
+	return tea.Batch(w.spin.Tick, w.next())
+}
+
+// Messages. Each is tiny and unexported; a same-named function makes the
+// command where one is needed.
+type (
+	effectDoneMsg struct{ event flow.Event }
+	kioskResetMsg struct{ gen int }
+	// InterruptMsg is a signal from outside (SIGTERM, SIGHUP): treated
+	// like Ctrl-C. The CLI sends it with Program.Send.
+	InterruptMsg struct{}
+)
+
+func kioskReset(gen int, after time.Duration) tea.Cmd {
+	return tea.Tick(after, func(time.Time) tea.Msg { return kioskResetMsg{gen: gen} })
+}
+
+// next starts the next queued effect, if none is running.
+func (w *Model) next() tea.Cmd {
+	if w.busy || len(w.queue) == 0 {
+		return w.settle()
+	}
+	eff := w.queue[0]
+	w.queue = w.queue[1:]
+	w.busy = true
+	ctx, cancel := context.WithCancel(w.ctx)
+	w.cancel = cancel
+	d := w.opts.Driver
+	return func() tea.Msg {
+		defer cancel()
+		return effectDoneMsg{event: d.Execute(ctx, eff)}
+	}
+}
+
+// settle decides what happens once nothing is running: quit after an
+// interruption, or in kiosk mode start over after a while.
+func (w *Model) settle() tea.Cmd {
+	st := w.machine.State
+	if !st.Terminal() {
+		return nil
+	}
+	if w.machine.Interrupted || (w.machine.Failure != nil && w.machine.Failure.Class.Kind == flow.ErrInterrupted) {
+		w.quitting = true
+		return tea.Quit
+	}
+	if w.opts.Kiosk {
+		return kioskReset(w.gen, w.opts.KioskTimeout)
+	}
+	return nil
+}
+
+// step feeds one event to the machine and queues what it asks for.
+func (w *Model) step(ev flow.Event) {
+	before := w.machine.State
+	var effects []flow.Effect
+	w.machine, effects = flow.Step(w.machine, ev)
+	w.queue = append(w.queue, effects...)
+	w.afterStep(before)
+}
+
+// afterStep prepares the screen of a state just entered.
+func (w *Model) afterStep(before flow.State) {
+	st := w.machine.State
+	if st != before {
+		w.notice = ""
+		w.invitation.Blur()
+		w.name.Blur()
+		switch st {
+		case flow.StateInvitation:
+			w.invitation.Focus()
+		case flow.StateName:
+			if w.name.Value() == "" {
+				w.name.SetValue(w.machine.Name)
+				w.name.CursorEnd()
+			}
+			w.name.Focus()
+		}
+	}
+	w.keys.sync(w)
+}
+
+// Update is the whole event loop. Nothing happens after quitting.
+func (w Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if w.quitting {
+		return w, nil
+	}
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		w.width, w.height = msg.Width, msg.Height
+		w.help.Width = msg.Width
+		w.invitation.Width = max(10, min(msg.Width, 100)-6)
+		w.name.Width = max(10, min(msg.Width, 100)-6)
+		return w, nil
+	case effectDoneMsg:
+		w.busy, w.cancel = false, nil
+		if msg.event != nil {
+			w.step(msg.event)
+		}
+		return w, w.next()
+	case kioskResetMsg:
+		if msg.gen == w.gen && w.machine.State.Terminal() {
+			w.restart()
+			return w, w.next()
+		}
+		return w, nil
+	case InterruptMsg:
+		return w.interrupt()
+	case spinner.TickMsg:
+		var cmd tea.Cmd
+		w.spin, cmd = w.spin.Update(msg)
+		return w, cmd
+	case tea.KeyMsg:
+		return w.handleKey(msg)
+	}
+	return w, nil
+}
+
+// interrupt is Ctrl-C: quit at once where nothing was sent, let the commit
+// finish first where the accept call may have reached the service.
+func (w Model) interrupt() (tea.Model, tea.Cmd) {
+	st := w.machine.State
+	if st.Terminal() {
+		w.quitting = true
+		return w, tea.Quit
+	}
+	w.step(flow.Interrupt{})
+	if w.machine.State.Working() && !w.machine.State.Sent() && w.cancel != nil {
+		w.cancel() // nothing sent yet: stop waiting for the lock or the token
+	}
+	return w, w.next()
+}
