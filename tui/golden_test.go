@@ -70,10 +70,12 @@ func (s *memStore) Save(c flow.Credentials) error {
 	s.saved = &c
 	return nil
 }
-func (s *memStore) SetAside() (string, error) { return "/var/lib/enroll/credentials.json.pending.unreadable-1", nil }
-func (s *memStore) Release() error            { return nil }
-func (s *memStore) Path() string              { return "/var/lib/enroll/credentials.json" }
-func (s *memStore) JournalPath() string       { return "/var/lib/enroll/credentials.json.pending" }
+func (s *memStore) SetAside() (string, error) {
+	return "/var/lib/enroll/credentials.json.pending.unreadable-1", nil
+}
+func (s *memStore) Release() error      { return nil }
+func (s *memStore) Path() string        { return "/var/lib/enroll/credentials.json" }
+func (s *memStore) JournalPath() string { return "/var/lib/enroll/credentials.json.pending" }
 
 var goldenClient = flow.Client{ID: "6607a545-3e0c-462c-91aa-9d063f5d056a", ClientID: "4ed1b9f8-b5ce-4b65-be00-9b3b3bae4a36", ClientSecret: "ciOujmBNzJPjdelvO7lfNhdwAsonITB7EGMV4pDj-UE", Name: "lab-1"}
 
@@ -158,7 +160,10 @@ func TestScreens(t *testing.T) {
 			s, st := fresh()
 			return press(testWizard(s, st, flow.Config{Hostname: "lab-1"}, wd, h), enter, paste(goldenLink), enter)
 		}},
-		{"name", func(wd, h int) Model { s, st := fresh(); return press(testWizard(s, st, cfg, wd, h), enter, paste(goldenLink), enter) }},
+		{"name", func(wd, h int) Model {
+			s, st := fresh()
+			return press(testWizard(s, st, cfg, wd, h), enter, paste(goldenLink), enter)
+		}},
 		{"review", func(wd, h int) Model {
 			s, st := fresh()
 			return press(testWizard(s, st, cfg, wd, h), enter, paste(goldenLink), enter, enter)

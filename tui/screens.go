@@ -10,15 +10,15 @@ import (
 // One view per flow state. Each reads the machine and the fields only.
 
 func (w Model) welcomeView() string {
-	lines := []string{
-		w.row("Server", w.serverLine()),
-		w.row("This device", w.deviceLine()),
+	lines := []string{w.row("Server", w.serverLine())}
+	lines = append(lines, w.deviceRows()...)
+	lines = append(lines,
 		w.row("Credentials", w.opts.Driver.Store.Path()),
 		"",
-		w.wrap("An invitation comes from your administrator, usually as a link in an e-mail. " +
+		w.wrap("An invitation comes from your administrator, usually as a link in an e-mail. "+
 			"Accepting it makes this device a device client of your organization, so the licensed application on it can use the organization's licenses."),
 		w.wrap("You can paste the link, scan it with a barcode scanner, or type the token."),
-	}
+	)
 	for _, warn := range w.machine.Warnings {
 		lines = append(lines, "", w.styles.warn.Render(w.wrap("! "+flow.SanitizeMax(warn, 300))))
 	}

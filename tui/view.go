@@ -130,11 +130,11 @@ func mask(token string) string {
 	return string(r[:4]) + "…" + string(r[len(r)-4:])
 }
 
-func (w Model) deviceLine() string {
+func (w Model) deviceRows() []string {
 	if ex := w.machine.Existing; ex != nil {
-		return fmt.Sprintf("already a device client: %s (id %s)", ex.Name, ex.ID)
+		return []string{w.row("This device", "a device client already"), w.row("Name", ex.Name), w.row("ID", ex.ID)}
 	}
-	return "not a device client yet"
+	return []string{w.row("This device", "not a device client yet")}
 }
 
 func (w Model) serverLine() string {
