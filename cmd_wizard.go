@@ -21,8 +21,8 @@ func cmdWizard(ctx context.Context, e env, args []string) error {
 	if _, err := parseArgs(e, fs, envErr, args); err != nil {
 		return fail(e, c, err)
 	}
-	if !e.tty {
-		return fail(e, c, fmt.Errorf("%w: the wizard needs a terminal; in scripts use `enroll accept --token-file FILE` (see enroll --help)", flow.ErrUsage))
+	if !e.tty && !c.plain {
+		return fail(e, c, fmt.Errorf("%w: the wizard needs a terminal (or --plain for line-by-line questions); in scripts use `enroll accept --token-file FILE` (see enroll --help)", flow.ErrUsage))
 	}
 	server, err := c.serverURL()
 	if err != nil {

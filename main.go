@@ -19,6 +19,7 @@ import (
 
 	"enroll/flow"
 	"enroll/persist"
+	_ "enroll/tui/noquery" // before Bubble Tea's init: no terminal query at start-up
 )
 
 func main() {

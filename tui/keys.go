@@ -47,7 +47,7 @@ func newKeyMap() keyMap {
 func (k *keyMap) sync(w *Model) {
 	m := w.machine
 	st := m.State
-	typing := st == flow.StateInvitation || st == flow.StateName
+	typing := w.typing()
 	failure := m.Failure
 	k.Continue.SetEnabled(st == flow.StateWelcome)
 	k.Use.SetEnabled(typing)

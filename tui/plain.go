@@ -1,9 +1,7 @@
 package tui
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -174,7 +172,7 @@ func (r *plainRun) ask() bool {
 func (r *plainRun) input(ev flow.Event) {
 	r.feed(ev)
 	if r.m.InputErr != nil {
-		r.view.say("Not accepted: " + flow.SanitizeMax(r.m.InputErr.Error(), 400))
+		r.view.say("Not accepted: " + plainReason(r.m.InputErr))
 	}
 }
 
@@ -306,58 +304,4 @@ func plainFailureErr(m flow.Machine) error {
 		return m.Failure.Err
 	}
 	return flow.ErrInterrupted // failed without a reason: only an interruption does that
-}
-
-// plainLine is one answer, or the news that a line was too long.
-type plainLine struct {
-	text    string
-	tooLong bool
-}
-
-// plainReadLines reads In on its own goroutine, so that a prompt can be
-// interrupted by the context while a read is blocked. The channel is
-// closed at the end of the input or on a read error; done stops the
-// goroutine when it is waiting to hand over a line.
-func plainReadLines(in io.Reader, done <-chan struct{}) <-chan plainLine {
-	ch := make(chan plainLine)
-	go func() {
-		defer close(ch)
-		// Room for the longest accepted line and its CR LF.
-		br := bufio.NewReaderSize(in, plainMaxLine+2)
-		for {
-			l, err := plainNextLine(br)
-			if l != nil {
-				select {
-				case ch <- *l:
-				case <-done:
-					return
-				}
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	return ch
-}
-
-// plainNextLine reads one line without its line ending. A last line without
-// a newline counts; a line too long for the buffer is skipped to its end,
-// so its tail is not taken for the next answer.
-func plainNextLine(br *bufio.Reader) (*plainLine, error) {
-	b, err := br.ReadSlice('\n')
-	if errors.Is(err, bufio.ErrBufferFull) {
-		for errors.Is(err, bufio.ErrBufferFull) {
-			_, err = br.ReadSlice('\n')
-		}
-		return &plainLine{tooLong: true}, err
-	}
-	if len(b) == 0 {
-		return nil, err
-	}
-	text := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
-	if len(text) > plainMaxLine {
-		return &plainLine{tooLong: true}, err
-	}
-	return &plainLine{text: text}, err
 }

@@ -1,9 +1,9 @@
 package tui
 
-// The plain runner end to end: real emulator over loopback, real api
-// client, real credentials store in a temporary directory, answers as lines
-// of text, output in a buffer. Every test checks that the output holds no
-// escape byte, no invitation token and no client secret.
+// The plain runner end to end: the real emulator over loopback, the real
+// api client, the real credentials store in a temporary directory, answers
+// as lines of text, output in a buffer. Every test checks that the output
+// holds no escape byte, no invitation token and no client secret.
 
 import (
 	"bufio"
@@ -31,8 +31,14 @@ type plainEnv struct {
 	emu    *emulator.Emulator
 	url    string
 	path   string
-	driver flow.Driver
-	tokens []string // every invitation token handed out
+	opts   PlainOptions // Driver and Config; In and Out per run
+	tokens []string     // every invitation token handed out
+	// cancelAt, when set, makes run call cancel once the output shows it.
+	cancelAt string
+	cancel   func()
+	// revealOK lets client secrets appear in the output: the test counts
+	// them itself.
+	revealOK bool
 }
 
 func newPlainEnv(t *testing.T) *plainEnv {
@@ -46,9 +52,9 @@ func newPlainEnv(t *testing.T) *plainEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &plainEnv{t: t, emu: run.Emulator, url: run.URL,
-		path: filepath.Join(t.TempDir(), "enroll", "credentials.json")}
-	e.driver = flow.Driver{Service: api.New(api.Options{HTTP: hc}), Store: persist.Open(persist.Options{Path: e.path})}
+	e := &plainEnv{t: t, emu: run.Emulator, url: run.URL, path: filepath.Join(t.TempDir(), "enroll", "credentials.json")}
+	e.opts = PlainOptions{Config: flow.Config{Hostname: plainHost}, Driver: flow.Driver{
+		Service: api.New(api.Options{HTTP: hc}), Store: persist.Open(persist.Options{Path: e.path})}}
 	return e
 }
 
@@ -65,201 +71,163 @@ func (e *plainEnv) invite(groups ...string) emulator.Invitation {
 	return inv
 }
 
-// run answers the prompts with lines and checks the output for leaks.
-func (e *plainEnv) run(ctx context.Context, in io.Reader, out io.Writer, server string) (flow.Machine, error) {
+// run answers the prompts from in and checks the outcome and the output.
+func (e *plainEnv) run(ctx context.Context, in io.Reader, want flow.State, wantErr error, wantOut []string) (flow.Machine, string) {
 	e.t.Helper()
-	return RunPlain(ctx, PlainOptions{In: in, Out: out, Driver: e.driver,
-		Config: flow.Config{Server: server, Hostname: plainHost}})
+	w := &plainNotifyWriter{trigger: e.cancelAt, fire: e.cancel}
+	o := e.opts
+	o.In, o.Out = in, w
+	m, err := RunPlain(ctx, o)
+	out := w.buf.String()
+	e.noLeak(out)
+	if m.State != want || !errors.Is(err, wantErr) || (wantErr == nil && err != nil) {
+		e.t.Fatalf("state %v, err %v; want %v, %v\n%s", m.State, err, want, wantErr, out)
+	}
+	for _, w := range wantOut {
+		if !strings.Contains(out, w) {
+			e.t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+	return m, out
 }
 
-// noLeak fails when out holds an escape byte, a C1 or bidi control, any
-// invitation token, or any client secret the emulator issued (except those
-// in allowed, which the test meant to be shown).
-func (e *plainEnv) noLeak(out string, allowed ...string) {
+// noLeak fails when out holds ESC, a C1 CSI or a bidi override, any
+// invitation token, or (unless revealOK) a client secret the emulator
+// issued.
+func (e *plainEnv) noLeak(out string) {
 	e.t.Helper()
-	for _, bad := range []string{"\x1b", "\u009b", "\u202e"} {
-		if strings.Contains(out, bad) {
-			e.t.Errorf("output holds %q:\n%s", bad, out)
+	bad := append([]string{"\x1b", "\u009b", "\u202e"}, e.tokens...)
+	if !e.revealOK {
+		for _, c := range e.emu.Clients() {
+			bad = append(bad, c.ClientSecret)
 		}
 	}
-	secrets := slices.Clone(e.tokens)
-	for _, c := range e.emu.Clients() {
-		if !slices.Contains(allowed, c.ClientSecret) {
-			secrets = append(secrets, c.ClientSecret)
-		}
-	}
-	for _, s := range secrets {
+	for _, s := range bad {
 		if s != "" && strings.Contains(out, s) {
-			e.t.Errorf("output leaks a token or secret %q:\n%s", s, out)
+			e.t.Errorf("output holds %q:\n%s", s, out)
 		}
 	}
 }
 
-func (e *plainEnv) stored() *flow.Credentials {
+// assertStored checks that the credentials file holds exactly the one
+// client the emulator registered.
+func (e *plainEnv) assertStored() {
 	e.t.Helper()
 	snap, err := persist.Open(persist.Options{Path: e.path}).Load(context.Background())
-	if err != nil {
-		e.t.Fatal(err)
+	cs := e.emu.Clients()
+	if err != nil || len(cs) != 1 {
+		e.t.Fatalf("load: %v; clients %+v", err, cs)
 	}
-	return snap.Existing
-}
-
-// assertStoredIs checks that the credentials file holds exactly the client
-// the emulator registered.
-func (e *plainEnv) assertStoredIs(c emulator.Client) {
-	e.t.Helper()
-	got := e.stored()
+	got, c := snap.Existing, cs[0]
 	if got == nil || got.ID != c.ID || got.ClientID != c.ClientID || got.ClientSecret != c.ClientSecret || got.Server != e.url {
 		e.t.Fatalf("stored %+v, emulator has %+v", got, c)
 	}
 }
 
-func lines(ls ...string) string { return strings.Join(ls, "\n") + "\n" }
+func (e *plainEnv) assertNothingSent(inv emulator.Invitation) {
+	e.t.Helper()
+	for _, op := range []string{emulator.OpAccept, emulator.OpDecline, emulator.OpToken} {
+		if n := e.emu.Calls(op); n != 0 {
+			e.t.Errorf("%s calls = %d, want 0", op, n)
+		}
+	}
+	if st, _ := e.emu.Invitation(inv.Token); st.State != emulator.StateOpen {
+		e.t.Errorf("invitation is %s, want open", st.State)
+	}
+	if _, err := os.Stat(e.path); !errors.Is(err, os.ErrNotExist) {
+		e.t.Errorf("credentials file: %v, want none", err)
+	}
+}
+
+// plainInput is the answers as typed, LINK and TOKEN standing for the
+// invitation's.
+func plainInput(inv emulator.Invitation, answers ...string) string {
+	r := strings.NewReplacer("LINK", inv.Link, "TOKEN", inv.Token)
+	return r.Replace(strings.Join(answers, "\n") + "\n")
+}
 
 func TestPlainRuns(t *testing.T) {
-	type check func(t *testing.T, e *plainEnv, inv emulator.Invitation, m flow.Machine)
-	newDevice := func(t *testing.T, e *plainEnv, _ emulator.Invitation, m flow.Machine) {
-		cs := e.emu.Clients()
-		if len(cs) != 1 || cs[0].Name != plainHost {
-			t.Fatalf("clients = %+v, want one named %s", cs, plainHost)
-		}
-		e.assertStoredIs(cs[0])
-	}
 	tests := []struct {
-		name    string
-		server  bool // configure the emulator's URL as --server
-		setup   func(e *plainEnv)
-		input   func(link, token string) string
-		want    flow.State
-		wantErr error
-		wantOut []string
-		check   check
-	}{{
-		name:  "new device: link, default name, accept",
-		input: func(link, _ string) string { return lines(link, "y", "", "a") },
-		want:  flow.StateDone,
-		wantOut: []string{"Step 1 of 4: this device.", "Server: none set", "This device is new",
-			"Step 2 of 4: invitation.", "Invitation link or token: ", "Token read from a link at 127.0.0.1.",
-			"Use it? [y/n]: ", "Device name [kiosk-7]: ", "Step 4 of 4: review.", "Device: new",
-			"Accept (a), decline (d) or go back (b)? ", "Checking that the credentials can be stored…",
-			"Accepting the invitation…", "Keeping the answer safe…", "Storing the credentials…",
-			"Enrolled.", "Name: kiosk-7", "Secret: stored, not shown.", "Credentials file: ", "enroll status --verify"},
-		check: newDevice,
-	}, {
-		name:    "decline",
-		server:  true,
-		input:   func(link, _ string) string { return lines(link, "", "d") },
-		want:    flow.StateDeclined,
-		wantOut: []string{"Declining the invitation…", "Invitation declined; nothing was stored."},
-		check: func(t *testing.T, e *plainEnv, inv emulator.Invitation, _ flow.Machine) {
-			if st, _ := e.emu.Invitation(inv.Token); st.State != emulator.StateDeclined {
-				t.Errorf("invitation is %s, want declined", st.State)
-			}
-			if len(e.emu.Clients()) != 0 || e.stored() != nil {
-				t.Error("a decline created or stored a client")
-			}
-		},
-	}, {
-		name:    "invalid token, then corrected",
-		input:   func(link, _ string) string { return lines("not a token !!", link, "y", "", "a") },
-		want:    flow.StateDone,
-		wantOut: []string{"Not accepted: malformed invitation"},
-		check:   newDevice,
-	}, {
-		name:    "bare token without a server is asked again, then the link works",
-		input:   func(link, token string) string { return lines(token, link, "y", "", "a") },
-		want:    flow.StateDone,
-		wantOut: []string{"Not accepted: usage: a token alone does not say which server to use"},
-		check:   newDevice,
-	}, {
-		name:    "server proposal refused, then accepted",
-		input:   func(link, _ string) string { return lines(link, "n", link, "maybe", "y", "", "a") },
-		want:    flow.StateDone,
-		wantOut: []string{"Not using it.", "Please answer y for yes or n for no."},
-		check: func(t *testing.T, e *plainEnv, inv emulator.Invitation, m flow.Machine) {
-			newDevice(t, e, inv, m)
-		},
-	}, {
-		name:   "accept answered 503 once, then retried",
-		server: true,
-		setup: func(e *plainEnv) {
-			e.emu.FailNext(emulator.OpAccept, emulator.Fault{Status: 503, Body: `{"error":"server_error","error_description":"down \u001b[2J for maintenance"}`})
-		},
-		input:   func(link, _ string) string { return lines(link, "", "a", "r") },
-		want:    flow.StateDone,
-		wantOut: []string{"The service had a problem.", "Retry (r), go back (b) or quit (q)? ", "Enrolled."},
-		check: func(t *testing.T, e *plainEnv, inv emulator.Invitation, m flow.Machine) {
-			if n := e.emu.Calls(emulator.OpAccept); n != 2 {
-				t.Errorf("accept calls = %d, want 2", n)
-			}
-			newDevice(t, e, inv, m)
-		},
-	}, {
-		name:    "input ends at the name prompt",
-		input:   func(link, _ string) string { return lines(link, "y") },
-		want:    flow.StateFailed,
-		wantErr: flow.ErrInterrupted,
-		wantOut: []string{"Device name [kiosk-7]: \nInterrupted."},
-		check:   nothingSent,
-	}, {
-		name: "escape, C1 and bidi characters are shown inert",
-		input: func(link, _ string) string {
-			return lines("\x1b[31mhttps://ex\u202eample.com/invitations/abc\u009bdefghij\x1b]0;t\a", link, "y",
-				"evil\x1b[2J\u202ename\u009b", "", "a")
-		},
-		want:    flow.StateDone,
-		wantOut: []string{`Not accepted: device name not valid: the name contains`},
-		check:   newDevice,
-	}, {
-		name:    "a line over 8 KiB is refused and asked again",
-		input:   func(link, _ string) string { return lines(strings.Repeat("x", 9000), link, "y", "", "a") },
-		want:    flow.StateDone,
-		wantOut: []string{"Not accepted: the line is longer than 8 KiB.\nInvitation link or token: "},
-		check:   newDevice,
-	}}
+		name     string
+		server   bool // the emulator's URL is configured, as --server would
+		demo     bool // the link is the DemoLink
+		fail503  bool // the first accept call is answered 503
+		answers  []string
+		want     flow.State
+		wantErr  error
+		wantOut  []string
+		declined bool
+	}{
+		{name: "new device: link, default name, accept", answers: []string{"LINK", "y", "", "a"}, want: flow.StateDone,
+			wantOut: []string{"Step 1 of 4: this device.", "Server: none set", "This device is new", "Step 2 of 4: invitation.",
+				"Invitation link or token: ", "Token read from a link at 127.0.0.1.", "Use it? [y/n]: ", "Device name [kiosk-7]: ",
+				"Step 4 of 4: review.", "Device: new", "Accept (a), decline (d) or go back (b)? ",
+				"Checking that the credentials can be stored...", "Accepting the invitation...", "Keeping the answer safe...",
+				"Storing the credentials...", "Enrolled.", "Name: kiosk-7", "Secret: stored, not shown.", "Credentials file: ",
+				"`enroll status --verify` checks them."}},
+		{name: "decline", server: true, answers: []string{"LINK", "", "d"}, want: flow.StateDeclined, declined: true,
+			wantOut: []string{"Declining the invitation...", "Invitation declined; nothing was stored."}},
+		{name: "invalid token, then corrected", answers: []string{"not a token !!", "LINK", "y", "", "a"}, want: flow.StateDone,
+			wantOut: []string{"Not accepted: the token contains characters that are not allowed"}},
+		{name: "bare token without a server is asked again, then the link", answers: []string{"TOKEN", "LINK", "y", "", "a"},
+			want: flow.StateDone, wantOut: []string{"Not accepted: a token alone does not say which server to use"}},
+		{name: "server refused, then accepted", answers: []string{"LINK", "n", "LINK", "maybe", "y", "", "a"}, want: flow.StateDone,
+			wantOut: []string{"Not using it.", "Please answer y for yes or n for no."}},
+		{name: "accept answered 503 once, then retried", server: true, fail503: true, answers: []string{"LINK", "", "a", "r"},
+			want: flow.StateDone, wantOut: []string{"The service had a problem.", `maintenance \x1b[2J`,
+				"Retry (r), go back (b) or quit (q)? ", "Enrolled."}},
+		{name: "demo: an empty line takes the demo link", demo: true, answers: []string{"", "y", "", "a"}, want: flow.StateDone,
+			wantOut: []string{"press Enter on an empty line to use the demo invitation", "Using the demo invitation."}},
+		{name: "input ends at the name prompt", answers: []string{"LINK", "y"}, want: flow.StateFailed, wantErr: flow.ErrInterrupted,
+			wantOut: []string{"Device name [kiosk-7]: \nInterrupted."}},
+		{name: "escape, C1 and bidi characters are shown inert", want: flow.StateDone,
+			answers: []string{"\x1b[31mhttps://ex\u202eample.com/invitations/abc\u009bdefghij\x1b]0;t\a", "LINK", "y",
+				"evil\x1b[2J\u202ename\u009b", "", "a"},
+			wantOut: []string{`Not accepted: the link's host contains a text-direction character \u202e`,
+				`Not accepted: the name contains a control character \x1b at position 5`}},
+		{name: "a line over 8 KiB is refused and asked again", answers: []string{strings.Repeat("x", 9000), "LINK", "y", "", "a"},
+			want: flow.StateDone, wantOut: []string{"Not accepted: the line is longer than 8 KiB.\nInvitation link or token: "}},
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newPlainEnv(t)
 			inv := e.invite()
-			if tt.setup != nil {
-				tt.setup(e)
-			}
-			server := ""
 			if tt.server {
-				server = e.url
+				e.opts.Config.Server = e.url
 			}
-			var out bytes.Buffer
-			m, err := e.run(t.Context(), strings.NewReader(tt.input(inv.Link, inv.Token)), &out, server)
-			got := out.String()
-			e.noLeak(got)
-			if m.State != tt.want || !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
-				t.Fatalf("state %v, err %v; want %v, %v\n%s", m.State, err, tt.want, tt.wantErr, got)
+			if tt.demo {
+				e.opts.DemoLink = inv.Link
 			}
-			for _, w := range tt.wantOut {
-				if !strings.Contains(got, w) {
-					t.Errorf("output lacks %q:\n%s", w, got)
+			if tt.fail503 {
+				e.emu.FailNext(emulator.OpAccept, emulator.Fault{Status: 503,
+					Body: `{"error":"server_error","error_description":"maintenance \u001b[2J"}`})
+			}
+			e.run(t.Context(), strings.NewReader(plainInput(inv, tt.answers...)), tt.want, tt.wantErr, tt.wantOut)
+			switch st, _ := e.emu.Invitation(inv.Token); {
+			case tt.want == flow.StateDone:
+				e.assertStored()
+				if c := e.emu.Clients()[0]; c.Name != plainHost {
+					t.Errorf("client named %q, want %q", c.Name, plainHost)
 				}
+			case tt.declined:
+				if st.State != emulator.StateDeclined || len(e.emu.Clients()) != 0 {
+					t.Errorf("invitation %s, clients %d; want declined, none", st.State, len(e.emu.Clients()))
+				}
+			default:
+				e.assertNothingSent(inv)
 			}
-			if tt.check != nil {
-				tt.check(t, e, inv, m)
+			if want := 1 + btoi(tt.fail503); tt.want == flow.StateDone && e.emu.Calls(emulator.OpAccept) != want {
+				t.Errorf("accept calls = %d, want %d", e.emu.Calls(emulator.OpAccept), want)
 			}
 		})
 	}
 }
 
-func nothingSent(t *testing.T, e *plainEnv, inv emulator.Invitation, _ flow.Machine) {
-	t.Helper()
-	for _, op := range []string{emulator.OpAccept, emulator.OpDecline, emulator.OpToken} {
-		if n := e.emu.Calls(op); n != 0 {
-			t.Errorf("%s calls = %d, want 0", op, n)
-		}
+func btoi(b bool) int {
+	if b {
+		return 1
 	}
-	if st, _ := e.emu.Invitation(inv.Token); st.State != emulator.StateOpen {
-		t.Errorf("invitation is %s, want open", st.State)
-	}
-	if _, err := os.Stat(e.path); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("credentials file: %v, want none", err)
-	}
+	return 0
 }
 
 // An enrolled device takes a second invitation with its bearer token: no
@@ -267,109 +235,135 @@ func nothingSent(t *testing.T, e *plainEnv, inv emulator.Invitation, _ flow.Mach
 func TestPlainExistingDevice(t *testing.T) {
 	e := newPlainEnv(t)
 	first := e.invite(emulator.GroupKiosks)
-	var out bytes.Buffer
-	if _, err := e.run(t.Context(), strings.NewReader(lines(first.Link, "y", "", "a")), &out, ""); err != nil {
-		t.Fatalf("first run: %v\n%s", err, out.String())
-	}
-	client := e.emu.Clients()[0]
-	tokens := e.emu.Calls(emulator.OpToken)
+	e.run(t.Context(), strings.NewReader(plainInput(first, "LINK", "y", "", "a")), flow.StateDone, nil, nil)
+	client, tokenCalls := e.emu.Clients()[0], e.emu.Calls(emulator.OpToken)
 
 	second := e.invite(emulator.GroupLab)
-	out.Reset()
-	m, err := e.run(t.Context(), strings.NewReader(lines(second.Link, "", "a")), &out, "")
-	got := out.String()
-	e.noLeak(got)
-	if err != nil || m.State != flow.StateDone {
-		t.Fatalf("second run: %v, %v\n%s", m.State, err, got)
+	_, out := e.run(t.Context(), strings.NewReader(plainInput(second, "LINK", "", "a")), flow.StateDone, nil,
+		[]string{"This device is already a device client.", "Name: kiosk-7", "Id: " + client.ID, "Device name [kiosk-7]: ",
+			"Name: unchanged, kiosk-7", "Authenticating this device...", "Added to more groups."})
+	if strings.Contains(out, "Use it? [y/n]") {
+		t.Error("the link's server was proposed although the device is enrolled with one")
 	}
-	for _, w := range []string{"This device is already a device client.", "Name: kiosk-7", "Id: " + client.ID,
-		"Device name [kiosk-7]: ", "Name: unchanged, kiosk-7", "Authenticating this device…", "Added to more groups."} {
-		if !strings.Contains(got, w) {
-			t.Errorf("output lacks %q:\n%s", w, got)
-		}
+	if cs := e.emu.Clients(); len(cs) != 1 || !slices.Contains(cs[0].Groups, emulator.GroupLab) {
+		t.Fatalf("clients = %+v, want the one client, now in %s", cs, emulator.GroupLab)
 	}
-	if strings.Contains(got, "Use it? [y/n]") {
-		t.Error("the stored server was not used: the link's server was proposed")
-	}
-	cs := e.emu.Clients()
-	if len(cs) != 1 || !slices.Contains(cs[0].Groups, emulator.GroupLab) || !slices.Contains(cs[0].Groups, emulator.GroupKiosks) {
-		t.Fatalf("clients = %+v, want the one client in both groups", cs)
-	}
-	if e.emu.Calls(emulator.OpToken) <= tokens {
+	if e.emu.Calls(emulator.OpToken) <= tokenCalls {
 		t.Error("no access token was asked for: the bearer path was not taken")
 	}
 	if st, _ := e.emu.Invitation(second.Token); st.AcceptedBy != client.ID {
 		t.Errorf("second invitation accepted by %q, want %q", st.AcceptedBy, client.ID)
 	}
-	e.assertStoredIs(client)
+	e.assertStored()
 }
 
-// notifyWriter calls fire once when the output first contains trigger, so a
-// test can act at a prompt without sleeping.
-type notifyWriter struct {
+// plainNotifyWriter keeps the output and calls fire once it shows trigger
+// (when set), so that a test acts at a given point of a run without
+// sleeping.
+type plainNotifyWriter struct {
 	buf     bytes.Buffer
 	trigger string
 	fire    func()
 	once    sync.Once
 }
 
-func (w *notifyWriter) Write(p []byte) (int, error) {
+func (w *plainNotifyWriter) Write(p []byte) (int, error) {
 	n, err := w.buf.Write(p)
-	if strings.Contains(w.buf.String(), w.trigger) {
+	if w.trigger != "" && strings.Contains(w.buf.String(), w.trigger) {
 		w.once.Do(w.fire)
 	}
 	return n, err
 }
 
-func TestPlainCancelAtReview(t *testing.T) {
-	e := newPlainEnv(t)
-	inv := e.invite()
-	pr, pw := io.Pipe()
-	t.Cleanup(func() { pw.Close() })
-	go pw.Write([]byte(lines(inv.Link, "y", ""))) //nolint:errcheck // ends with the pipe
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	out := &notifyWriter{trigger: "Accept (a), decline (d) or go back (b)? ", fire: cancel}
-
-	m, err := e.run(ctx, pr, out, "")
-	got := out.buf.String()
-	e.noLeak(got)
-	if !errors.Is(err, flow.ErrInterrupted) || m.State != flow.StateFailed {
-		t.Fatalf("state %v, err %v; want failed, interrupted\n%s", m.State, err, got)
+// Cancelling the context (Ctrl-C, SIGTERM, SIGHUP) stops a run that has
+// sent nothing, and lets one whose accept call is on its way finish storing.
+func TestPlainCancel(t *testing.T) {
+	tests := []struct {
+		name, at string // cancel when the output first shows at
+		answers  []string
+		want     flow.State
+		wantErr  error
+		wantOut  string
+	}{
+		{"waiting at the review prompt", "Accept (a), decline (d) or go back (b)? ", []string{"LINK", "y", ""},
+			flow.StateFailed, flow.ErrInterrupted, "Interrupted."},
+		{"while checking the store", "Checking that the credentials can be stored...", []string{"LINK", "y", "", "a"},
+			flow.StateFailed, flow.ErrInterrupted, "Interrupted."},
+		{"once the accept call is on its way", "Accepting the invitation...", []string{"LINK", "y", "", "a"},
+			flow.StateDone, nil, "Interrupted. Finishing first"},
 	}
-	if !strings.Contains(got, "Interrupted.") {
-		t.Errorf("output does not say it was interrupted:\n%s", got)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newPlainEnv(t)
+			inv := e.invite()
+			// A pipe that stays open: the run waits for more input, as at
+			// a terminal, instead of meeting its end.
+			pr, pw := io.Pipe()
+			t.Cleanup(func() { pw.Close() })
+			go pw.Write([]byte(plainInput(inv, tt.answers...))) //nolint:errcheck // ends with the pipe
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			e.cancelAt, e.cancel = tt.at, cancel
+			e.run(ctx, pr, tt.want, tt.wantErr, []string{tt.wantOut})
+			if tt.want == flow.StateDone {
+				e.assertStored()
+			} else {
+				e.assertNothingSent(inv)
+			}
+		})
 	}
-	nothingSent(t, e, inv, m)
 }
 
-// failingStore loses both the journal and the credentials file, so the
-// secret the service issued exists nowhere but on the screen.
-type failingStore struct{ *persist.Store }
+// A run that finds an answer journaled by an interrupted run completes it
+// first, without calling the service and without asking anything.
+func TestPlainRecoversJournal(t *testing.T) {
+	e := newPlainEnv(t)
+	inv := e.invite()
+	ctx, st := t.Context(), e.opts.Driver.Store
+	raw, err := e.opts.Driver.Service.Accept(ctx, flow.AcceptRequest{Server: e.url, Token: inv.Token, Name: "lab-2"})
+	if err == nil {
+		err = st.Prepare(ctx)
+	}
+	if err == nil {
+		err = st.Journal(flow.Pending{Server: e.url, Name: "lab-2", Raw: raw, InvitationDigest: flow.InvitationDigest(inv.Token)})
+	}
+	if err != nil || st.Release() != nil {
+		t.Fatal(err)
+	}
+	m, out := e.run(ctx, strings.NewReader(""), flow.StateDone, nil, []string{"Completing it first.", "Storing the credentials...",
+		"Completed an enrollment that had been interrupted.", "Name: lab-2"})
+	if !m.Recovered || strings.Contains(out, "Invitation link or token: ") || e.emu.Calls(emulator.OpAccept) != 1 {
+		t.Errorf("recovered %v; the recovery asked for input or called the service again:\n%s", m.Recovered, out)
+	}
+	e.assertStored()
+}
 
-func (failingStore) Journal(flow.Pending) error  { return errors.New("disk full") }
-func (failingStore) Save(flow.Credentials) error { return errors.New("disk full") }
+// plainFailingStore loses both the journal and the credentials file, so
+// the secret the service issued exists nowhere but on the screen. Its
+// warnings and errors carry raw escapes, which the runner must show inert.
+type plainFailingStore struct{ *persist.Store }
+
+var errPlainDisk = errors.New("disk \x1b[2J full \u202e")
+
+func (s plainFailingStore) Load(ctx context.Context) (flow.Snapshot, error) {
+	snap, err := s.Store.Load(ctx)
+	snap.Warnings = append(snap.Warnings, "mode \x1b]0;owned\a tightened \u009b")
+	return snap, err
+}
+func (plainFailingStore) Journal(flow.Pending) error  { return errPlainDisk }
+func (plainFailingStore) Save(flow.Credentials) error { return errPlainDisk }
 
 func TestPlainRevealsUnstoredCredentialsOnce(t *testing.T) {
 	e := newPlainEnv(t)
-	e.driver.Store = failingStore{persist.Open(persist.Options{Path: e.path})}
+	e.opts.Driver.Store = plainFailingStore{persist.Open(persist.Options{Path: e.path})}
+	e.revealOK = true // counted below: exactly once
 	inv := e.invite()
-	var out bytes.Buffer
-	m, err := e.run(t.Context(), strings.NewReader(lines(inv.Link, "y", "", "a", "x", "r", "q")), &out, "")
-	got := out.String()
-	if !errors.Is(err, flow.ErrNotStored) || m.State != flow.StateFailed {
-		t.Fatalf("state %v, err %v; want failed, not stored\n%s", m.State, err, got)
-	}
-	secret := e.emu.Clients()[0].ClientSecret
-	e.noLeak(got, secret)
-	if n := strings.Count(got, secret); n != 1 {
-		t.Errorf("the secret is shown %d times, want once:\n%s", n, got)
-	}
-	for _, w := range []string{"They are shown once, here.", "Retry (r) or quit (q)? ",
-		"Please answer with one of the letters", "still kept nowhere else"} {
-		if !strings.Contains(got, w) {
-			t.Errorf("output lacks %q:\n%s", w, got)
-		}
+	in := strings.NewReader(plainInput(inv, "LINK", "y", "", "a", "x", "r", "q"))
+	_, out := e.run(t.Context(), in, flow.StateFailed, flow.ErrNotStored, []string{"They are shown once, here.",
+		"Retry (r) or quit (q)? ", "Please answer with one of the letters", "still kept nowhere else",
+		`Note: mode \x1b]0;owned\x07 tightened \x9b`, `Reason: disk \x1b[2J full \u202e`})
+	if n := strings.Count(out, e.emu.Clients()[0].ClientSecret); n != 1 {
+		t.Errorf("the secret is shown %d times, want once:\n%s", n, out)
 	}
 }
 
@@ -395,14 +389,14 @@ func TestPlainNextLine(t *testing.T) {
 }
 
 func TestPlainMask(t *testing.T) {
-	for _, tt := range []struct{ in, want string }{
-		{"abcdefgh", "hidden"},
-		{"abcdefghijkl", "hidden"},
-		{"abcdefghijklm", "abcd…jklm"},
-		{"tok-\x1b[2J-0123456789", `tok-…6789`},
+	for in, want := range map[string]string{
+		"abcdefgh":               "hidden",
+		"abcdefghijkl":           "hidden",
+		"abcdefghijklm":          "abcd...jklm",
+		"tok-\x1b[2J-0123456789": "tok-...6789",
 	} {
-		if got := plainMask(tt.in); got != tt.want {
-			t.Errorf("plainMask(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := plainMask(in); got != want {
+			t.Errorf("plainMask(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

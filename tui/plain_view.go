@@ -1,12 +1,17 @@
 package tui
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"enroll/flow"
 )
+
+// This file is the plain runner's side of the terminal: what it says, and
+// how it reads answers. plain.go decides when.
 
 // plainView writes what the plain runner says: short lines, one fact each,
 // no escape sequences, so that a screen reader reads them in order and a
@@ -33,12 +38,12 @@ func (v plainView) row(label, value string) {
 
 // plainProgress is the one line said on entering a working state.
 var plainProgress = map[flow.State]string{
-	flow.StatePreparing:      "Checking that the credentials can be stored…",
-	flow.StateAuthenticating: "Authenticating this device…",
-	flow.StateAccepting:      "Accepting the invitation…",
-	flow.StateJournaling:     "Keeping the answer safe…",
-	flow.StateSaving:         "Storing the credentials…",
-	flow.StateDeclining:      "Declining the invitation…",
+	flow.StatePreparing:      "Checking that the credentials can be stored...",
+	flow.StateAuthenticating: "Authenticating this device...",
+	flow.StateAccepting:      "Accepting the invitation...",
+	flow.StateJournaling:     "Keeping the answer safe...",
+	flow.StateSaving:         "Storing the credentials...",
+	flow.StateDeclining:      "Declining the invitation...",
 }
 
 // enter says what a new state means. Terminal states are reported by the
@@ -159,7 +164,7 @@ func (v plainView) failure(f *flow.Failure, journal string, reveal bool) {
 	if f.Err != nil && !errors.Is(f.Class.Kind, f.Err) {
 		// The reason only when it says more than the summary: the error
 		// is not the bare sentinel (a plain "interrupted" would not).
-		v.say("Reason: " + flow.SanitizeMax(f.Err.Error(), plainMaxError))
+		v.say("Reason: " + plainReason(f.Err))
 	}
 	shown := f.Reveal != nil || f.RevealRaw != nil
 	switch {
@@ -193,6 +198,17 @@ func (v plainView) revealOnce(f *flow.Failure) {
 	v.say("For the credentials, write them into the credentials file by hand (see the README).")
 }
 
+// plainReason is an error's message, sanitized, without the prefix its
+// class's sentinel puts in front ("usage: ", "malformed invitation: "): the
+// words around it already say what kind of problem it is.
+func plainReason(err error) string {
+	msg := err.Error()
+	if k := flow.Classify(err).Kind; k != nil {
+		msg = strings.TrimPrefix(msg, k.Error()+": ")
+	}
+	return flow.SanitizeMax(msg, plainMaxError)
+}
+
 // plainMask shows enough of a token to recognise it and never all of it:
 // the first and last four characters of a long one, nothing of a short one.
 func plainMask(token string) string {
@@ -200,5 +216,59 @@ func plainMask(token string) string {
 	if len(r) <= 12 {
 		return "hidden"
 	}
-	return flow.Sanitize(string(r[:4])) + "…" + flow.Sanitize(string(r[len(r)-4:]))
+	return flow.Sanitize(string(r[:4])) + "..." + flow.Sanitize(string(r[len(r)-4:]))
+}
+
+// plainLine is one answer, or the news that a line was too long.
+type plainLine struct {
+	text    string
+	tooLong bool
+}
+
+// plainReadLines reads In on its own goroutine, so that a prompt can be
+// interrupted by the context while a read is blocked. The channel is
+// closed at the end of the input or on a read error; done stops the
+// goroutine when it is waiting to hand over a line.
+func plainReadLines(in io.Reader, done <-chan struct{}) <-chan plainLine {
+	ch := make(chan plainLine)
+	go func() {
+		defer close(ch)
+		// Room for the longest accepted line and its CR LF.
+		br := bufio.NewReaderSize(in, plainMaxLine+2)
+		for {
+			l, err := plainNextLine(br)
+			if l != nil {
+				select {
+				case ch <- *l:
+				case <-done:
+					return
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return ch
+}
+
+// plainNextLine reads one line without its line ending. A last line without
+// a newline counts; a line too long for the buffer is skipped to its end,
+// so its tail is not taken for the next answer.
+func plainNextLine(br *bufio.Reader) (*plainLine, error) {
+	b, err := br.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		for errors.Is(err, bufio.ErrBufferFull) {
+			_, err = br.ReadSlice('\n')
+		}
+		return &plainLine{tooLong: true}, err
+	}
+	if len(b) == 0 {
+		return nil, err
+	}
+	text := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+	if len(text) > plainMaxLine {
+		return &plainLine{tooLong: true}, err
+	}
+	return &plainLine{text: text}, err
 }

@@ -269,3 +269,20 @@ func TestKioskStartsOver(t *testing.T) {
 		t.Fatalf("after the timeout: state %v", m.State)
 	}
 }
+
+// Letters that arrive in one read are separate key presses: "sq" on the
+// last screen shows the secret, then quits.
+func TestTypeAhead(t *testing.T) {
+	cfg := flow.Config{Server: "https://idp.example.com", Hostname: "lab-1"}
+	w := testWizard(&memService{answer: goldenClient}, &memStore{}, cfg, 80, 24)
+	w = press(w, enter, paste("https://idp.example.com/invitation?token=Zm9vYmFyLXRva2VuLTAxMjM0NTY3ODk"), enter, enter)
+	w = press(w, runes("a"))
+	if w.machine.State != flow.StateDone {
+		t.Fatalf("state %v", w.machine.State)
+	}
+	m, cmd := w.Update(runes("sq"))
+	w = m.(Model)
+	if !w.revealed || !w.quitting || cmd == nil {
+		t.Fatalf("revealed %v quitting %v", w.revealed, w.quitting)
+	}
+}

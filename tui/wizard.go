@@ -16,6 +16,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"enroll/flow"
+	_ "enroll/tui/noquery" // before Bubble Tea's init: no terminal query at start-up
 )
 
 // Options configure the wizard.
@@ -221,9 +222,33 @@ func (w Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		w.spin, cmd = w.spin.Update(msg)
 		return w, cmd
 	case tea.KeyMsg:
+		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && !w.typing() {
+			return w.typeAhead(msg.Runes)
+		}
 		return w.handleKey(msg)
 	}
 	return w, nil
+}
+
+// typing reports whether letters are text in a field rather than keys.
+func (w Model) typing() bool {
+	st := w.machine.State
+	return st == flow.StateInvitation || st == flow.StateName
+}
+
+// typeAhead splits letters that arrived in one read (type-ahead over a slow
+// link: "sq" for s then q) into one key press each.
+func (w Model) typeAhead(rs []rune) (tea.Model, tea.Cmd) {
+	var cmds []tea.Cmd
+	for _, r := range rs {
+		m, cmd := w.handleKey(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+		w = m.(Model)
+		cmds = append(cmds, cmd)
+		if w.quitting {
+			break
+		}
+	}
+	return w, tea.Batch(cmds...)
 }
 
 // interrupt is Ctrl-C: quit at once where nothing was sent, let the commit
