@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -50,7 +51,7 @@ func interactive(ctx context.Context, e env, c *common, d flow.Driver, cfg flow.
 	}
 	r := lipgloss.NewRenderer(e.stdout)
 	r.SetColorProfile(colorProfile(e, c))
-	model := tui.New(ctx, tui.Options{Driver: d, Config: cfg, Renderer: r, Kiosk: kiosk, DemoLink: demoLink})
+	model := tui.New(ctx, tui.Options{Driver: d, Config: cfg, Renderer: r, Kiosk: kiosk, DemoLink: demoLink, ASCII: asciiOnly(e)})
 	p := tea.NewProgram(model, tea.WithInput(e.stdin), tea.WithOutput(e.stdout), tea.WithAltScreen())
 	go func() {
 		// SIGTERM and SIGHUP (the SSH session dropped) arrive as a
@@ -96,6 +97,21 @@ func colorProfile(e env, c *common) termenv.Profile {
 		return termenv.Ascii
 	}
 	return termenv.ANSI
+}
+
+// asciiOnly is true where block and check-mark glyphs do not show: the
+// Linux console's default font, and any locale that is not UTF-8.
+func asciiOnly(e env) bool {
+	if e.getenv("TERM") == "linux" {
+		return true
+	}
+	for _, k := range []string{"LC_ALL", "LC_CTYPE", "LANG"} {
+		if v := e.getenv(k); v != "" {
+			v = strings.ToLower(v)
+			return !strings.Contains(v, "utf-8") && !strings.Contains(v, "utf8")
+		}
+	}
+	return true
 }
 
 func envTrue(e env, key string) bool {

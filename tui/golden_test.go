@@ -88,7 +88,11 @@ func asciiRenderer() *lipgloss.Renderer {
 }
 
 func testWizard(svc flow.Service, st flow.Store, cfg flow.Config, width, height int) Model {
-	w := New(context.Background(), Options{
+	return testWizardOpts(svc, st, cfg, width, height, false)
+}
+
+func testWizardOpts(svc flow.Service, st flow.Store, cfg flow.Config, width, height int, ascii bool) Model {
+	w := New(context.Background(), Options{ASCII: ascii,
 		Driver: flow.Driver{Service: svc, Store: st, Now: func() time.Time { return time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC) }},
 		Config: cfg, Renderer: asciiRenderer(),
 	})
@@ -219,6 +223,27 @@ func TestScreens(t *testing.T) {
 				golden.RequireEqual(t, sc.setup(size[0], size[1]).View())
 			})
 		}
+	}
+	// The Linux console and non-UTF-8 locales get ASCII symbols.
+	for _, name := range []string{"invitation-recognised", "done", "failed-network"} {
+		t.Run("ascii/"+name, func(t *testing.T) {
+			s, st := fresh()
+			w := testWizardOpts(s, st, cfg, 80, 24, true)
+			w = press(w, enter, paste(goldenLink))
+			if name != "invitation-recognised" {
+				if name == "failed-network" {
+					s.acceptErr = fmt.Errorf("accept: dial tcp: connection refused: %w", flow.ErrNetwork)
+				}
+				w = press(w, enter, enter, runes("a"))
+			}
+			view := w.View()
+			for _, r := range view {
+				if r > 0x7e {
+					t.Fatalf("non-ASCII %q in:\n%s", r, view)
+				}
+			}
+			golden.RequireEqual(t, view)
+		})
 	}
 	t.Run("too-small", func(t *testing.T) {
 		s, st := fresh()

@@ -30,7 +30,7 @@ func (w Model) invitationView() string {
 	lines = append(lines, w.invitationFeedback())
 	if w.opts.DemoLink != "" {
 		lines = append(lines, "", w.styles.muted.Render("Demo: the emulator sent this invitation (tab fills it in):"),
-			w.styles.muted.Render(cut(w.opts.DemoLink, w.contentWidth())))
+			w.styles.muted.Render(w.cut(w.opts.DemoLink, w.contentWidth())))
 	}
 	return strings.Join(lines, "\n")
 }
@@ -39,15 +39,15 @@ func (w Model) invitationView() string {
 // once whether the paste or scan was complete.
 func (w Model) invitationFeedback() string {
 	if err := w.machine.InputErr; err != nil {
-		return w.styles.bad.Render("✗ ") + w.wrap(flow.SanitizeMax(err.Error(), 300))
+		return w.styles.bad.Render(w.styles.glyph.bad+" ") + w.wrap(flow.SanitizeMax(err.Error(), 300))
 	}
 	value := w.invitation.Value()
 	if strings.TrimSpace(value) == "" {
-		return w.styles.muted.Render("Waiting for the invitation…")
+		return w.styles.muted.Render("Waiting for the invitation" + w.styles.glyph.more)
 	}
 	inv, err := flow.ParseInvitation(value)
 	if err != nil {
-		return w.styles.bad.Render("✗ ") + w.wrap(flow.SanitizeMax(err.Error(), 300))
+		return w.styles.bad.Render(w.styles.glyph.bad+" ") + w.wrap(flow.SanitizeMax(err.Error(), 300))
 	}
 	where := "read as typed"
 	if inv.Host != "" {
@@ -55,7 +55,7 @@ func (w Model) invitationFeedback() string {
 	} else if inv.Source == flow.SourceScheme {
 		where = "read from an app link"
 	}
-	return w.styles.good.Render("✓ ") + fmt.Sprintf("Token %s: %s", where, mask(inv.Token))
+	return w.styles.good.Render(w.styles.glyph.ok+" ") + fmt.Sprintf("Token %s: %s", where, w.mask(inv.Token))
 }
 
 func (w Model) serverView() string {
@@ -63,8 +63,8 @@ func (w Model) serverView() string {
 	return strings.Join([]string{
 		"No server is configured. The invitation link points to:",
 		"",
-		"    " + w.styles.title.Render(cut(flow.Sanitize(host), w.contentWidth()-4)),
-		"    " + w.styles.muted.Render(cut(flow.Sanitize(w.machine.Proposed), w.contentWidth()-4)),
+		"    " + w.styles.title.Render(w.cut(flow.Sanitize(host), w.contentWidth()-4)),
+		"    " + w.styles.muted.Render(w.cut(flow.Sanitize(w.machine.Proposed), w.contentWidth()-4)),
 		"",
 		w.wrap("Use this server only if it is your organization's 10Duke service: the device will trust it with its credentials."),
 	}, "\n")
@@ -73,11 +73,11 @@ func (w Model) serverView() string {
 func (w Model) nameView() string {
 	lines := []string{"Name this device as your administrator should see it:", "", w.name.View(), ""}
 	if err := w.machine.InputErr; err != nil {
-		lines = append(lines, w.styles.bad.Render("✗ ")+flow.SanitizeMax(err.Error(), 200))
+		lines = append(lines, w.styles.bad.Render(w.styles.glyph.bad+" ")+flow.SanitizeMax(err.Error(), 200))
 	} else if _, err := flow.ValidateName(w.name.Value()); err != nil {
-		lines = append(lines, w.styles.bad.Render("✗ ")+flow.SanitizeMax(err.Error(), 200))
+		lines = append(lines, w.styles.bad.Render(w.styles.glyph.bad+" ")+flow.SanitizeMax(err.Error(), 200))
 	} else {
-		lines = append(lines, w.styles.good.Render("✓ ")+"1 to 64 visible characters")
+		lines = append(lines, w.styles.good.Render(w.styles.glyph.ok+" ")+"1 to 64 visible characters")
 	}
 	return strings.Join(lines, "\n")
 }
@@ -100,23 +100,23 @@ func (w Model) reviewView() string {
 		w.row("Server", m.Server),
 		w.row("Device", device),
 		w.row("Name", name),
-		w.row("Invitation", mask(m.Invitation.Token)+" "+from),
+		w.row("Invitation", w.mask(m.Invitation.Token)+" "+from),
 		"",
 		w.wrap("Accept makes this device a device client and stores its credentials in " + flow.Sanitize(w.opts.Driver.Store.Path()) + ". Decline tells the service you do not want it."),
 	}, "\n")
 }
 
 var workingLines = map[flow.State]string{
-	flow.StatePreparing:      "Checking that the credentials can be stored…",
-	flow.StateAuthenticating: "Authenticating this device…",
-	flow.StateAccepting:      "Accepting the invitation…",
-	flow.StateJournaling:     "Keeping the answer safe…",
-	flow.StateSaving:         "Storing the credentials…",
-	flow.StateDeclining:      "Declining the invitation…",
+	flow.StatePreparing:      "Checking that the credentials can be stored",
+	flow.StateAuthenticating: "Authenticating this device",
+	flow.StateAccepting:      "Accepting the invitation",
+	flow.StateJournaling:     "Keeping the answer safe",
+	flow.StateSaving:         "Storing the credentials",
+	flow.StateDeclining:      "Declining the invitation",
 }
 
 func (w Model) workingView() string {
-	line := w.spin.View() + " " + workingLines[w.machine.State]
+	line := w.spin.View() + " " + workingLines[w.machine.State] + w.styles.glyph.more
 	if w.machine.Interrupted && w.machine.State.Sent() {
 		line += "\n\n" + w.styles.warn.Render("Finishing first: the service may already have issued this device's credentials.")
 	}
@@ -138,7 +138,7 @@ func (w Model) doneView() string {
 		secret = flow.Sanitize(c.ClientSecret) + "  (shown once)"
 	}
 	return strings.Join([]string{
-		w.styles.good.Render("✓ " + title),
+		w.styles.good.Render(w.styles.glyph.ok + " " + title),
 		"",
 		w.row("Server", c.Server),
 		w.row("Name", c.Name),
@@ -159,7 +159,7 @@ func (w Model) failedView() string {
 	if f == nil {
 		return ""
 	}
-	title := "✗ " + f.Class.Summary
+	title := w.styles.glyph.bad + " " + f.Class.Summary
 	switch f.Class.Kind {
 	case flow.ErrOutcomeUnknown:
 		title = "? Outcome unknown"

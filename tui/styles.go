@@ -11,10 +11,26 @@ import (
 type styles struct {
 	title, step, label, value, muted, good, bad, warn, box, key lipgloss.Style
 	help                                                        help.Styles
+	glyph                                                       glyphs
 }
 
-func newStyles(r *lipgloss.Renderer) styles {
+// glyphs are the few symbols the wizard draws. The Linux console's default
+// font and terminals without a UTF-8 locale cannot show ✓ or …, so those
+// get ASCII.
+type glyphs struct {
+	ok, bad, prompt, more, sep, dot string
+}
+
+func glyphSet(ascii bool) glyphs {
+	if ascii {
+		return glyphs{ok: "+", bad: "x", prompt: "> ", more: "...", sep: " - ", dot: " - "}
+	}
+	return glyphs{ok: "✓", bad: "✗", prompt: "› ", more: "…", sep: " • ", dot: " · "}
+}
+
+func newStyles(r *lipgloss.Renderer, ascii bool) styles {
 	s := styles{
+		glyph: glyphSet(ascii),
 		title: r.NewStyle().Bold(true),
 		step:  r.NewStyle().Foreground(lipgloss.Color("6")),
 		label: r.NewStyle().Width(12).Foreground(lipgloss.Color("8")),

@@ -35,7 +35,7 @@ var stepOf = map[flow.State]int{
 }
 
 func (w Model) header() string {
-	title := w.styles.title.Render("enroll") + w.styles.muted.Render(" · make this device a device client")
+	title := w.styles.title.Render("enroll") + w.styles.muted.Render(w.styles.glyph.dot+"make this device a device client")
 	if n, ok := stepOf[w.machine.State]; ok {
 		title += w.styles.step.Render(fmt.Sprintf("  step %d of 4", n))
 	}
@@ -45,7 +45,7 @@ func (w Model) header() string {
 func (w Model) body() string {
 	switch w.machine.State {
 	case flow.StateLoading:
-		return w.spin.View() + " Reading this device's credentials…"
+		return w.spin.View() + " Reading this device's credentials" + w.styles.glyph.more
 	case flow.StateWelcome:
 		return w.welcomeView()
 	case flow.StateInvitation:
@@ -79,7 +79,7 @@ func (w Model) footer() string {
 // cut to the width, never wrapped (a wrapped URL cannot be copied).
 func (w Model) row(label, value string) string {
 	room := w.contentWidth() - 12
-	return w.styles.label.Render(label) + w.styles.value.Render(cut(flow.Sanitize(value), room))
+	return w.styles.label.Render(label) + w.styles.value.Render(w.cut(flow.Sanitize(value), room))
 }
 
 // wrap breaks prose at spaces only, without padding: a hyphenated command
@@ -108,7 +108,8 @@ func (w Model) wrap(s string) string {
 
 // cut shortens s to width cells by taking out its middle, so both the host
 // and the end of a long link stay visible.
-func cut(s string, width int) string {
+func (w Model) cut(s string, width int) string {
+	more := w.styles.glyph.more
 	if width < 8 || lipgloss.Width(s) <= width {
 		return s
 	}
@@ -116,18 +117,19 @@ func cut(s string, width int) string {
 	if len(r) <= width {
 		return s
 	}
-	head := (width - 1) * 2 / 3
-	tail := width - 1 - head
-	return string(r[:head]) + "…" + string(r[len(r)-tail:])
+	n := len([]rune(more))
+	head := (width - n) * 2 / 3
+	tail := width - n - head
+	return string(r[:head]) + more + string(r[len(r)-tail:])
 }
 
-// mask shows a token by its ends only.
-func mask(token string) string {
+// mask shows a token by its ends only; a short one not at all.
+func (w Model) mask(token string) string {
 	r := []rune(token)
 	if len(r) <= 12 {
-		return strings.Repeat("•", 8)
+		return "(hidden)"
 	}
-	return string(r[:4]) + "…" + string(r[len(r)-4:])
+	return string(r[:4]) + w.styles.glyph.more + string(r[len(r)-4:])
 }
 
 func (w Model) deviceRows() []string {

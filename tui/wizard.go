@@ -32,6 +32,9 @@ type Options struct {
 	KioskTimeout time.Duration
 	// DemoLink, when set, is offered to be filled in with a key.
 	DemoLink string
+	// ASCII draws symbols in ASCII: for the Linux console and terminals
+	// without a UTF-8 locale.
+	ASCII bool
 }
 
 // Minimum size of a usable layout; below it the wizard asks for more room
@@ -75,13 +78,14 @@ func New(ctx context.Context, o Options) Model {
 	if r == nil {
 		r = lipgloss.DefaultRenderer()
 	}
-	w := Model{opts: o, ctx: ctx, keys: newKeyMap(), styles: newStyles(r), width: 80, height: 24}
+	w := Model{opts: o, ctx: ctx, keys: newKeyMap(), styles: newStyles(r, o.ASCII), width: 80, height: 24}
+	g := w.styles.glyph
 	w.invitation = textinput.New()
-	w.invitation.Prompt = "› "
+	w.invitation.Prompt = g.prompt
 	w.invitation.Placeholder = "paste or scan the invitation link, or type the token"
 	w.invitation.CharLimit = flow.MaxInvitationBytes + 1 // the parser refuses more, nothing is cut silently
 	w.name = textinput.New()
-	w.name.Prompt = "› "
+	w.name.Prompt = g.prompt
 	w.name.CharLimit = 256
 	// A steady cursor: a blinking one redraws the line twice a second,
 	// bytes a slow SSH link or serial console pays for.
@@ -90,6 +94,7 @@ func New(ctx context.Context, o Options) Model {
 	w.spin = spinner.New(spinner.WithSpinner(spinner.Line))
 	w.help = help.New()
 	w.help.Styles = w.styles.help
+	w.help.ShortSeparator, w.help.Ellipsis = g.sep, g.more
 	w.restart()
 	return w
 }
