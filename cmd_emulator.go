@@ -101,7 +101,7 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
 		}
 		host, _ := e.hostname()
 		d := flow.Driver{Service: svc, Store: c.store(e), Now: time.Now}
-		if err := interactive(ctx, e, c, d, flow.Config{Hostname: host}, inv.Link, false); err != nil {
+		if err := interactive(ctx, e, c, d, flow.Config{Hostname: host}, session{DemoLink: inv.Link}); err != nil {
 			return err
 		}
 		fmt.Fprintln(e.stdout, "\nThe demo's credentials file was temporary and is removed now that the demo ends.")

@@ -36,22 +36,30 @@ func cmdWizard(ctx context.Context, e env, args []string) error {
 	st := c.store(e)
 	host, _ := e.hostname()
 	d := flow.Driver{Service: svc, Store: st, Now: time.Now}
-	return interactive(ctx, e, c, d, flow.Config{Server: server, Hostname: host}, "", *kiosk)
+	return interactive(ctx, e, c, d, flow.Config{Server: server, Hostname: host}, session{Kiosk: *kiosk})
+}
+
+// session is what a wizard run starts with besides the flow's config.
+type session struct {
+	Kiosk      bool
+	DemoLink   string // enroll demo: offered to be filled in
+	Invitation string // enroll open: the invitation from the link, filled in
 }
 
 // interactive runs the wizard, or the line-by-line runner with --plain or
 // on a dumb terminal, then leaves a plain record of the outcome on the
 // terminal (the wizard's own screen disappears when it ends).
-func interactive(ctx context.Context, e env, c *common, d flow.Driver, cfg flow.Config, demoLink string, kiosk bool) error {
+func interactive(ctx context.Context, e env, c *common, d flow.Driver, cfg flow.Config, ses session) error {
+	kiosk, demoLink := ses.Kiosk, ses.DemoLink
 	if c.plain || e.getenv("TERM") == "dumb" {
-		if _, err := tui.RunPlain(ctx, tui.PlainOptions{In: e.stdin, Out: e.stdout, Driver: d, Config: cfg, DemoLink: demoLink}); err != nil {
+		if _, err := tui.RunPlain(ctx, tui.PlainOptions{In: e.stdin, Out: e.stdout, Driver: d, Config: cfg, DemoLink: demoLink, Invitation: ses.Invitation}); err != nil {
 			return errReported{err} // the plain runner has said it all
 		}
 		return nil
 	}
 	r := lipgloss.NewRenderer(e.stdout)
 	r.SetColorProfile(colorProfile(e, c))
-	model := tui.New(ctx, tui.Options{Driver: d, Config: cfg, Renderer: r, Kiosk: kiosk, DemoLink: demoLink, ASCII: asciiOnly(e)})
+	model := tui.New(ctx, tui.Options{Driver: d, Config: cfg, Renderer: r, Kiosk: kiosk, DemoLink: demoLink, Invitation: ses.Invitation, ASCII: asciiOnly(e)})
 	p := tea.NewProgram(model, tea.WithInput(e.stdin), tea.WithOutput(e.stdout), tea.WithAltScreen())
 	go func() {
 		// SIGTERM and SIGHUP (the SSH session dropped) arrive as a

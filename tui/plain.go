@@ -21,6 +21,9 @@ type PlainOptions struct {
 	// DemoLink, when set (enroll demo), is used for an empty answer at the
 	// invitation prompt. It is never printed: it holds the token.
 	DemoLink string
+	// Invitation, when set (enroll open), is the invitation from the link
+	// that was opened: used for an empty answer, like DemoLink.
+	Invitation string
 }
 
 // plainMaxLine is the longest answer read. A longer line is refused and
@@ -131,7 +134,7 @@ func (r *plainRun) feed(ev flow.Event) {
 	r.m, more = flow.Step(r.m, ev)
 	r.queue = append(r.queue, more...)
 	if r.m.State != prev {
-		r.view.enter(r.m, prev, r.o.DemoLink != "")
+		r.view.enter(r.m, prev, r.o.DemoLink != "" || r.o.Invitation != "")
 	}
 }
 
@@ -143,7 +146,11 @@ func (r *plainRun) ask() bool {
 		r.feed(flow.Next{}) // the welcome text was shown on entering it
 	case flow.StateInvitation:
 		if line, ok := r.readLine("Invitation link or token: "); ok {
-			if line == "" && r.o.DemoLink != "" {
+			switch {
+			case line == "" && r.o.Invitation != "":
+				r.view.say("Using the invitation from the link that was opened.")
+				line = r.o.Invitation
+			case line == "" && r.o.DemoLink != "":
 				r.view.say("Using the demo invitation.")
 				line = r.o.DemoLink
 			}

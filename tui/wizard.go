@@ -35,6 +35,9 @@ type Options struct {
 	// ASCII draws symbols in ASCII: for the Linux console and terminals
 	// without a UTF-8 locale.
 	ASCII bool
+	// Invitation, when set (a link opened through the URL scheme), is
+	// filled into the invitation field; the person still reviews it.
+	Invitation string
 }
 
 // Minimum size of a usable layout; below it the wizard asks for more room
@@ -184,6 +187,10 @@ func (w *Model) afterStep(before flow.State) {
 		w.name.Blur()
 		switch st {
 		case flow.StateInvitation:
+			if w.invitation.Value() == "" && w.opts.Invitation != "" {
+				w.invitation.SetValue(w.opts.Invitation)
+				w.invitation.CursorEnd()
+			}
 			w.invitation.Focus()
 		case flow.StateName:
 			if w.name.Value() == "" {
