@@ -134,7 +134,7 @@ func (r *plainRun) feed(ev flow.Event) {
 	r.m, more = flow.Step(r.m, ev)
 	r.queue = append(r.queue, more...)
 	if r.m.State != prev {
-		r.view.enter(r.m, prev, r.o.DemoLink != "" || r.o.Invitation != "")
+		r.view.enter(r.m, prev, r.prefilledHint())
 	}
 }
 
@@ -311,4 +311,16 @@ func plainFailureErr(m flow.Machine) error {
 		return m.Failure.Err
 	}
 	return flow.ErrInterrupted // failed without a reason: only an interruption does that
+}
+
+// prefilledHint tells the person that an empty answer uses the invitation
+// enroll already has, and which one it is.
+func (r *plainRun) prefilledHint() string {
+	switch {
+	case r.o.Invitation != "":
+		return "Press Enter on an empty line to use the invitation from the link that was opened."
+	case r.o.DemoLink != "":
+		return "This is a demo: press Enter on an empty line to use the demo invitation."
+	}
+	return ""
 }

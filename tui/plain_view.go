@@ -48,7 +48,7 @@ var plainProgress = map[flow.State]string{
 
 // enter says what a new state means. Terminal states are reported by the
 // runner once their last effects have run.
-func (v plainView) enter(m flow.Machine, prev flow.State, demo bool) {
+func (v plainView) enter(m flow.Machine, prev flow.State, prefilled string) {
 	if prev == flow.StateLoading {
 		for _, w := range m.Warnings {
 			v.say("Note: " + flow.SanitizeMax(w, plainMaxError))
@@ -70,8 +70,8 @@ func (v plainView) enter(m flow.Machine, prev flow.State, demo bool) {
 	case flow.StateInvitation:
 		v.say("Step 2 of 4: invitation.")
 		v.say("Paste or type the invitation link, or the token alone, then press Enter.")
-		if demo {
-			v.say("This is a demo: press Enter on an empty line to use the demo invitation.")
+		if prefilled != "" {
+			v.say(prefilled)
 		}
 	case flow.StateName:
 		v.say("Step 3 of 4: device name.")
