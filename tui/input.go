@@ -20,7 +20,10 @@ func (w Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Help):
 		w.help.ShowAll = !w.help.ShowAll
 		return w, nil
+	case w.phoneStage != phoneOff:
+		return w.phoneKey(msg)
 	case key.Matches(msg, k.Quit):
+		w.closePhone()
 		w.quitting = true
 		return w, tea.Quit
 	case key.Matches(msg, k.Back):
@@ -83,6 +86,8 @@ func (w Model) invitationKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, w.keys.Use):
 		w.step(flow.InvitationEntered{Text: w.invitation.Value()})
 		return w, w.next()
+	case key.Matches(msg, w.keys.Phone):
+		return w.openPhone()
 	case key.Matches(msg, w.keys.Fill):
 		w.invitation.SetValue(w.opts.DemoLink)
 		w.invitation.CursorEnd()

@@ -23,6 +23,10 @@ type keyMap struct {
 	Quit     key.Binding
 	Help     key.Binding
 	Abort    key.Binding
+
+	Phone        key.Binding
+	PhoneConfirm key.Binding
+	PhoneCancel  key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -40,6 +44,10 @@ func newKeyMap() keyMap {
 		Quit:     key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
 		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "more keys")),
 		Abort:    key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
+
+		Phone:        key.NewBinding(key.WithKeys("ctrl+o"), key.WithHelp("ctrl+o", "hand over from a phone")),
+		PhoneConfirm: key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y", "the codes match: use it")),
+		PhoneCancel:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back to typing")),
 	}
 }
 
@@ -64,12 +72,24 @@ func (k *keyMap) sync(w *Model) {
 	k.Quit.SetEnabled(!typing && !st.Working() && st != flow.StateLoading)
 	k.Help.SetEnabled(!typing)
 	k.Abort.SetEnabled(true)
+	k.Phone.SetEnabled(st == flow.StateInvitation && w.opts.StartPhone != nil && w.phoneStage == phoneOff)
+	k.PhoneConfirm.SetEnabled(false)
+	k.PhoneCancel.SetEnabled(false)
+	if w.phoneStage != phoneOff {
+		// The hand-off screen has its own keys only.
+		for _, b := range []*key.Binding{&k.Continue, &k.Use, &k.Fill, &k.Yes, &k.No, &k.Accept, &k.Decline,
+			&k.Retry, &k.Back, &k.Reveal, &k.Quit, &k.Help} {
+			b.SetEnabled(false)
+		}
+		k.PhoneConfirm.SetEnabled(w.phoneStage == phoneReceived)
+		k.PhoneCancel.SetEnabled(true)
+	}
 }
 
 // ShortHelp is the footer: the keys of this screen. Where letters are
 // text, Ctrl-C is the way out, so it is shown there.
 func (k keyMap) ShortHelp() []key.Binding {
-	out := []key.Binding{k.Continue, k.Use, k.Fill, k.Yes, k.No, k.Accept, k.Decline, k.Retry, k.Reveal, k.Back, k.Quit, k.Help}
+	out := []key.Binding{k.Continue, k.Use, k.Fill, k.Phone, k.PhoneConfirm, k.PhoneCancel, k.Yes, k.No, k.Accept, k.Decline, k.Retry, k.Reveal, k.Back, k.Quit, k.Help}
 	if !k.Quit.Enabled() {
 		out = append(out, k.Abort)
 	}
@@ -79,7 +99,7 @@ func (k keyMap) ShortHelp() []key.Binding {
 // FullHelp adds the keys that are always there.
 func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Continue, k.Use, k.Fill, k.Yes, k.No, k.Accept, k.Decline},
+		{k.Continue, k.Use, k.Fill, k.Phone, k.PhoneConfirm, k.PhoneCancel, k.Yes, k.No, k.Accept, k.Decline},
 		{k.Retry, k.Reveal, k.Back, k.Quit, k.Abort, k.Help},
 	}
 }

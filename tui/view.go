@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"enroll/flow"
+	"enroll/qr"
 )
 
 // View draws the screen of the current state: a header with the step, the
@@ -18,6 +19,9 @@ func (w Model) View() string {
 	}
 	if w.width < minWidth || w.height < minHeight {
 		return fmt.Sprintf("Make the window larger: enroll needs %d×%d, this one is %d×%d.", minWidth, minHeight, w.width, w.height)
+	}
+	if w.phoneStage != phoneOff && w.machine.State == flow.StateInvitation {
+		return w.phoneScreen()
 	}
 	var b strings.Builder
 	b.WriteString(w.header())
@@ -144,4 +148,20 @@ func (w Model) serverLine() string {
 		return "none yet: read from the invitation link"
 	}
 	return w.machine.Server
+}
+
+// qrFor renders url as a QR code that leaves reserve lines of the screen
+// free; the cache makes this cheap on every frame.
+func (w Model) qrFor(url string, reserve int) (qr.Code, error) {
+	return w.qrCache.Get(url, w.opts.QRFormat, w.width, w.height-reserve, w.opts.ASCII)
+}
+
+// link draws a URL shortened to width, as an OSC 8 hyperlink where the
+// terminal can take one, so a click opens the whole address.
+func (w Model) link(url string, width int) string {
+	shown := w.cut(flow.Sanitize(url), width)
+	if w.opts.ASCII {
+		return shown
+	}
+	return "\x1b]8;;" + flow.Sanitize(url) + "\x1b\\" + shown + "\x1b]8;;\x1b\\"
 }

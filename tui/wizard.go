@@ -16,6 +16,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"enroll/flow"
+	"enroll/qr"
 	_ "enroll/tui/noquery" // before Bubble Tea's init: no terminal query at start-up
 )
 
@@ -38,6 +39,13 @@ type Options struct {
 	// Invitation, when set (a link opened through the URL scheme), is
 	// filled into the invitation field; the person still reviews it.
 	Invitation string
+	// StartPhone starts a QR hand-off session; nil hides the feature.
+	StartPhone func() (Phone, error)
+	// QRFormat is how the hand-off's QR code is drawn (qr.FormatAuto
+	// when empty).
+	QRFormat qr.Format
+	// Now is the clock of the hand-off countdown; time.Now when nil.
+	Now func() time.Time
 }
 
 // Minimum size of a usable layout; below it the wizard asks for more room
@@ -65,6 +73,12 @@ type Model struct {
 	keys          keyMap
 	styles        styles
 
+	phone       Phone      // the running hand-off, or nil
+	phoneStage  phoneStage // where the hand-off screen is
+	phoneErr    error
+	phoneResult PhoneResult
+	qrCache     *qr.Cache // shared by copies of the model: one render per size
+
 	notice   string // one line about the last key, e.g. refused characters
 	revealed bool   // the secret was shown (it is shown once)
 	showing  bool   // the secret is on screen now
@@ -81,7 +95,13 @@ func New(ctx context.Context, o Options) Model {
 	if r == nil {
 		r = lipgloss.DefaultRenderer()
 	}
-	w := Model{opts: o, ctx: ctx, keys: newKeyMap(), styles: newStyles(r, o.ASCII), width: 80, height: 24}
+	if o.QRFormat == "" {
+		o.QRFormat = qr.FormatAuto
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	w := Model{opts: o, ctx: ctx, keys: newKeyMap(), styles: newStyles(r, o.ASCII), width: 80, height: 24, qrCache: &qr.Cache{}}
 	g := w.styles.glyph
 	w.invitation = textinput.New()
 	w.invitation.Prompt = g.prompt
@@ -229,6 +249,8 @@ func (w Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return w, nil
 	case InterruptMsg:
 		return w.interrupt()
+	case phoneStartedMsg, phoneResultMsg, phoneTickMsg:
+		return w.updatePhone(msg)
 	case spinner.TickMsg:
 		var cmd tea.Cmd
 		w.spin, cmd = w.spin.Update(msg)
@@ -266,6 +288,7 @@ func (w Model) typeAhead(rs []rune) (tea.Model, tea.Cmd) {
 // interrupt is Ctrl-C: quit at once where nothing was sent, let the commit
 // finish first where the accept call may have reached the service.
 func (w Model) interrupt() (tea.Model, tea.Cmd) {
+	w.closePhone()
 	st := w.machine.State
 	if st.Terminal() {
 		w.quitting = true
@@ -277,3 +300,5 @@ func (w Model) interrupt() (tea.Model, tea.Cmd) {
 	}
 	return w, w.next()
 }
+
+func (w Model) now() time.Time { return w.opts.Now() }

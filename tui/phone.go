@@ -1,0 +1,226 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"enroll/flow"
+)
+
+// Phone is one hand-off session: the device serves a one-time page, shows
+// its URL as a QR code, and a phone sends the invitation through it. The
+// qr/handoff server satisfies it through a small adapter in the CLI, so
+// tests can use any implementation.
+type Phone interface {
+	URL() string
+	ExpiresAt() time.Time
+	// Wait blocks until the phone sent the invitation, the session ended
+	// (expired, too many failed attempts) or Close was called.
+	Wait() PhoneResult
+	Close() error
+}
+
+// PhoneResult is what a hand-off produced.
+type PhoneResult struct {
+	Text string // the invitation as the phone sent it (not yet trusted)
+	From string // the phone's address
+	Code string // the matching code the phone's page also shows
+	Err  error
+}
+
+// phoneStage is where the hand-off screen is. The flow machine stays in
+// StateInvitation throughout: the phone is one more way of typing.
+type phoneStage int
+
+const (
+	phoneOff      phoneStage = iota
+	phoneStarting            // the server is starting
+	phoneWaiting             // QR code shown, waiting for the phone
+	phoneReceived            // the phone sent something: confirm the code
+	phoneFailed              // the session ended without an invitation
+)
+
+type (
+	phoneStartedMsg struct {
+		phone Phone
+		err   error
+	}
+	phoneResultMsg struct {
+		phone  Phone
+		result PhoneResult
+	}
+	phoneTickMsg struct{ phone Phone }
+)
+
+func phoneStart(start func() (Phone, error)) tea.Cmd {
+	return func() tea.Msg {
+		p, err := start()
+		return phoneStartedMsg{phone: p, err: err}
+	}
+}
+
+func phoneWait(p Phone) tea.Cmd {
+	return func() tea.Msg { return phoneResultMsg{phone: p, result: p.Wait()} }
+}
+
+// phoneTick redraws the countdown once a second; only that line changes,
+// so the terminal is not sent the QR code again.
+func phoneTick(p Phone) tea.Cmd {
+	return tea.Tick(time.Second, func(time.Time) tea.Msg { return phoneTickMsg{phone: p} })
+}
+
+// updatePhone handles the hand-off's own messages. Messages of an earlier
+// session (the person cancelled and started again) are dropped.
+func (w Model) updatePhone(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case phoneStartedMsg:
+		if w.phoneStage != phoneStarting {
+			if msg.phone != nil {
+				_ = msg.phone.Close() // cancelled while starting
+			}
+			return w, nil
+		}
+		if msg.err != nil {
+			w.phoneStage, w.phoneErr = phoneFailed, msg.err
+			w.keys.sync(&w)
+			return w, nil
+		}
+		w.phone, w.phoneStage = msg.phone, phoneWaiting
+		w.keys.sync(&w)
+		return w, tea.Batch(phoneWait(msg.phone), phoneTick(msg.phone))
+	case phoneResultMsg:
+		if msg.phone != w.phone || w.phoneStage != phoneWaiting {
+			return w, nil
+		}
+		w.phoneResult = msg.result
+		if msg.result.Err != nil {
+			w.phoneStage, w.phoneErr = phoneFailed, msg.result.Err
+		} else {
+			w.phoneStage = phoneReceived
+		}
+		w.keys.sync(&w)
+		return w, nil
+	case phoneTickMsg:
+		if msg.phone != w.phone || w.phoneStage != phoneWaiting {
+			return w, nil
+		}
+		return w, phoneTick(msg.phone)
+	}
+	return w, nil
+}
+
+// phoneKey handles keys while the hand-off screen is up.
+func (w Model) phoneKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	k := w.keys
+	switch {
+	case key.Matches(msg, k.PhoneConfirm):
+		text := w.phoneResult.Text
+		w.closePhone()
+		w.invitation.SetValue(text)
+		w.invitation.CursorEnd()
+		w.step(flow.InvitationEntered{Text: text})
+		return w, w.next()
+	case key.Matches(msg, k.PhoneCancel):
+		w.closePhone()
+		w.keys.sync(&w)
+		return w, nil
+	}
+	return w, nil
+}
+
+// openPhone starts a hand-off session from the invitation screen.
+func (w Model) openPhone() (tea.Model, tea.Cmd) {
+	w.phoneStage, w.phoneErr, w.phoneResult = phoneStarting, nil, PhoneResult{}
+	w.keys.sync(&w)
+	return w, phoneStart(w.opts.StartPhone)
+}
+
+// closePhone stops the session's server: the page is one-time, and nothing
+// should listen on the network once the person leaves the screen.
+func (w *Model) closePhone() {
+	if w.phone != nil {
+		_ = w.phone.Close()
+	}
+	w.phone, w.phoneStage = nil, phoneOff
+}
+
+func countdown(left time.Duration) string {
+	if left < 0 {
+		left = 0
+	}
+	left = left.Round(time.Second)
+	return fmt.Sprintf("%d:%02d", int(left.Minutes()), int(left.Seconds())%60)
+}
+
+// phoneScreen is the whole screen while a hand-off runs. The QR code needs
+// most of an 80×24 terminal, so the text stands beside it when there is
+// room, and the header gives way.
+func (w Model) phoneScreen() string {
+	g := w.styles.glyph
+	help := w.help.View(w.keys)
+	switch w.phoneStage {
+	case phoneStarting:
+		return w.spin.View() + " Starting the hand-off page" + g.more + "\n\n" + help
+	case phoneFailed:
+		return w.styles.bad.Render(g.bad+" The hand-off ended.") + "\n\n" +
+			w.wrap(flow.SanitizeMax(w.phoneErr.Error(), 300)) + "\n\n" + help
+	case phoneReceived:
+		return w.phoneReceivedView() + "\n\n" + help
+	}
+	url := w.phone.URL()
+	left := w.phone.ExpiresAt().Sub(w.now())
+	text := []string{
+		w.styles.title.Render("Hand over from a phone"),
+		"",
+		"Scan the code with the phone's",
+		"camera, open the page, paste",
+		"the invitation link there and",
+		"send it.",
+		"",
+		"Waiting for your phone " + g.more,
+		"This page closes in " + countdown(left) + ".",
+	}
+	// Beside the text the code may use every line but the help line;
+	// above the countdown it must leave one more.
+	if code, err := w.qrFor(url, 1); err == nil && w.width >= code.Width+2+31 {
+		text = append(text, "", "Or open on the phone:", w.link(url, w.width-code.Width-4))
+		return lipgloss.JoinHorizontal(lipgloss.Top, code.Text, "  ", strings.Join(text, "\n")) + "\n" + help
+	}
+	code, err := w.qrFor(url, 2)
+	if err != nil {
+		// No room for the code: the address itself still works.
+		text = append(text, "", w.wrap("The window is too small for the code ("+err.Error()+"); open this address on the phone:"),
+			w.link(url, w.contentWidth()))
+		return strings.Join(text, "\n") + "\n\n" + help
+	}
+	return code.Text + "\n" + text[7] + " " + text[8] + "\n" + help
+}
+
+func (w Model) phoneReceivedView() string {
+	r := w.phoneResult
+	g := w.styles.glyph
+	lines := []string{
+		w.styles.title.Render("The phone at " + flow.Sanitize(r.From) + " sent an invitation."),
+		"",
+		"Check that the phone shows the same code:",
+		"",
+		"    " + w.styles.title.Render(flow.Sanitize(r.Code)),
+		"",
+	}
+	if inv, err := flow.ParseInvitation(r.Text); err != nil {
+		lines = append(lines, w.styles.bad.Render(g.bad+" ")+w.wrap(flow.SanitizeMax(err.Error(), 300)))
+	} else {
+		where := "as a token"
+		if inv.Host != "" {
+			where = "from a link at " + flow.Sanitize(inv.Host)
+		}
+		lines = append(lines, w.styles.good.Render(g.ok+" ")+"Invitation "+where+": "+w.mask(inv.Token))
+	}
+	lines = append(lines, "", w.wrap("Use it only if the codes match: otherwise someone else sent it."))
+	return strings.Join(lines, "\n")
+}

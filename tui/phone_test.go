@@ -1,0 +1,125 @@
+package tui
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/golden"
+
+	"enroll/flow"
+)
+
+// fakePhone is a hand-off session whose outcome the test decides.
+type fakePhone struct {
+	url     string
+	expires time.Time
+	result  chan PhoneResult
+	closed  bool
+}
+
+func newFakePhone() *fakePhone {
+	return &fakePhone{
+		url:     "http://192.168.1.23:41234/h/AAECAwQFBgcICQoLDA0ODw#AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+		expires: time.Date(2026, 11, 28, 12, 10, 0, 0, time.UTC),
+		result:  make(chan PhoneResult, 1),
+	}
+}
+
+func (p *fakePhone) URL() string          { return p.url }
+func (p *fakePhone) ExpiresAt() time.Time { return p.expires }
+func (p *fakePhone) Wait() PhoneResult    { return <-p.result }
+func (p *fakePhone) Close() error         { p.closed = true; return nil }
+
+var phoneNow = time.Date(2026, 11, 28, 12, 0, 18, 0, time.UTC)
+
+func phoneWizard(p *fakePhone, width, height int, ascii bool) Model {
+	w := testWizardOpts(&memService{answer: goldenClient}, &memStore{}, flow.Config{Server: goldenServer, Hostname: "lab-1"}, width, height, ascii)
+	w.opts.StartPhone = func() (Phone, error) { return p, nil }
+	w.opts.Now = func() time.Time { return phoneNow }
+	w.keys.sync(&w)
+	w = press(w, enter)
+	m, cmd := w.Update(tea.KeyMsg{Type: tea.KeyCtrlO})
+	w = m.(Model)
+	m, _ = w.Update(cmd()) // started: the wait and tick commands are not run
+	return m.(Model)
+}
+
+func TestPhoneScreens(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		width, height int
+		ascii         bool
+		received      bool
+	}{
+		{"waiting", 80, 24, false, false},
+		{"waiting", 120, 40, false, false},
+		{"waiting-ascii", 80, 24, true, false},
+		{"too-small-for-the-code", 60, 18, false, false},
+		{"received", 80, 24, false, true},
+	} {
+		t.Run(fmt.Sprintf("%s/%dx%d", tc.name, tc.width, tc.height), func(t *testing.T) {
+			p := newFakePhone()
+			w := phoneWizard(p, tc.width, tc.height, tc.ascii)
+			if tc.received {
+				m, _ := w.Update(phoneResultMsg{phone: p, result: PhoneResult{Text: goldenLink, From: "192.168.1.50", Code: "123 456"}})
+				w = m.(Model)
+			}
+			golden.RequireEqual(t, w.View())
+		})
+	}
+}
+
+func TestPhoneHandOff(t *testing.T) {
+	t.Run("confirmed code uses the invitation", func(t *testing.T) {
+		p := newFakePhone()
+		w := phoneWizard(p, 80, 24, false)
+		m, _ := w.Update(phoneResultMsg{phone: p, result: PhoneResult{Text: goldenLink, From: "192.168.1.50", Code: "123 456"}})
+		w = press(m.(Model), runes("y"))
+		if w.machine.State != flow.StateName || w.machine.Invitation.Host != "idp.example.com" || !p.closed {
+			t.Fatalf("state %v invitation %+v closed %v", w.machine.State, w.machine.Invitation, p.closed)
+		}
+	})
+	t.Run("cancel returns to typing and closes the page", func(t *testing.T) {
+		p := newFakePhone()
+		w := press(phoneWizard(p, 80, 24, false), esc)
+		if w.machine.State != flow.StateInvitation || w.phoneStage != phoneOff || !p.closed {
+			t.Fatalf("state %v stage %v closed %v", w.machine.State, w.phoneStage, p.closed)
+		}
+	})
+	t.Run("letters do not reach the field while the code is shown", func(t *testing.T) {
+		p := newFakePhone()
+		w := press(phoneWizard(p, 80, 24, false), runes("abc"))
+		if w.invitation.Value() != "" || w.phoneStage != phoneWaiting {
+			t.Fatalf("value %q stage %v", w.invitation.Value(), w.phoneStage)
+		}
+	})
+	t.Run("expired session says so", func(t *testing.T) {
+		p := newFakePhone()
+		w := phoneWizard(p, 80, 24, false)
+		m, _ := w.Update(phoneResultMsg{phone: p, result: PhoneResult{Err: errors.New("the hand-off page expired after 10 minutes")}})
+		w = m.(Model)
+		if w.phoneStage != phoneFailed || !strings.Contains(w.View(), "expired") {
+			t.Fatalf("stage %v view:\n%s", w.phoneStage, w.View())
+		}
+	})
+	t.Run("a stale session's result is ignored", func(t *testing.T) {
+		old, p := newFakePhone(), newFakePhone()
+		w := phoneWizard(p, 80, 24, false)
+		m, _ := w.Update(phoneResultMsg{phone: old, result: PhoneResult{Text: goldenLink}})
+		if m.(Model).phoneStage != phoneWaiting {
+			t.Fatal("a result of another session was taken")
+		}
+	})
+	t.Run("ctrl-c closes the page", func(t *testing.T) {
+		p := newFakePhone()
+		w := press(phoneWizard(p, 80, 24, false), tea.KeyMsg{Type: tea.KeyCtrlC})
+		if !p.closed {
+			t.Fatal("the hand-off page still listens")
+		}
+		_ = w
+	})
+}
