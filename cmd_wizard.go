@@ -22,7 +22,7 @@ func cmdWizard(ctx context.Context, e env, args []string) error {
 	if _, err := parseArgs(e, fs, envErr, args); err != nil {
 		return fail(e, c, err)
 	}
-	if !e.tty && !c.plain {
+	if !e.tty && !c.plain && e.getenv("TERM") != "dumb" {
 		return fail(e, c, fmt.Errorf("%w: the wizard needs a terminal (or --plain for line-by-line questions); in scripts use `enroll accept --token-file FILE` (see enroll --help)", flow.ErrUsage))
 	}
 	server, err := c.serverURL()
@@ -60,7 +60,10 @@ func interactive(ctx context.Context, e env, c *common, d flow.Driver, cfg flow.
 	r := lipgloss.NewRenderer(e.stdout)
 	r.SetColorProfile(colorProfile(e, c))
 	model := tui.New(ctx, tui.Options{Driver: d, Config: cfg, Renderer: r, Kiosk: kiosk, DemoLink: demoLink, Invitation: ses.Invitation, ASCII: asciiOnly(e)})
-	p := tea.NewProgram(model, tea.WithInput(e.stdin), tea.WithOutput(e.stdout), tea.WithAltScreen())
+	// Signals come through ctx (main's NotifyContext), never through
+	// Bubble Tea's own handler: that one quits at once, even while the
+	// accept call is in flight.
+	p := tea.NewProgram(model, tea.WithInput(e.stdin), tea.WithOutput(e.stdout), tea.WithAltScreen(), tea.WithoutSignalHandler())
 	go func() {
 		// SIGTERM and SIGHUP (the SSH session dropped) arrive as a
 		// cancelled context; the wizard treats them like Ctrl-C.
@@ -82,6 +85,11 @@ func interactive(ctx context.Context, e env, c *common, d flow.Driver, cfg flow.
 		return reportDone(e, c, m, d.Store.Path())
 	case m.State == flow.StateFailed && m.Failure != nil:
 		return reportFailure(e, c, m, d.Store.JournalPath(), m.Failure.Err)
+	}
+	if m.State.Working() {
+		// Not expected: the wizard waits for work in flight. Be honest.
+		fmt.Fprintf(e.stderr, "enroll: stopped while %s; run `enroll status` to see what was stored.\n", m.State)
+		return errReported{flow.ErrOutcomeUnknown}
 	}
 	fmt.Fprintln(e.stderr, "enroll: quit before accepting; nothing was sent.")
 	return errReported{flow.ErrInterrupted}

@@ -69,6 +69,8 @@ func commands() []command {
 		{"status", "show the stored credentials (--verify gets a token)", cmdStatus},
 		{"token", "print a fresh access token for the stored client", cmdToken},
 		{"forget", "delete the stored credentials (local only)", cmdForget},
+		{"open", "the wizard for an app link NAME://accept?token=… (the desktop's link handler)", cmdOpen},
+		{"scheme", "install or remove enroll as this desktop's handler of NAME:// links", cmdScheme},
 		{"demo", "enroll against the built-in emulator, in a temporary directory", cmdDemo},
 		{"emulator", "serve the emulator of the service on loopback", cmdEmulator},
 		{"version", "print the version", cmdVersion},

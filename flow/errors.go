@@ -1,6 +1,9 @@
 package flow
 
-import "errors"
+import (
+	"errors"
+	"strings"
+)
 
 // Sentinel errors: every failure enroll reports is one of these, wrapped
 // with context. The api and persist packages wrap them so that errors.Is
@@ -96,4 +99,15 @@ func Classify(err error) Class {
 		}
 	}
 	return Class{Exit: ExitUnexpected, Summary: "Something unexpected went wrong.", Hint: "Run again with --verbose and report the message."}
+}
+
+// Message is an error's text for a person: without the leading name of its
+// kind ("usage: ", "malformed invitation: "), which the summary already
+// says in words. It is not sanitized.
+func Message(err error) string {
+	msg := err.Error()
+	if kind := Classify(err).Kind; kind != nil {
+		msg = strings.TrimPrefix(msg, kind.Error()+": ")
+	}
+	return msg
 }

@@ -95,6 +95,7 @@ type Machine struct {
 
 	Server      string // the server in use; "" until known
 	fixedServer bool   // Server came from the command line
+	linkServer  bool   // Server is a link's origin the person confirmed
 	Proposed    string // the link's origin, awaiting confirmation
 
 	Existing   *Credentials // this device's stored client, if any

@@ -97,7 +97,7 @@ func stepInput(m Machine, ev Event) (Machine, []Effect) {
 				m.Proposed, m.State = "", StateInvitation
 				return m, nil
 			}
-			m.Server, m.Proposed, m.State = m.Proposed, "", StateName
+			m.Server, m.Proposed, m.State, m.linkServer = m.Proposed, "", StateName, true
 		}
 	case NameEntered:
 		if m.State == StateName {
@@ -124,6 +124,11 @@ func stepInput(m Machine, ev Event) (Machine, []Effect) {
 		}
 	case Back:
 		m.State = backFrom(m)
+		if m.State == StateInvitation && m.linkServer {
+			// The server was confirmed for that link only: another link
+			// must be confirmed again.
+			m.Server, m.linkServer = "", false
+		}
 	}
 	return m, nil
 }

@@ -378,3 +378,29 @@ func TestJournalCarriesInvitationDigest(t *testing.T) {
 		t.Fatal("digests collide")
 	}
 }
+
+func TestBackForgetsAConfirmedLinkServer(t *testing.T) {
+	m := walk(cfgNone, fresh, Next{}, InvitationEntered{Text: testLink}, ServerConfirmed{OK: true}, Back{})
+	if m.State != StateInvitation || m.Server != "" {
+		t.Fatalf("state %v server %q", m.State, m.Server)
+	}
+	m, _ = Step(m, InvitationEntered{Text: "https://other.example.net/invitation?token=" + testToken})
+	if m.State != StateServer || m.Proposed != "https://other.example.net" {
+		t.Fatalf("another link was not confirmed again: state %v proposed %q", m.State, m.Proposed)
+	}
+	// A server from the command line stays.
+	m = walk(cfgServer, fresh, Next{}, InvitationEntered{Text: testLink}, Back{})
+	if m.Server != testServer {
+		t.Fatalf("configured server lost: %q", m.Server)
+	}
+}
+
+func TestMessageDropsTheKind(t *testing.T) {
+	err := fmt.Errorf("%w: a token alone does not say which server to use", ErrUsage)
+	if got := Message(err); got != "a token alone does not say which server to use" {
+		t.Errorf("Message = %q", got)
+	}
+	if got := Message(errBoom); got != "boom" {
+		t.Errorf("Message = %q", got)
+	}
+}

@@ -102,20 +102,25 @@ func testWizardOpts(svc flow.Service, st flow.Store, cfg flow.Config, width, hei
 }
 
 // settle runs the wizard's effect commands synchronously until none is
-// left. The fields' cursors do not blink and the spinner is never started
-// here, so no command waits on a timer.
+// left, following batches. Other commands (the kiosk timers, quitting) are
+// run but their messages dropped: tests send those by hand. The fields'
+// cursors do not blink and the spinner is never started here.
 func settle(w Model, cmd tea.Cmd) Model {
-	for cmd != nil {
-		msg := cmd()
-		if _, ok := msg.(tea.QuitMsg); ok {
-			return w
+	queue := []tea.Cmd{cmd}
+	for len(queue) > 0 {
+		c := queue[0]
+		queue = queue[1:]
+		if c == nil {
+			continue
 		}
-		if _, ok := msg.(effectDoneMsg); !ok {
-			return w
+		switch msg := c().(type) {
+		case tea.BatchMsg:
+			queue = append(queue, msg...)
+		case effectDoneMsg:
+			m, next := w.Update(msg)
+			w = m.(Model)
+			queue = append(queue, next)
 		}
-		var m tea.Model
-		m, cmd = w.Update(msg)
-		w = m.(Model)
 	}
 	return w
 }

@@ -19,6 +19,7 @@ func (w Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return w.interrupt()
 	case key.Matches(msg, k.Help):
 		w.help.ShowAll = !w.help.ShowAll
+		w.keys.sync(&w)
 		return w, nil
 	case w.phoneStage != phoneOff:
 		return w.phoneKey(msg)
@@ -34,6 +35,12 @@ func (w Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case flow.StateWelcome:
 		if key.Matches(msg, k.Continue) {
 			w.step(flow.Next{})
+		}
+		if msg.Type == tea.KeyRunes && (msg.Paste || len(msg.Runes) > 3) {
+			// Someone scanned or pasted before pressing Enter: that is
+			// the invitation, not a series of keys.
+			w.step(flow.Next{})
+			return w.invitationKey(msg)
 		}
 	case flow.StateInvitation:
 		return w.invitationKey(msg)
@@ -57,18 +64,13 @@ func (w Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		if key.Matches(msg, k.Retry) {
 			w.step(flow.Retry{})
 		}
-	case flow.StateDone:
+	case flow.StateDone, flow.StateDeclined:
 		if key.Matches(msg, k.Reveal) {
 			w.revealed, w.showing = true, true
 			w.keys.sync(&w)
 			return w, nil
 		}
-		if msg.Type == tea.KeyEnter {
-			w.quitting = true
-			return w, tea.Quit
-		}
-	case flow.StateDeclined:
-		if msg.Type == tea.KeyEnter {
+		if key.Matches(msg, k.Finish) {
 			w.quitting = true
 			return w, tea.Quit
 		}
@@ -84,6 +86,13 @@ func (w Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 func (w Model) invitationKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	switch {
 	case key.Matches(msg, w.keys.Use):
+		if w.tainted {
+			// An escape sequence arrived in the middle of this text: what
+			// is left is not what was sent.
+			w.tainted = false
+			w.invitation.Reset()
+			return w, nil
+		}
 		w.step(flow.InvitationEntered{Text: w.invitation.Value()})
 		return w, w.next()
 	case key.Matches(msg, w.keys.Phone):
@@ -91,6 +100,7 @@ func (w Model) invitationKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, w.keys.Fill):
 		w.invitation.SetValue(w.opts.DemoLink)
 		w.invitation.CursorEnd()
+		w.machine.InputErr, w.notice, w.tainted = nil, "", false
 		return w, nil
 	}
 	if msg, ok := refuseInvisible(&w, msg); !ok {
@@ -105,7 +115,13 @@ func (w Model) invitationKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 
 func (w Model) nameKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if key.Matches(msg, w.keys.Use) {
-		w.step(flow.NameEntered{Text: w.name.Value()})
+		if ex := w.machine.Existing; ex != nil && w.name.Value() == ex.Name {
+			// Unchanged: do not overwrite a name the administrator may
+			// have set on the service since.
+			w.step(flow.NameDefault{})
+		} else {
+			w.step(flow.NameEntered{Text: w.name.Value()})
+		}
 		return w, w.next()
 	}
 	if msg, ok := refuseInvisible(&w, msg); !ok {
@@ -127,15 +143,38 @@ func refuseInvisible(w *Model, msg tea.KeyMsg) (tea.KeyMsg, bool) {
 	if msg.Type != tea.KeyRunes {
 		return msg, true
 	}
-	for _, r := range msg.Runes {
+	if r, bad := invisible(string(msg.Runes)); bad {
+		w.notice = fmt.Sprintf("Not inserted: the text contains an invisible character %s. Copy the link again, from plain text.", flow.Sanitize(string(r)))
+		return msg, false
+	}
+	w.notice = ""
+	return msg, true
+}
+
+// invisible finds the first control or format character in s, other than
+// the line breaks and tabs a paste may end with.
+func invisible(s string) (rune, bool) {
+	for _, r := range s {
 		if r == '\n' || r == '\r' || r == '\t' {
 			continue
 		}
 		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
-			w.notice = fmt.Sprintf("Not inserted: the text contains an invisible character %s. Copy the link again, from plain text.", flow.Sanitize(string(r)))
-			return msg, false
+			return r, true
 		}
 	}
-	w.notice = ""
-	return msg, true
+	return 0, false
+}
+
+// unknownSequence handles what Bubble Tea's input parser could not read:
+// an escape sequence inside a burst that was not a bracketed paste. The
+// parser swallows it and passes the text around it on, so the field would
+// hold a different, wrong token. The field is cleared and marked instead.
+func (w Model) unknownSequence() (tea.Model, tea.Cmd) {
+	if w.machine.State != flow.StateInvitation && w.machine.State != flow.StateName {
+		return w, nil
+	}
+	w.tainted = true
+	w.invitation.Reset()
+	w.notice = "Not inserted: an escape sequence arrived inside the text. Copy the link again, from plain text, and paste or scan it again."
+	return w, nil
 }

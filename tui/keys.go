@@ -20,6 +20,7 @@ type keyMap struct {
 	Retry    key.Binding
 	Back     key.Binding
 	Reveal   key.Binding
+	Finish   key.Binding
 	Quit     key.Binding
 	Help     key.Binding
 	Abort    key.Binding
@@ -34,19 +35,22 @@ func newKeyMap() keyMap {
 		Continue: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "continue")),
 		Use:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "use it")),
 		Fill:     key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "fill in the demo link")),
-		Yes:      key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y", "use this server")),
-		No:       key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "no")),
-		Accept:   key.NewBinding(key.WithKeys("a", "enter"), key.WithHelp("a", "accept")),
-		Decline:  key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "decline")),
-		Retry:    key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "retry")),
-		Back:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
-		Reveal:   key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "show the secret once")),
-		Quit:     key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
-		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "more keys")),
-		Abort:    key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
+		// Letters only, no Enter: a scanner's second Enter must not
+		// trust a server or accept an invitation.
+		Yes:     key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "use this server")),
+		No:      key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "no")),
+		Accept:  key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "accept")),
+		Finish:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "finish")),
+		Decline: key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "decline")),
+		Retry:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "retry")),
+		Back:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Reveal:  key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "show the secret once")),
+		Quit:    key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
+		Help:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "more keys")),
+		Abort:   key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
 
 		Phone:        key.NewBinding(key.WithKeys("ctrl+o"), key.WithHelp("ctrl+o", "hand over from a phone")),
-		PhoneConfirm: key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y", "the codes match: use it")),
+		PhoneConfirm: key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "the codes match: use it")),
 		PhoneCancel:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back to typing")),
 	}
 }
@@ -70,8 +74,19 @@ func (k *keyMap) sync(w *Model) {
 	k.Reveal.SetEnabled(st == flow.StateDone && !w.opts.Kiosk && !w.revealed && m.Result != nil && !m.Recovered && m.Existing == nil)
 	// Letters are text in the two input fields, so only Ctrl-C quits there.
 	k.Quit.SetEnabled(!typing && !st.Working() && st != flow.StateLoading)
+	k.Finish.SetEnabled(st == flow.StateDone || st == flow.StateDeclined)
 	k.Help.SetEnabled(!typing)
+	if w.help.ShowAll {
+		k.Help.SetHelp("?", "fewer keys")
+	} else {
+		k.Help.SetHelp("?", "more keys")
+	}
 	k.Abort.SetEnabled(true)
+	if st.Sent() {
+		k.Abort.SetHelp("ctrl+c", "quit once stored")
+	} else {
+		k.Abort.SetHelp("ctrl+c", "quit")
+	}
 	k.Phone.SetEnabled(st == flow.StateInvitation && w.opts.StartPhone != nil && w.phoneStage == phoneOff)
 	k.PhoneConfirm.SetEnabled(false)
 	k.PhoneCancel.SetEnabled(false)
@@ -89,9 +104,10 @@ func (k *keyMap) sync(w *Model) {
 // ShortHelp is the footer: the keys of this screen. Where letters are
 // text, Ctrl-C is the way out, so it is shown there.
 func (k keyMap) ShortHelp() []key.Binding {
-	out := []key.Binding{k.Continue, k.Use, k.Fill, k.Phone, k.PhoneConfirm, k.PhoneCancel, k.Yes, k.No, k.Accept, k.Decline, k.Retry, k.Reveal, k.Back, k.Quit, k.Help}
+	out := []key.Binding{k.Continue, k.Use, k.Fill, k.Phone, k.PhoneConfirm, k.PhoneCancel, k.Yes, k.No, k.Accept, k.Decline, k.Retry, k.Reveal, k.Finish, k.Back, k.Quit, k.Help}
 	if !k.Quit.Enabled() {
-		out = append(out, k.Abort)
+		// First, so a narrow window never cuts the only way out.
+		out = append([]key.Binding{k.Abort}, out...)
 	}
 	return out
 }
@@ -100,6 +116,6 @@ func (k keyMap) ShortHelp() []key.Binding {
 func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Continue, k.Use, k.Fill, k.Phone, k.PhoneConfirm, k.PhoneCancel, k.Yes, k.No, k.Accept, k.Decline},
-		{k.Retry, k.Reveal, k.Back, k.Quit, k.Abort, k.Help},
+		{k.Retry, k.Reveal, k.Finish, k.Back, k.Quit, k.Abort, k.Help},
 	}
 }

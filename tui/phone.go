@@ -213,7 +213,7 @@ func (w Model) phoneReceivedView() string {
 		"",
 	}
 	if inv, err := flow.ParseInvitation(r.Text); err != nil {
-		lines = append(lines, w.styles.bad.Render(g.bad+" ")+w.wrap(flow.SanitizeMax(err.Error(), 300)))
+		lines = append(lines, w.styles.bad.Render(g.bad+" ")+w.wrap(flow.SanitizeMax(flow.Message(err), 300)))
 	} else {
 		where := "as a token"
 		if inv.Host != "" {

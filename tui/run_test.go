@@ -3,6 +3,7 @@ package tui
 import (
 	"bytes"
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -251,22 +252,61 @@ func TestHelpFollowsState(t *testing.T) {
 	}
 }
 
-// In kiosk mode the secret cannot be revealed, and a final screen goes back
-// to the start by itself, so the next person never sees the last one's.
-func TestKioskStartsOver(t *testing.T) {
-	r := newRig(t)
-	inv := r.invite(t)
-	w := New(context.Background(), Options{Driver: r.drv, Config: flow.Config{Hostname: "lab-1"}, Renderer: asciiRenderer(),
-		Kiosk: true, KioskTimeout: 20 * time.Millisecond})
-	tm := teatest.NewTestModel(t, w, teatest.WithInitialTermSize(80, 24))
-	enrollTo(t, tm, inv.Link, true)
-	tm.Send(runes("a"))
-	waitFor(t, tm, "Enrolled")
-	tm.Send(runes("s")) // no reveal in kiosk mode
-	waitFor(t, tm, "a device client already")
-	m := finish(t, tm)
-	if m.State != flow.StateWelcome || m.Existing == nil {
-		t.Fatalf("after the timeout: state %v", m.State)
+// In kiosk mode the secret cannot be revealed, a final screen goes back to
+// the start, an idle half-done enrollment too — but never a screen that
+// holds the only copy of something. The timers' messages are sent by hand.
+func TestKiosk(t *testing.T) {
+	cfg := flow.Config{Server: "https://idp.example.com", Hostname: "lab-1"}
+	kiosk := func(st *memStore) Model {
+		w := testWizard(&memService{answer: goldenClient}, st, cfg, 80, 24)
+		w.opts.Kiosk, w.opts.KioskTimeout = true, time.Millisecond // its timers' messages are dropped by settle
+		w.keys.sync(&w)
+		return w
+	}
+	link := "https://idp.example.com/invitation?token=Zm9vYmFyLXRva2VuLTAxMjM0NTY3ODk"
+
+	w := press(kiosk(&memStore{}), enter, paste(link), enter, enter, runes("a"))
+	if w.machine.State != flow.StateDone || w.keys.Reveal.Enabled() {
+		t.Fatalf("state %v, reveal enabled %v", w.machine.State, w.keys.Reveal.Enabled())
+	}
+	w = press(w, runes("s"))
+	if w.revealed || strings.Contains(w.View(), goldenClient.ClientSecret) {
+		t.Fatal("the secret was revealed in kiosk mode")
+	}
+	m, cmd := w.Update(kioskResetMsg{gen: w.gen})
+	w = settle(m.(Model), cmd)
+	if w.machine.State != flow.StateWelcome || w.machine.Result != nil {
+		t.Fatalf("after the final screen's timeout: state %v", w.machine.State)
+	}
+
+	// Idle on the review screen: back to the start.
+	w = press(kiosk(&memStore{}), enter, paste(link), enter, enter)
+	m, cmd = w.Update(kioskIdleMsg{gen: w.gen, idle: w.idle})
+	w = settle(m.(Model), cmd)
+	if w.machine.State != flow.StateWelcome {
+		t.Fatalf("idle review not cleared: %v", w.machine.State)
+	}
+
+	// A stale idle timer (a key was pressed since) does nothing.
+	w = press(kiosk(&memStore{}), enter)
+	stale := kioskIdleMsg{gen: w.gen, idle: w.idle}
+	w = press(w, runes("x"))
+	m, _ = w.Update(stale)
+	if m.(Model).machine.State != flow.StateInvitation {
+		t.Fatal("a stale idle timer restarted the wizard")
+	}
+
+	// Credentials shown once stay until someone acts.
+	st := &memStore{saveErr: errors.New("disk full"), jourErr: errors.New("disk full")}
+	w = press(kiosk(st), enter, paste(link), enter, enter, runes("a"))
+	if w.machine.Failure == nil || w.machine.Failure.Reveal == nil {
+		t.Fatalf("failure %+v", w.machine.Failure)
+	}
+	for _, msg := range []tea.Msg{kioskResetMsg{gen: w.gen}, kioskIdleMsg{gen: w.gen, idle: w.idle}} {
+		m, _ = w.Update(msg)
+		if m.(Model).machine.State != flow.StateFailed {
+			t.Fatalf("%T cleared the only copy of the credentials", msg)
+		}
 	}
 }
 

@@ -30,7 +30,7 @@ func (w Model) invitationView() string {
 	lines = append(lines, w.invitationFeedback())
 	if w.opts.DemoLink != "" {
 		lines = append(lines, "", w.styles.muted.Render("Demo: the emulator sent this invitation (tab fills it in):"),
-			w.styles.muted.Render(w.cut(w.opts.DemoLink, w.contentWidth())))
+			w.styles.muted.Render(w.cut(w.opts.DemoLink, w.width)))
 	}
 	return strings.Join(lines, "\n")
 }
@@ -39,7 +39,7 @@ func (w Model) invitationView() string {
 // once whether the paste or scan was complete.
 func (w Model) invitationFeedback() string {
 	if err := w.machine.InputErr; err != nil {
-		return w.styles.bad.Render(w.styles.glyph.bad+" ") + w.wrap(flow.SanitizeMax(err.Error(), 300))
+		return w.styles.bad.Render(w.styles.glyph.bad+" ") + w.wrap(flow.SanitizeMax(flow.Message(err), 300))
 	}
 	value := w.invitation.Value()
 	if strings.TrimSpace(value) == "" {
@@ -47,7 +47,7 @@ func (w Model) invitationFeedback() string {
 	}
 	inv, err := flow.ParseInvitation(value)
 	if err != nil {
-		return w.styles.bad.Render(w.styles.glyph.bad+" ") + w.wrap(flow.SanitizeMax(err.Error(), 300))
+		return w.styles.bad.Render(w.styles.glyph.bad+" ") + w.wrap(flow.SanitizeMax(flow.Message(err), 300))
 	}
 	where := "read as typed"
 	if inv.Host != "" {
@@ -73,9 +73,9 @@ func (w Model) serverView() string {
 func (w Model) nameView() string {
 	lines := []string{"Name this device as your administrator should see it:", "", w.name.View(), ""}
 	if err := w.machine.InputErr; err != nil {
-		lines = append(lines, w.styles.bad.Render(w.styles.glyph.bad+" ")+flow.SanitizeMax(err.Error(), 200))
+		lines = append(lines, w.styles.bad.Render(w.styles.glyph.bad+" ")+flow.SanitizeMax(flow.Message(err), 200))
 	} else if _, err := flow.ValidateName(w.name.Value()); err != nil {
-		lines = append(lines, w.styles.bad.Render(w.styles.glyph.bad+" ")+flow.SanitizeMax(err.Error(), 200))
+		lines = append(lines, w.styles.bad.Render(w.styles.glyph.bad+" ")+flow.SanitizeMax(flow.Message(err), 200))
 	} else {
 		lines = append(lines, w.styles.good.Render(w.styles.glyph.ok+" ")+"1 to 64 visible characters")
 	}
@@ -170,7 +170,7 @@ func (w Model) failedView() string {
 	if f.Class.Kind == flow.ErrOutcomeUnknown || f.Class.Kind == flow.ErrNotStored {
 		lines = append(lines, w.wrap(f.Class.Summary), "")
 	}
-	lines = append(lines, w.wrap(flow.SanitizeMax(f.Err.Error(), 400)), "")
+	lines = append(lines, w.wrap(flow.SanitizeMax(flow.Message(f.Err), 400)), "")
 	switch {
 	case f.Reveal != nil:
 		c := f.Reveal
@@ -178,6 +178,10 @@ func (w Model) failedView() string {
 			w.row("Server", c.Server), w.row("ID", c.ID), w.row("Client ID", c.ClientID),
 			w.styles.label.Render("Secret")+flow.Sanitize(c.ClientSecret), "",
 			w.wrap("Write them into the credentials file by hand once the disk is fixed (the README shows the format)."))
+		return strings.Join(lines, "\n")
+	case f.RevealRaw != nil:
+		lines = append(lines, w.styles.warn.Render("The service's answer, kept nowhere else — copy it now, it is shown once:"),
+			w.wrap(flow.SanitizeMax(string(f.RevealRaw), 2000)), "")
 		return strings.Join(lines, "\n")
 	case f.SetAsideTo != "":
 		lines = append(lines, w.wrap("The service's answer is kept in "+flow.Sanitize(f.SetAsideTo)+"."), "")

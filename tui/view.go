@@ -18,7 +18,7 @@ func (w Model) View() string {
 		return ""
 	}
 	if w.width < minWidth || w.height < minHeight {
-		return fmt.Sprintf("Make the window larger: enroll needs %d×%d, this one is %d×%d.", minWidth, minHeight, w.width, w.height)
+		return w.tooSmall()
 	}
 	if w.phoneStage != phoneOff && w.machine.State == flow.StateInvitation {
 		return w.phoneScreen()
@@ -29,7 +29,26 @@ func (w Model) View() string {
 	b.WriteString(w.body())
 	b.WriteString("\n\n")
 	b.WriteString(w.footer())
-	return b.String()
+	out := b.String()
+	if lipgloss.Height(out) > w.height {
+		// The terminal would drop the top lines, header included.
+		return w.tooSmall()
+	}
+	return out
+}
+
+// tooSmall asks for room, wrapped to the window so that the request itself
+// is never cut off.
+func (w Model) tooSmall() string {
+	x := "×"
+	if w.opts.ASCII {
+		x = "x"
+	}
+	msg := fmt.Sprintf("Make the window larger: enroll needs at least %d%s%d here; this one is %d%s%d.", minWidth, x, minHeight, w.width, x, w.height)
+	if w.machine.State == flow.StateFailed && w.mustStay() {
+		msg += " What this screen shows must not be lost."
+	}
+	return wrapTo(msg, max(w.width, 10))
 }
 
 func (w Model) contentWidth() int { return min(w.width, 80) - 2 }
@@ -89,8 +108,9 @@ func (w Model) row(label, value string) string {
 // wrap breaks prose at spaces only, without padding: a hyphenated command
 // or a URL is never split (a word longer than the line keeps its own line),
 // and no trailing blanks are sent.
-func (w Model) wrap(s string) string {
-	width := w.contentWidth()
+func (w Model) wrap(s string) string { return wrapTo(s, w.contentWidth()) }
+
+func wrapTo(s string, width int) string {
 	var b strings.Builder
 	col := 0
 	for i, word := range strings.Fields(s) {

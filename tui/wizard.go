@@ -6,6 +6,7 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/charmbracelet/bubbles/cursor"
@@ -83,6 +84,8 @@ type Model struct {
 	revealed bool   // the secret was shown (it is shown once)
 	showing  bool   // the secret is on screen now
 	gen      int    // kiosk restarts; stale timers carry an older number
+	idle     int    // key presses so far; a kiosk idle timer carries the count it saw
+	tainted  bool   // an unreadable sequence arrived inside the field's text
 	quitting bool
 }
 
@@ -129,7 +132,7 @@ func (w Model) Machine() flow.Machine { return w.machine }
 // final screen timed out.
 func (w *Model) restart() {
 	w.machine, w.queue = flow.Start(w.opts.Config)
-	w.busy, w.revealed, w.showing, w.notice = false, false, false, ""
+	w.busy, w.revealed, w.showing, w.notice, w.tainted = false, false, false, "", false
 	w.invitation.Reset()
 	w.name.Reset()
 	w.gen++
@@ -138,7 +141,7 @@ func (w *Model) restart() {
 
 // Init starts the first effect (loading the store) and the spinner.
 func (w Model) Init() tea.Cmd {
-	return tea.Batch(w.spin.Tick, w.next())
+	return tea.Batch(w.spin.Tick, w.next(), w.kioskIdle())
 }
 
 // Messages. Each is tiny and unexported; a same-named function makes the
@@ -183,10 +186,40 @@ func (w *Model) settle() tea.Cmd {
 		w.quitting = true
 		return tea.Quit
 	}
-	if w.opts.Kiosk {
+	if w.opts.Kiosk && !w.mustStay() {
 		return kioskReset(w.gen, w.opts.KioskTimeout)
 	}
 	return nil
+}
+
+// mustStay is true for the screens that carry the only copy of something
+// (credentials or an answer that could not be stored) or the recovery path
+// of an uncertain outcome: a kiosk never clears them by itself.
+func (w Model) mustStay() bool {
+	f := w.machine.Failure
+	return f != nil && (f.Reveal != nil || f.RevealRaw != nil || f.Class.Exit == flow.ExitUnknown)
+}
+
+type kioskIdleMsg struct{ gen, idle int }
+
+// kioskIdle starts over in kiosk mode when nobody touched a key for the
+// timeout on any screen where the person could still act, so a half-done
+// enrollment is never left for the next person to finish.
+func (w Model) kioskIdle() tea.Cmd {
+	if !w.opts.Kiosk {
+		return nil
+	}
+	gen, idle := w.gen, w.idle
+	return tea.Tick(w.opts.KioskTimeout, func(time.Time) tea.Msg { return kioskIdleMsg{gen: gen, idle: idle} })
+}
+
+func (w Model) kioskIdleDone(msg kioskIdleMsg) (tea.Model, tea.Cmd) {
+	if msg.gen != w.gen || msg.idle != w.idle || w.machine.State.Working() || w.mustStay() {
+		return w, nil
+	}
+	w.closePhone()
+	w.restart()
+	return w, w.next()
 }
 
 // step feeds one event to the machine and queues what it asks for.
@@ -208,14 +241,12 @@ func (w *Model) afterStep(before flow.State) {
 		switch st {
 		case flow.StateInvitation:
 			if w.invitation.Value() == "" && w.opts.Invitation != "" {
-				w.invitation.SetValue(w.opts.Invitation)
-				w.invitation.CursorEnd()
+				w.prefill(&w.invitation, w.opts.Invitation)
 			}
 			w.invitation.Focus()
 		case flow.StateName:
 			if w.name.Value() == "" {
-				w.name.SetValue(w.machine.Name)
-				w.name.CursorEnd()
+				w.prefill(&w.name, w.machine.Name)
 			}
 			w.name.Focus()
 		}
@@ -242,7 +273,7 @@ func (w Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return w, w.next()
 	case kioskResetMsg:
-		if msg.gen == w.gen && w.machine.State.Terminal() {
+		if msg.gen == w.gen && w.machine.State.Terminal() && !w.mustStay() {
 			w.restart()
 			return w, w.next()
 		}
@@ -256,12 +287,38 @@ func (w Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		w.spin, cmd = w.spin.Update(msg)
 		return w, cmd
 	case tea.KeyMsg:
-		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && !w.typing() {
-			return w.typeAhead(msg.Runes)
+		w.idle++
+		if msg.Type == tea.KeyRunes && !w.typing() && w.phoneStage == phoneOff {
+			switch {
+			case msg.Paste || len(msg.Runes) > 3:
+				// A scan or paste outside a text field is text, never a
+				// series of commands (a "d" in a link must not decline).
+				if w.machine.State != flow.StateWelcome {
+					w.notice = "Ignored text that arrived outside the invitation field."
+					return w, w.kioskIdle()
+				}
+			case len(msg.Runes) > 1:
+				m, cmd := w.typeAhead(msg.Runes)
+				return m, tea.Batch(cmd, m.(Model).kioskIdle())
+			}
 		}
-		return w.handleKey(msg)
+		m, cmd := w.handleKey(msg)
+		return m, tea.Batch(cmd, m.(Model).kioskIdle())
+	case kioskIdleMsg:
+		return w.kioskIdleDone(msg)
+	}
+	if isUnreadableInput(msg) {
+		return w.unknownSequence()
 	}
 	return w, nil
+}
+
+// isUnreadableInput reports Bubble Tea's messages for input it could not
+// parse (an escape sequence inside typed or scanned text). Their types are
+// unexported, so they are told by name.
+func isUnreadableInput(msg tea.Msg) bool {
+	name := fmt.Sprintf("%T", msg)
+	return name == "tea.unknownCSISequenceMsg" || name == "tea.unknownInputByteMsg"
 }
 
 // typing reports whether letters are text in a field rather than keys.
@@ -270,8 +327,9 @@ func (w Model) typing() bool {
 	return st == flow.StateInvitation || st == flow.StateName
 }
 
-// typeAhead splits letters that arrived in one read (type-ahead over a slow
-// link: "sq" for s then q) into one key press each.
+// typeAhead splits two or three letters that arrived in one read
+// (type-ahead over a slow link: "sq" for s then q) into one key press each.
+// Longer runs are scans or pastes and never reach here.
 func (w Model) typeAhead(rs []rune) (tea.Model, tea.Cmd) {
 	var cmds []tea.Cmd
 	for _, r := range rs {
@@ -302,3 +360,15 @@ func (w Model) interrupt() (tea.Model, tea.Cmd) {
 }
 
 func (w Model) now() time.Time { return w.opts.Now() }
+
+// prefill puts text from outside (a stored name the server chose, a link
+// the desktop opened) into a field only if it holds nothing invisible: the
+// field draws its value as it is.
+func (w *Model) prefill(field *textinput.Model, text string) {
+	if r, bad := invisible(text); bad {
+		w.notice = "Not filled in: the text holds an invisible character " + flow.Sanitize(string(r)) + "."
+		return
+	}
+	field.SetValue(text)
+	field.CursorEnd()
+}

@@ -10,8 +10,8 @@
 // that Go runs before Bubble Tea's (packages initialise in import-path
 // order once their imports are ready, and "enroll/…" sorts before
 // "github.com/…"), makes Lip Gloss skip the query. Import it for its side
-// effect wherever Bubble Tea is imported; the test in this package checks
-// the order holds.
+// effect wherever Bubble Tea is imported. TestDemoInPTY (pty_test.go)
+// fails if the binary sends any terminal query, so the order is checked.
 package noquery
 
 import "github.com/charmbracelet/lipgloss"

@@ -1,0 +1,92 @@
+package qr
+
+import (
+	"errors"
+	"sync"
+	"testing"
+	"unsafe"
+)
+
+// same reports whether two codes share one drawing (no redraw happened).
+func same(a, b Code) bool {
+	return a == b && unsafe.StringData(a.Text) == unsafe.StringData(b.Text)
+}
+
+func TestCache(t *testing.T) {
+	var c Cache
+	get := func(text string, f Format, w, h int, ascii bool) Code {
+		t.Helper()
+		code, err := c.Get(text, f, w, h, ascii)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := Render(text, f, w, h, ascii)
+		if err != nil || want != code {
+			t.Fatalf("Get differs from Render(%q, %s, %d, %d, %v)", text, f, w, h, ascii)
+		}
+		return code
+	}
+
+	a := get(emulatorLink, FormatAuto, 120, 60, false)
+	// Resizes that keep the layout reuse the drawing.
+	if b := get(emulatorLink, FormatAuto, 130, 55, false); !same(a, b) {
+		t.Fatal("redrawn on a resize within the same layout")
+	}
+	if b := get(emulatorLink, FormatLarge, 0, 0, false); !same(a, b) {
+		t.Fatal("redrawn when auto and explicit chose the same layout")
+	}
+	// A layout change redraws; so does the quiet zone shrinking.
+	if b := get(emulatorLink, FormatAuto, 80, 24, false); b.Format != FormatSmall {
+		t.Fatalf("got %s, want small", b.Format)
+	}
+	if b := get(emulatorLink, FormatAuto, 200, 46, false); b.Height != 45 {
+		t.Fatalf("height %d, want 45 (quiet zone 2)", b.Height)
+	}
+	// A new text redraws.
+	if b := get(goldenLink, FormatAuto, 120, 60, false); b.Text == a.Text {
+		t.Fatal("text change not redrawn")
+	}
+	// Too small is reported, and the cache recovers on a larger size.
+	if _, err := c.Get(emulatorLink, FormatAuto, 20, 10, false); !errors.Is(err, ErrTooSmall) {
+		t.Fatalf("want ErrTooSmall, got %v", err)
+	}
+	get(emulatorLink, FormatAuto, 120, 60, false)
+}
+
+func TestCacheNoWorkPerFrame(t *testing.T) {
+	var c Cache
+	if _, err := c.Get(emulatorLink, FormatAuto, 120, 60, false); err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(100, func() { _, _ = c.Get(emulatorLink, FormatAuto, 121, 61, false) })
+	if allocs != 0 {
+		t.Errorf("cache hit allocates %v times", allocs)
+	}
+	// An encoding failure is remembered too, not retried every frame.
+	long := makeLink(3000)
+	if _, err := c.Get(long, FormatAuto, 0, 0, false); err == nil {
+		t.Fatal("want an encoding error")
+	}
+	allocs = testing.AllocsPerRun(100, func() { _, _ = c.Get(long, FormatAuto, 0, 0, false) })
+	if allocs != 0 {
+		t.Errorf("cached encoding error allocates %v times", allocs)
+	}
+}
+
+func TestCacheConcurrent(t *testing.T) {
+	var c Cache
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			text := []string{emulatorLink, goldenLink}[i%2]
+			for j := range 20 {
+				if _, err := c.Get(text, FormatAuto, 60+j*4, 40, i%3 == 0); err != nil && !errors.Is(err, ErrTooSmall) {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
