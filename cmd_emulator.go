@@ -70,7 +70,12 @@ func loopbackOnly(addr string) error {
 
 func cmdDemo(ctx context.Context, e env, args []string) error {
 	fs, c, envErr := newFlags(e, "demo", "[flags]", "  go run . demo")
+	screen := addScreenFlags(fs, e)
 	if _, err := parseArgs(e, fs, envErr, args); err != nil {
+		return fail(e, c, err)
+	}
+	var ses session
+	if err := screen.apply(&ses); err != nil {
 		return fail(e, c, err)
 	}
 	srv, err := emulator.Listen("127.0.0.1:0", emulator.Options{})
@@ -105,7 +110,7 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
 		}
 		host, _ := e.hostname()
 		d := flow.Driver{Service: svc, Store: c.store(e), Now: time.Now}
-		if err := interactive(ctx, e, c, d, flow.Config{Hostname: host}, session{DemoLink: inv.Link}); err != nil {
+		if err := interactive(ctx, e, c, d, flow.Config{Hostname: host}, withDemo(ses, inv.Link)); err != nil {
 			return err
 		}
 		fmt.Fprintln(e.stdout, "\nThe demo's credentials file was temporary and is removed now that the demo ends.")
@@ -146,4 +151,9 @@ func demoToken() string {
 	b := make([]byte, 18)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails on Linux
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func withDemo(ses session, link string) session {
+	ses.DemoLink = link
+	return ses
 }

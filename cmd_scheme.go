@@ -199,6 +199,7 @@ func cmdOpen(ctx context.Context, e env, args []string) error {
 	fs, c, envErr := newFlags(e, "open", "LINK [flags]", "  enroll open --server https://idp.acme.example 'acme-devices://accept?token=…'")
 	wait := fs.Bool("wait", false, "at the end, wait for Enter, so that a terminal window opened for the link stays until read")
 	kiosk := fs.Bool("kiosk", envTrue(e, "ENROLL_KIOSK"), "kiosk mode, as for the wizard (ENROLL_KIOSK)")
+	screen := addScreenFlags(fs, e)
 	pos, err := parseArgs(e, fs, envErr, args)
 	if err != nil {
 		return fail(e, c, err)
@@ -208,14 +209,18 @@ func cmdOpen(ctx context.Context, e env, args []string) error {
 		// returns; it must not swallow the Enter the wait asks for.
 		e.stdin = handOver(e.stdin)
 	}
-	err = fail(e, c, openLink(ctx, e, c, pos, *kiosk))
+	ses := session{Kiosk: *kiosk}
+	if err := screen.apply(&ses); err != nil {
+		return fail(e, c, err)
+	}
+	err = fail(e, c, openLink(ctx, e, c, pos, ses))
 	if *wait && e.tty {
 		waitForEnter(ctx, e)
 	}
 	return err
 }
 
-func openLink(ctx context.Context, e env, c *common, pos []string, kiosk bool) error {
+func openLink(ctx context.Context, e env, c *common, pos []string, ses session) error {
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: enroll open takes one link, NAME://accept?token=…, as the desktop passes it", flow.ErrUsage)
 	}
@@ -252,5 +257,6 @@ func openLink(ctx context.Context, e env, c *common, pos []string, kiosk bool) e
 	}
 	host, _ := e.hostname()
 	d := flow.Driver{Service: svc, Store: st, Now: time.Now}
-	return interactive(ctx, e, c, d, flow.Config{Server: server, Hostname: host}, session{Kiosk: kiosk, Invitation: link})
+	ses.Invitation = link
+	return interactive(ctx, e, c, d, flow.Config{Server: server, Hostname: host}, ses)
 }

@@ -6,11 +6,14 @@ import (
 	"runtime/debug"
 
 	"enroll/flow"
+	"enroll/qr"
 )
 
 func cmdStatus(ctx context.Context, e env, args []string) error {
 	fs, c, envErr := newFlags(e, "status", "[--verify] [flags]", "  enroll status --verify --json")
 	verify := fs.Bool("verify", false, "also get an access token, proving the service accepts the stored credentials")
+	showQR := fs.Bool("qr", false, "also show the device client's id as a QR code, for asset records (--qr-format picks how)")
+	qrFormat := fs.String("qr-format", envOr(e, "ENROLL_QR_FORMAT", "auto"), "auto, small, large or ascii (ENROLL_QR_FORMAT)")
 	if _, err := parseArgs(e, fs, envErr, args); err != nil {
 		return fail(e, c, err)
 	}
@@ -51,6 +54,20 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 		ok := true
 		r.Verified = &ok
 	}
+	var code qr.Code
+	if *showQR {
+		format, err := qr.ParseFormat(*qrFormat)
+		if err != nil {
+			return fail(e, c, fmt.Errorf("%w: --qr-format: %w", flow.ErrUsage, err))
+		}
+		if c.json {
+			format = qr.FormatASCII // JSON carries text, not terminal colours
+		}
+		if code, err = qr.Render(snap.Existing.ID, format, 0, 0, asciiOnly(e)); err != nil {
+			return fail(e, c, err)
+		}
+		r.IDQR = code.Text
+	}
 	if c.json {
 		writeJSON(e.stdout, r)
 		return nil
@@ -59,6 +76,9 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 	printCredentials(e.stdout, snap.Existing, st.Path())
 	if *verify {
 		fmt.Fprintln(e.stdout, "  verified     the service issued an access token")
+	}
+	if *showQR {
+		fmt.Fprintf(e.stdout, "\nDevice client id as a QR code:\n%s\n", code.Text)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"enroll/flow"
+	"enroll/qr"
 	"enroll/tui"
 )
 
@@ -19,7 +20,12 @@ import (
 func cmdWizard(ctx context.Context, e env, args []string) error {
 	fs, c, envErr := newFlags(e, "", "[flags]", "  enroll --server https://idp.example.com")
 	kiosk := fs.Bool("kiosk", envTrue(e, "ENROLL_KIOSK"), "kiosk mode: never reveal the secret, clear the screen at the end, start over after a minute (ENROLL_KIOSK)")
+	screen := addScreenFlags(fs, e)
 	if _, err := parseArgs(e, fs, envErr, args); err != nil {
+		return fail(e, c, err)
+	}
+	ses := session{Kiosk: *kiosk}
+	if err := screen.apply(&ses); err != nil {
 		return fail(e, c, err)
 	}
 	if !e.tty && !c.plain && e.getenv("TERM") != "dumb" {
@@ -36,7 +42,7 @@ func cmdWizard(ctx context.Context, e env, args []string) error {
 	st := c.store(e)
 	host, _ := e.hostname()
 	d := flow.Driver{Service: svc, Store: st, Now: time.Now}
-	return interactive(ctx, e, c, d, flow.Config{Server: server, Hostname: host}, session{Kiosk: *kiosk})
+	return interactive(ctx, e, c, d, flow.Config{Server: server, Hostname: host}, ses)
 }
 
 // session is what a wizard run starts with besides the flow's config.
@@ -44,6 +50,10 @@ type session struct {
 	Kiosk      bool
 	DemoLink   string // enroll demo: offered to be filled in
 	Invitation string // enroll open: the invitation from the link, filled in
+	// HandoffListen is where the phone hand-off page listens ("" = the
+	// address of the default route); QRFormat how its code is drawn.
+	HandoffListen string
+	QRFormat      qr.Format
 }
 
 // interactive runs the wizard, or the line-by-line runner with --plain or
@@ -59,7 +69,10 @@ func interactive(ctx context.Context, e env, c *common, d flow.Driver, cfg flow.
 	}
 	r := lipgloss.NewRenderer(e.stdout)
 	r.SetColorProfile(colorProfile(e, c))
-	model := tui.New(ctx, tui.Options{Driver: d, Config: cfg, Renderer: r, Kiosk: kiosk, DemoLink: demoLink, Invitation: ses.Invitation, ASCII: asciiOnly(e)})
+	model := tui.New(ctx, tui.Options{
+		Driver: d, Config: cfg, Renderer: r, Kiosk: kiosk, DemoLink: demoLink, Invitation: ses.Invitation,
+		ASCII: asciiOnly(e), QRFormat: ses.QRFormat, StartPhone: startPhone(ses.HandoffListen),
+	})
 	// Signals come through ctx (main's NotifyContext), never through
 	// Bubble Tea's own handler: that one quits at once, even while the
 	// accept call is in flight.

@@ -24,6 +24,7 @@ type result struct {
 	Recovered   bool         `json:"recovered,omitempty"`
 	Verified    *bool        `json:"verified,omitempty"`
 	Pending     string       `json:"pendingJournal,omitempty"`
+	IDQR        string       `json:"idQR,omitempty"` // the id as an ASCII QR code (status --qr --json)
 	Warnings    []string     `json:"warnings,omitempty"`
 	Error       *errorResult `json:"error,omitempty"`
 }

@@ -255,3 +255,9 @@ func TestScreens(t *testing.T) {
 		golden.RequireEqual(t, testWizard(s, st, cfg, 50, 15).View())
 	})
 }
+
+func TestDoneIDAsQR(t *testing.T) {
+	w := testWizard(&memService{answer: goldenClient}, &memStore{}, flow.Config{Server: goldenServer, Hostname: "lab-1"}, 80, 24)
+	w = press(w, enter, paste(goldenLink), enter, enter, runes("a"), runes("i"))
+	golden.RequireEqual(t, w.View())
+}

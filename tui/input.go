@@ -70,6 +70,11 @@ func (w Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			w.keys.sync(&w)
 			return w, nil
 		}
+		if key.Matches(msg, k.ShowID) {
+			w.showingID = !w.showingID
+			w.keys.sync(&w)
+			return w, nil
+		}
 		if key.Matches(msg, k.Finish) {
 			w.quitting = true
 			return w, tea.Quit

@@ -21,6 +21,7 @@ type keyMap struct {
 	Back     key.Binding
 	Reveal   key.Binding
 	Finish   key.Binding
+	ShowID   key.Binding
 	Quit     key.Binding
 	Help     key.Binding
 	Abort    key.Binding
@@ -41,6 +42,7 @@ func newKeyMap() keyMap {
 		No:      key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "no")),
 		Accept:  key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "accept")),
 		Finish:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "finish")),
+		ShowID:  key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "id as a QR code")),
 		Decline: key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "decline")),
 		Retry:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "retry")),
 		Back:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
@@ -75,6 +77,12 @@ func (k *keyMap) sync(w *Model) {
 	// Letters are text in the two input fields, so only Ctrl-C quits there.
 	k.Quit.SetEnabled(!typing && !st.Working() && st != flow.StateLoading)
 	k.Finish.SetEnabled(st == flow.StateDone || st == flow.StateDeclined)
+	k.ShowID.SetEnabled(st == flow.StateDone && m.Result != nil)
+	if w.showingID {
+		k.ShowID.SetHelp("i", "back to the summary")
+	} else {
+		k.ShowID.SetHelp("i", "id as a QR code")
+	}
 	k.Help.SetEnabled(!typing)
 	if w.help.ShowAll {
 		k.Help.SetHelp("?", "fewer keys")
@@ -93,7 +101,7 @@ func (k *keyMap) sync(w *Model) {
 	if w.phoneStage != phoneOff {
 		// The hand-off screen has its own keys only.
 		for _, b := range []*key.Binding{&k.Continue, &k.Use, &k.Fill, &k.Yes, &k.No, &k.Accept, &k.Decline,
-			&k.Retry, &k.Back, &k.Reveal, &k.Quit, &k.Help} {
+			&k.Retry, &k.Back, &k.Reveal, &k.ShowID, &k.Quit, &k.Help} {
 			b.SetEnabled(false)
 		}
 		k.PhoneConfirm.SetEnabled(w.phoneStage == phoneReceived)
@@ -104,7 +112,7 @@ func (k *keyMap) sync(w *Model) {
 // ShortHelp is the footer: the keys of this screen. Where letters are
 // text, Ctrl-C is the way out, so it is shown there.
 func (k keyMap) ShortHelp() []key.Binding {
-	out := []key.Binding{k.Continue, k.Use, k.Fill, k.Phone, k.PhoneConfirm, k.PhoneCancel, k.Yes, k.No, k.Accept, k.Decline, k.Retry, k.Reveal, k.Finish, k.Back, k.Quit, k.Help}
+	out := []key.Binding{k.Continue, k.Use, k.Fill, k.Phone, k.PhoneConfirm, k.PhoneCancel, k.Yes, k.No, k.Accept, k.Decline, k.Retry, k.Reveal, k.ShowID, k.Finish, k.Back, k.Quit, k.Help}
 	if !k.Quit.Enabled() {
 		// First, so a narrow window never cuts the only way out.
 		out = append([]key.Binding{k.Abort}, out...)
@@ -116,6 +124,6 @@ func (k keyMap) ShortHelp() []key.Binding {
 func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Continue, k.Use, k.Fill, k.Phone, k.PhoneConfirm, k.PhoneCancel, k.Yes, k.No, k.Accept, k.Decline},
-		{k.Retry, k.Reveal, k.Finish, k.Back, k.Quit, k.Abort, k.Help},
+		{k.Retry, k.Reveal, k.ShowID, k.Finish, k.Back, k.Quit, k.Abort, k.Help},
 	}
 }

@@ -326,3 +326,42 @@ func TestTypeAhead(t *testing.T) {
 		t.Fatalf("revealed %v quitting %v", w.revealed, w.quitting)
 	}
 }
+
+// gatedService holds the accept call until the test opens the gate, so a
+// Ctrl-C can be pressed while the call is in flight, whatever the timing.
+type gatedService struct {
+	flow.Service
+	entered chan struct{}
+	gate    chan struct{}
+}
+
+func (g gatedService) Accept(ctx context.Context, req flow.AcceptRequest) ([]byte, error) {
+	close(g.entered)
+	<-g.gate
+	return g.Service.Accept(ctx, req)
+}
+
+// Ctrl-C while the accept call is in flight lets the commit finish: the
+// wizard ends on Done with the credentials stored, never with a spent
+// invitation and nothing on disk.
+func TestInterruptDuringAcceptFinishesTheCommit(t *testing.T) {
+	r := newRig(t)
+	inv := r.invite(t)
+	g := gatedService{Service: r.drv.Service, entered: make(chan struct{}), gate: make(chan struct{})}
+	r.drv.Service = g
+	tm := r.start(t, flow.Config{Server: r.emu.URL, Hostname: "lab-1"})
+	enrollTo(t, tm, inv.Link, false)
+	tm.Send(runes("a"))
+	<-g.entered
+	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
+	tm.Send(InterruptMsg{}) // and a SIGTERM for good measure
+	close(g.gate)
+	m := tm.FinalModel(t, teatest.WithFinalTimeout(15*time.Second)).(Model).Machine()
+	if m.State != flow.StateDone || !m.Interrupted {
+		t.Fatalf("state %v interrupted %v (%+v)", m.State, m.Interrupted, m.Failure)
+	}
+	snap, err := r.store.Load(context.Background())
+	if err != nil || snap.Existing == nil || snap.Existing.ClientSecret != r.emu.Emulator.Clients()[0].ClientSecret {
+		t.Fatalf("stored %+v, %v", snap.Existing, err)
+	}
+}

@@ -126,6 +126,9 @@ func (w Model) workingView() string {
 func (w Model) doneView() string {
 	m := w.machine
 	c := m.Result
+	if w.showingID {
+		return w.idView(c.ID)
+	}
 	title := "Enrolled: this device is now a device client."
 	switch {
 	case m.Recovered:
@@ -190,4 +193,15 @@ func (w Model) failedView() string {
 	}
 	lines = append(lines, w.wrap(f.Class.Hint))
 	return strings.Join(lines, "\n")
+}
+
+// idView shows the device client's id as a QR code, for asset records.
+func (w Model) idView(id string) string {
+	head := "Device client id: " + flow.Sanitize(id)
+	// Header, this line, blank lines and the footer take 7 lines.
+	code, err := w.qrFor(id, 7)
+	if err != nil {
+		return w.wrap(head) + "\n\n" + w.wrap("The window is too small for the code ("+err.Error()+").")
+	}
+	return w.wrap(head) + "\n\n" + code.Text
 }

@@ -30,21 +30,23 @@ func (w Model) View() string {
 	b.WriteString("\n\n")
 	b.WriteString(w.footer())
 	out := b.String()
-	if lipgloss.Height(out) > w.height {
+	if h := lipgloss.Height(out); h > w.height {
 		// The terminal would drop the top lines, header included.
-		return w.tooSmall()
+		return w.tooSmallFor(max(w.width, minWidth), h)
 	}
 	return out
 }
 
 // tooSmall asks for room, wrapped to the window so that the request itself
 // is never cut off.
-func (w Model) tooSmall() string {
+func (w Model) tooSmall() string { return w.tooSmallFor(minWidth, minHeight) }
+
+func (w Model) tooSmallFor(needW, needH int) string {
 	x := "×"
 	if w.opts.ASCII {
 		x = "x"
 	}
-	msg := fmt.Sprintf("Make the window larger: enroll needs at least %d%s%d here; this one is %d%s%d.", minWidth, x, minHeight, w.width, x, w.height)
+	msg := fmt.Sprintf("Make the window larger: this screen needs %d%s%d; the window is %d%s%d.", needW, x, needH, w.width, x, w.height)
 	if w.machine.State == flow.StateFailed && w.mustStay() {
 		msg += " What this screen shows must not be lost."
 	}

@@ -80,13 +80,14 @@ type Model struct {
 	phoneResult PhoneResult
 	qrCache     *qr.Cache // shared by copies of the model: one render per size
 
-	notice   string // one line about the last key, e.g. refused characters
-	revealed bool   // the secret was shown (it is shown once)
-	showing  bool   // the secret is on screen now
-	gen      int    // kiosk restarts; stale timers carry an older number
-	idle     int    // key presses so far; a kiosk idle timer carries the count it saw
-	tainted  bool   // an unreadable sequence arrived inside the field's text
-	quitting bool
+	notice    string // one line about the last key, e.g. refused characters
+	revealed  bool   // the secret was shown (it is shown once)
+	showing   bool   // the secret is on screen now
+	showingID bool   // the done screen shows the id as a QR code
+	gen       int    // kiosk restarts; stale timers carry an older number
+	idle      int    // key presses so far; a kiosk idle timer carries the count it saw
+	tainted   bool   // an unreadable sequence arrived inside the field's text
+	quitting  bool
 }
 
 // New returns a wizard ready to run.
@@ -132,7 +133,7 @@ func (w Model) Machine() flow.Machine { return w.machine }
 // final screen timed out.
 func (w *Model) restart() {
 	w.machine, w.queue = flow.Start(w.opts.Config)
-	w.busy, w.revealed, w.showing, w.notice, w.tainted = false, false, false, "", false
+	w.busy, w.revealed, w.showing, w.notice, w.tainted, w.showingID = false, false, false, "", false, false
 	w.invitation.Reset()
 	w.name.Reset()
 	w.gen++
