@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"time"
+	"unicode"
 
 	"enroll/flow"
 	"enroll/qr"
@@ -55,10 +56,21 @@ func (p phoneSession) URL() string          { return p.s.URL() }
 func (p phoneSession) ExpiresAt() time.Time { return p.s.ExpiresAt() }
 func (p phoneSession) Close() error         { return p.s.Close() }
 
-func (p phoneSession) Wait() tui.PhoneResult {
-	r := <-p.s.Done()
+func (p phoneSession) Wait() tui.PhoneResult { return phoneResult(<-p.s.Done()) }
+
+// phoneResult passes on what the phone sent, but not text holding a control
+// or invisible character (line breaks aside): the wizard would put it into
+// its invitation field, which draws its value as it is, so a bidi override
+// would reorder the link on screen. Typed and pasted text is refused the
+// same way.
+func phoneResult(r handoff.Result) tui.PhoneResult {
 	if r.Err != nil {
 		return tui.PhoneResult{Err: r.Err}
+	}
+	for _, c := range r.Received.Text {
+		if c != '\n' && c != '\r' && c != '\t' && (unicode.IsControl(c) || unicode.Is(unicode.Cf, c) || c == '\u2028' || c == '\u2029') {
+			return tui.PhoneResult{Err: fmt.Errorf("the phone sent text with an invisible character %s, so it was not used; copy the link again, from plain text", flow.Sanitize(string(c)))}
+		}
 	}
 	return tui.PhoneResult{Text: r.Received.Text, From: r.Received.From, Code: r.Received.Code}
 }

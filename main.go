@@ -71,6 +71,7 @@ func commands() []command {
 		{"forget", "delete the stored credentials (local only)", cmdForget},
 		{"open", "the wizard for an app link NAME://accept?token=… (the desktop's link handler)", cmdOpen},
 		{"scheme", "install or remove enroll as this desktop's handler of NAME:// links", cmdScheme},
+		{"invite", "send invitations as an administrator, one or a CSV file's worth", cmdInvite},
 		{"demo", "enroll against the built-in emulator, in a temporary directory", cmdDemo},
 		{"emulator", "serve the emulator of the service on loopback", cmdEmulator},
 		{"version", "print the version", cmdVersion},

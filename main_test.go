@@ -154,6 +154,8 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 //	emu groups N                                                  asserts the only client's group count
 //	emu stored                                                    the credentials file holds the issued secret
 //	emu clock DURATION                                            moves the emulator's clock
+//	emu retry-after OP STATUS SECONDS [BODY]                      next OP answers STATUS with Retry-After
+//	emu revoke NAME                                               the administrator revokes the invitation
 func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("emu does not support !")
@@ -250,6 +252,56 @@ func cmdEmu(ts *testscript.TestScript, neg bool, args []string) {
 		s.mu.Lock()
 		s.offset += d
 		s.mu.Unlock()
+	case "outbox":
+		// emu outbox N: the send call created N invitations, and no
+		// address was sent two (enroll invite sent no duplicate).
+		want, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		sent, mailed := e.Outbox(), map[string]bool{}
+		for _, inv := range sent {
+			if inv.Email != "" && mailed[inv.Email] {
+				ts.Fatalf("%s was sent two invitations", inv.Email)
+			}
+			mailed[inv.Email] = true
+		}
+		if len(sent) != want {
+			ts.Fatalf("outbox holds %d invitations, want %d", len(sent), want)
+		}
+	case "throttle":
+		// emu throttle OP SECONDS: the next OP answers 429 with Retry-After.
+		e.FailNext(args[1], emulator.Fault{Status: 429, RetryAfter: args[2]})
+	case "pass":
+		// emu pass OP N: the next N OP calls are answered normally, ahead
+		// of the faults queued after this.
+		n, err := strconv.Atoi(args[2])
+		ts.Check(err)
+		for range n {
+			e.FailNext(args[1], emulator.Fault{})
+		}
+	case "tokens":
+		// emu tokens: the last command's stdout and stderr hold no token of
+		// an invitation the send call created (noleak knows only emu invite's).
+		for _, stream := range []string{"stdout", "stderr"} {
+			out := ts.ReadFile(stream)
+			for _, inv := range e.Outbox() {
+				if strings.Contains(out, inv.Token) {
+					ts.Fatalf("%s holds an invitation token", stream)
+				}
+			}
+		}
+	case "retry-after":
+		status, err := strconv.Atoi(args[2])
+		ts.Check(err)
+		f := emulator.Fault{Status: status, RetryAfter: args[3]}
+		if len(args) > 4 {
+			f.Body = strings.Join(args[4:], " ")
+		}
+		e.FailNext(args[1], f)
+	case "revoke":
+		s.mu.Lock()
+		token := s.links[args[1]]
+		s.mu.Unlock()
+		ts.Check(e.Revoke(token))
 	default:
 		ts.Fatalf("emu: unknown subcommand %q", args[0])
 	}

@@ -38,9 +38,36 @@ type errorResult struct {
 }
 
 func writeJSON(w io.Writer, v any) {
+	if r, ok := v.(result); ok {
+		v = r.inert()
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v) // stdout closed: nothing better to do
+}
+
+// inert sanitizes the values that came from outside (the service's answer,
+// the credentials file, paths), as every other output does: the encoder
+// escapes C0 controls only, and a script that prints a value must not
+// print an escape sequence, a C1 control or a bidi override either.
+// Ordinary text, non-ASCII letters included, is unchanged.
+func (r result) inert() result {
+	s := flow.Sanitize
+	r.Server, r.ID, r.ClientID, r.Name = s(r.Server), s(r.ID), s(r.ClientID), s(r.Name)
+	r.Credentials, r.Pending = s(r.Credentials), s(r.Pending)
+	if r.Warnings != nil {
+		ws := make([]string, len(r.Warnings))
+		for i, w := range r.Warnings {
+			ws[i] = s(w)
+		}
+		r.Warnings = ws
+	}
+	if r.Error != nil {
+		e := *r.Error
+		e.Message, e.Journal = s(e.Message), s(e.Journal)
+		r.Error = &e
+	}
+	return r
 }
 
 func credentialsResult(status string, c *flow.Credentials, path string) result {

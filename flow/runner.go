@@ -137,9 +137,15 @@ func runOnce(ctx context.Context, d Driver, cfg Config, s Script, progress func(
 			if ev == nil {
 				continue
 			}
-			if _, failed := ev.(EffectFailed); failed && !interrupted && ctx.Err() != nil {
+			// An interruption that arrived while the effect ran is seen
+			// before its outcome, whatever it is: a store that got ready
+			// or a token that arrived must not carry the run on into the
+			// accept call after Ctrl-C.
+			if !interrupted && ctx.Err() != nil {
 				interrupted = true
-				m, _ = Step(m, Interrupt{})
+				var more []Effect
+				m, more = Step(m, Interrupt{})
+				queue = append(queue, more...)
 			}
 			var more []Effect
 			m, more = Step(m, ev)

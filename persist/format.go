@@ -17,10 +17,12 @@ const formatVersion = 1
 
 // Read limits. A credentials file is a few hundred bytes and a journal a few
 // KiB; anything near these limits is not ours, and reading it whole could
-// exhaust a small device's memory.
+// exhaust a small device's memory. A journal must still hold any answer the
+// client accepts (api.MaxBody, 1 MiB, the first MiB of a longer one), which
+// it keeps base64-encoded: 4/3 of that plus the other fields.
 const (
 	maxCredentialsSize = 64 << 10
-	maxJournalSize     = 1 << 20
+	maxJournalSize     = 2 << 20
 )
 
 // credsJSON is the on-disk shape of the credentials file (DESIGN §5). Times

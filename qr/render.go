@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/skip2/go-qrcode"
 )
 
 // Code is a rendered QR code.
@@ -54,18 +52,6 @@ func Render(text string, f Format, width, height int, ascii bool) (Code, error) 
 		return Code{}, err
 	}
 	return draw(m, l), nil
-}
-
-// encode returns the module matrix without a border (we draw our own quiet
-// zone, whose width depends on the space). Level Medium recovers 15% damage,
-// enough for glare on a screen, while keeping long links small.
-func encode(text string) ([][]bool, error) {
-	q, err := qrcode.New(text, qrcode.Medium)
-	if err != nil {
-		return nil, fmt.Errorf("qr: cannot encode %d bytes: %w", len(text), err)
-	}
-	q.DisableBorder = true
-	return q.Bitmap(), nil
 }
 
 // Terminal colours for block formats: black on white from the basic 16

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"time"
 	"unicode"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -105,18 +106,33 @@ func (w Model) invitationKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, w.keys.Fill):
 		w.invitation.SetValue(w.opts.DemoLink)
 		w.invitation.CursorEnd()
-		w.machine.InputErr, w.notice, w.tainted = nil, "", false
+		w.machine.InputErr, w.notice, w.tainted, w.fbHold = nil, "", false, false
 		return w, nil
 	}
 	if msg, ok := refuseInvisible(&w, msg); !ok {
 		return w, nil
 	} else {
+		before := w.invitation.Value()
 		var cmd tea.Cmd
 		w.invitation, cmd = w.invitation.Update(msg)
 		w.machine.InputErr = nil
-		return w, cmd
+		if burst := msg.Type == tea.KeyRunes && (msg.Paste || len(msg.Runes) > 1); burst || w.invitation.Value() == before {
+			w.fbHold = false
+			return w, cmd
+		}
+		// One key of typing: the feedback waits for a pause.
+		if !w.fbHold {
+			w.fbHold, w.fbValue = true, before
+		}
+		w.fbSeq++
+		seq := w.fbSeq
+		return w, tea.Batch(cmd, tea.Tick(feedbackDelay, func(time.Time) tea.Msg { return feedbackMsg{seq: seq} }))
 	}
 }
+
+// feedbackDelay is the pause in typing after which the feedback line under
+// the invitation field catches up with the field.
+const feedbackDelay = 400 * time.Millisecond
 
 func (w Model) nameKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if key.Matches(msg, w.keys.Use) {
@@ -178,7 +194,7 @@ func (w Model) unknownSequence() (tea.Model, tea.Cmd) {
 	if w.machine.State != flow.StateInvitation && w.machine.State != flow.StateName {
 		return w, nil
 	}
-	w.tainted = true
+	w.tainted, w.fbHold = true, false
 	w.invitation.Reset()
 	w.notice = "Not inserted: an escape sequence arrived inside the text. Copy the link again, from plain text, and paste or scan it again."
 	return w, nil

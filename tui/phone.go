@@ -7,9 +7,9 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
 
 	"enroll/flow"
+	"enroll/qr"
 )
 
 // Phone is one hand-off session: the device serves a one-time page, shows
@@ -68,10 +68,17 @@ func phoneWait(p Phone) tea.Cmd {
 	return func() tea.Msg { return phoneResultMsg{phone: p, result: p.Wait()} }
 }
 
-// phoneTick redraws the countdown once a second; only that line changes,
-// so the terminal is not sent the QR code again.
-func phoneTick(p Phone) tea.Cmd {
-	return tea.Tick(time.Second, func(time.Time) tea.Msg { return phoneTickMsg{phone: p} })
+// phoneTick redraws the countdown when its text next changes, once a
+// minute. Beside the code, the countdown's line holds a row of the QR code,
+// and the terminal is sent a changed line whole: a countdown in seconds
+// would send that row, some 190 bytes, every second for ten minutes.
+func phoneTick(p Phone, now time.Time) tea.Cmd {
+	left := p.ExpiresAt().Sub(now)
+	if left <= time.Minute {
+		return nil // "within 1 min." until the page closes
+	}
+	next := left - (left+time.Minute-1)/time.Minute*time.Minute + time.Minute // to the next whole minute
+	return tea.Tick(next+10*time.Millisecond, func(time.Time) tea.Msg { return phoneTickMsg{phone: p} })
 }
 
 // updatePhone handles the hand-off's own messages. Messages of an earlier
@@ -92,7 +99,7 @@ func (w Model) updatePhone(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		w.phone, w.phoneStage = msg.phone, phoneWaiting
 		w.keys.sync(&w)
-		return w, tea.Batch(phoneWait(msg.phone), phoneTick(msg.phone))
+		return w, tea.Batch(phoneWait(msg.phone), phoneTick(msg.phone, w.now()))
 	case phoneResultMsg:
 		if msg.phone != w.phone || w.phoneStage != phoneWaiting {
 			return w, nil
@@ -109,7 +116,7 @@ func (w Model) updatePhone(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.phone != w.phone || w.phoneStage != phoneWaiting {
 			return w, nil
 		}
-		return w, phoneTick(msg.phone)
+		return w, phoneTick(msg.phone, w.now())
 	}
 	return w, nil
 }
@@ -121,8 +128,13 @@ func (w Model) phoneKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.PhoneConfirm):
 		text := w.phoneResult.Text
 		w.closePhone()
-		w.invitation.SetValue(text)
-		w.invitation.CursorEnd()
+		if _, bad := invisible(text); bad {
+			// Never drawn into the field: the person is told instead.
+			w.prefill(&w.invitation, text)
+			w.keys.sync(&w)
+			return w, nil
+		}
+		w.prefill(&w.invitation, text)
 		w.step(flow.InvitationEntered{Text: text})
 		return w, w.next()
 	case key.Matches(msg, k.PhoneCancel):
@@ -149,12 +161,10 @@ func (w *Model) closePhone() {
 	w.phone, w.phoneStage = nil, phoneOff
 }
 
+// countdown is the time the page stays open, in whole minutes rounded up,
+// so that it is never late and changes once a minute.
 func countdown(left time.Duration) string {
-	if left < 0 {
-		left = 0
-	}
-	left = left.Round(time.Second)
-	return fmt.Sprintf("%d:%02d", int(left.Minutes()), int(left.Seconds())%60)
+	return fmt.Sprintf("%d min.", max(1, int((left+time.Minute-1)/time.Minute)))
 }
 
 // phoneScreen is the whole screen while a hand-off runs. The QR code needs
@@ -183,13 +193,13 @@ func (w Model) phoneScreen() string {
 		"send it.",
 		"",
 		"Waiting for your phone " + g.more,
-		"This page closes in " + countdown(left) + ".",
+		"This page closes within " + countdown(left),
 	}
 	// Beside the text the code may use every line but the help line;
 	// above the countdown it must leave one more.
 	if code, err := w.qrFor(url, 1); err == nil && w.width >= code.Width+2+31 {
 		text = append(text, "", "Or open on the phone:", w.link(url, w.width-code.Width-4))
-		return lipgloss.JoinHorizontal(lipgloss.Top, code.Text, "  ", strings.Join(text, "\n")) + "\n" + help
+		return beside(code, text) + "\n" + help
 	}
 	code, err := w.qrFor(url, 2)
 	if err != nil {
@@ -223,4 +233,29 @@ func (w Model) phoneReceivedView() string {
 	}
 	lines = append(lines, "", w.wrap("Use it only if the codes match: otherwise someone else sent it."))
 	return strings.Join(lines, "\n")
+}
+
+// beside puts text to the right of a code, two columns apart. Unlike
+// lipgloss.JoinHorizontal it pads nothing on the right: the terminal
+// renderer clears the rest of each line anyway, and the blanks would be
+// bytes on the wire (a hundred per line at 120 columns).
+func beside(code qr.Code, text []string) string {
+	var b strings.Builder
+	b.Grow(len(code.Text) + 40*len(text))
+	rows := strings.Split(code.Text, "\n")
+	for i := range max(len(rows), len(text)) {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		if i < len(rows) {
+			b.WriteString(rows[i])
+		} else {
+			b.WriteString(strings.Repeat(" ", code.Width))
+		}
+		if i < len(text) && text[i] != "" {
+			b.WriteString("  ")
+			b.WriteString(text[i])
+		}
+	}
+	return b.String()
 }

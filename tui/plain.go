@@ -118,11 +118,11 @@ func (r *plainRun) execute() {
 	if ev == nil {
 		return
 	}
-	if _, failed := ev.(flow.EffectFailed); failed {
-		// An effect cut short by the cancellation is an interruption,
-		// not a failure of its own: the machine must hear that first.
-		r.noticeCancel()
-	}
+	// An interruption that arrived while the effect ran is heard before
+	// its outcome: an effect cut short by it is not a failure of its own,
+	// and one that succeeded meanwhile (the store got ready, a token
+	// arrived) must not carry the run on into the accept call.
+	r.noticeCancel()
 	r.feed(ev)
 }
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/charmbracelet/bubbles/textinput"
+
 	"enroll/flow"
 )
 
@@ -26,7 +28,7 @@ func (w Model) welcomeView() string {
 }
 
 func (w Model) invitationView() string {
-	lines := []string{"Paste, scan or type the invitation:", "", w.invitation.View(), ""}
+	lines := []string{"Paste, scan or type the invitation:", "", fieldView(w.invitation), ""}
 	lines = append(lines, w.invitationFeedback())
 	if w.opts.DemoLink != "" {
 		lines = append(lines, "", w.styles.muted.Render("Demo: the emulator sent this invitation (tab fills it in):"),
@@ -35,6 +37,11 @@ func (w Model) invitationView() string {
 	return strings.Join(lines, "\n")
 }
 
+// fieldView is a text field without the blanks it pads itself with to its
+// width: the terminal renderer clears the rest of the line anyway, and the
+// blanks (some seventy at 80 columns) would be sent again with every key.
+func fieldView(f textinput.Model) string { return strings.TrimRight(f.View(), " ") }
+
 // invitationFeedback reads the field as it is typed, so the person sees at
 // once whether the paste or scan was complete.
 func (w Model) invitationFeedback() string {
@@ -42,6 +49,9 @@ func (w Model) invitationFeedback() string {
 		return w.styles.bad.Render(w.styles.glyph.bad+" ") + w.wrap(flow.SanitizeMax(flow.Message(err), 300))
 	}
 	value := w.invitation.Value()
+	if w.fbHold {
+		value = w.fbValue
+	}
 	if strings.TrimSpace(value) == "" {
 		return w.styles.muted.Render("Waiting for the invitation" + w.styles.glyph.more)
 	}
@@ -71,7 +81,7 @@ func (w Model) serverView() string {
 }
 
 func (w Model) nameView() string {
-	lines := []string{"Name this device as your administrator should see it:", "", w.name.View(), ""}
+	lines := []string{"Name this device as your administrator should see it:", "", fieldView(w.name), ""}
 	if err := w.machine.InputErr; err != nil {
 		lines = append(lines, w.styles.bad.Render(w.styles.glyph.bad+" ")+flow.SanitizeMax(flow.Message(err), 200))
 	} else if _, err := flow.ValidateName(w.name.Value()); err != nil {

@@ -80,6 +80,19 @@ type Model struct {
 	phoneResult PhoneResult
 	qrCache     *qr.Cache // shared by copies of the model: one render per size
 
+	// The feedback line under the invitation field holds still while
+	// someone types key by key (each change would be one more line sent
+	// to the terminal per key) and catches up once typing pauses for
+	// feedbackDelay. A paste or a scan shows it at once.
+	fbHold  bool   // the feedback describes fbValue, not the field
+	fbValue string // the field's value when typing began
+	fbSeq   int    // the latest catch-up timer; older ones are stale
+
+	// spinning: a spinner tick is on its way. The spinner ticks only while
+	// it is on screen: its ticks would otherwise wake the program ten
+	// times a second for nothing.
+	spinning bool
+
 	notice    string // one line about the last key, e.g. refused characters
 	revealed  bool   // the secret was shown (it is shown once)
 	showing   bool   // the secret is on screen now
@@ -123,6 +136,7 @@ func New(ctx context.Context, o Options) Model {
 	w.help.Styles = w.styles.help
 	w.help.ShortSeparator, w.help.Ellipsis = g.sep, g.more
 	w.restart()
+	w.spinning = true // Init starts it
 	return w
 }
 
@@ -134,6 +148,7 @@ func (w Model) Machine() flow.Machine { return w.machine }
 func (w *Model) restart() {
 	w.machine, w.queue = flow.Start(w.opts.Config)
 	w.busy, w.revealed, w.showing, w.notice, w.tainted, w.showingID = false, false, false, "", false, false
+	w.fbHold = false
 	w.invitation.Reset()
 	w.name.Reset()
 	w.gen++
@@ -150,6 +165,7 @@ func (w Model) Init() tea.Cmd {
 type (
 	effectDoneMsg struct{ event flow.Event }
 	kioskResetMsg struct{ gen int }
+	feedbackMsg   struct{ seq int }
 	// InterruptMsg is a signal from outside (SIGTERM, SIGHUP): treated
 	// like Ctrl-C. The CLI sends it with Program.Send.
 	InterruptMsg struct{}
@@ -236,7 +252,7 @@ func (w *Model) step(ev flow.Event) {
 func (w *Model) afterStep(before flow.State) {
 	st := w.machine.State
 	if st != before {
-		w.notice = ""
+		w.notice, w.fbHold = "", false
 		w.invitation.Blur()
 		w.name.Blur()
 		switch st {
@@ -257,6 +273,22 @@ func (w *Model) afterStep(before flow.State) {
 
 // Update is the whole event loop. Nothing happens after quitting.
 func (w Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	m, cmd := w.update(msg)
+	w = m.(Model)
+	if !w.spinning && w.spinnerShown() {
+		w.spinning = true
+		cmd = tea.Batch(cmd, w.spin.Tick)
+	}
+	return w, cmd
+}
+
+// spinnerShown reports whether the screen has the spinner on it.
+func (w Model) spinnerShown() bool {
+	st := w.machine.State
+	return !w.quitting && (st == flow.StateLoading || st.Working() || (st == flow.StateInvitation && w.phoneStage == phoneStarting))
+}
+
+func (w Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if w.quitting {
 		return w, nil
 	}
@@ -284,9 +316,18 @@ func (w Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case phoneStartedMsg, phoneResultMsg, phoneTickMsg:
 		return w.updatePhone(msg)
 	case spinner.TickMsg:
+		if !w.spinnerShown() {
+			w.spinning = false // let it stop; Update starts it again when needed
+			return w, nil
+		}
 		var cmd tea.Cmd
 		w.spin, cmd = w.spin.Update(msg)
 		return w, cmd
+	case feedbackMsg:
+		if msg.seq == w.fbSeq {
+			w.fbHold = false
+		}
+		return w, nil
 	case tea.KeyMsg:
 		w.idle++
 		if msg.Type == tea.KeyRunes && !w.typing() && w.phoneStage == phoneOff {

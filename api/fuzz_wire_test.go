@@ -1,0 +1,175 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"enroll/flow"
+)
+
+// Fuzz targets for the rest of what a server sends: the whole of a failed
+// answer (status, Retry-After, Location, body), the token endpoint's
+// answer, and the discovery document. Their seed corpora are in
+// testdata/fuzz/<name>.
+
+// plant puts the secrets where a fuzzed input says $T (the invitation
+// token) or $S (the client secret), so the fuzzer need not guess them.
+func plant(s string) string {
+	return strings.NewReplacer("$T", secretToken, "$S", clientSecret).Replace(s)
+}
+
+// inertText fails unless s is one sanitized line without the secrets.
+func inertText(t *testing.T, what, s string, maxRunes int) {
+	t.Helper()
+	if flow.Sanitize(s) != s {
+		t.Fatalf("%s is not inert: %q", what, s)
+	}
+	if strings.Contains(s, secretToken) || strings.Contains(s, clientSecret) {
+		t.Fatalf("%s holds a secret: %q", what, s)
+	}
+	if n := utf8.RuneCountInString(s); n > maxRunes {
+		t.Fatalf("%s has %d runes", what, n)
+	}
+}
+
+// FuzzStatusError: whatever a failed answer holds, the message enroll
+// prints is one inert, bounded line without the secrets sent, and the wait
+// it records is within bounds.
+func FuzzStatusError(f *testing.F) {
+	f.Add(400, "", "", []byte(`{"error":"invalid_request","error_description":"bad $T"}`))
+	f.Add(302, "", "https://login.example/sso?token=$T", []byte("<html>"))
+	f.Add(429, "86400", "", []byte(`{"code":"slow_down","message":"wait"}`))
+	f.Add(503, "Wed, 21 Oct 2015 07:28:00 GMT", "", []byte("busy\x1b[2J\nline two"))
+	f.Add(307, "", "//evil\u202e.example/$T", []byte{})
+	f.Add(500, "-1", ":%zz", []byte("\xff\xfe"))
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	base, _ := url.Parse("https://idp.example.com/api/idp/v1/client-group-invitations/accept")
+	f.Fuzz(func(t *testing.T, status int, retryAfter, location string, body []byte) {
+		if status < 100 || status > 999 {
+			return
+		}
+		h := http.Header{}
+		h.Set("Retry-After", retryAfter)
+		h.Set("Location", plant(location))
+		body = []byte(plant(string(body)))
+		for a := audience(0); a < audiences; a++ {
+			se := newStatusError("accept", a, status, h, base, body, now, secretToken, clientSecret)
+			inertText(t, "the message", se.Error(), 1000)
+			if se.RetryAfter < 0 || se.RetryAfter > maxRetryAfter {
+				t.Fatalf("RetryAfter %v", se.RetryAfter)
+			}
+			if se.Kind == nil {
+				t.Fatal("no kind")
+			}
+		}
+	})
+}
+
+// rtFunc is an http.RoundTripper made of a function.
+type rtFunc func(*http.Request) (*http.Response, error)
+
+func (f rtFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func answerOf(r *http.Request, status int, contentType string, body []byte) *http.Response {
+	h := http.Header{}
+	if contentType != "" {
+		h.Set("Content-Type", contentType)
+	}
+	return &http.Response{StatusCode: status, Status: strconv.Itoa(status), Header: h, Request: r,
+		Body: io.NopCloser(bytes.NewReader(body)), ContentLength: int64(len(body))}
+}
+
+// fuzzClient answers discovery with disco and the token endpoint with
+// token, through the same guard as the real client (the body cap).
+func fuzzClient(disco, token func(*http.Request) *http.Response) *Client {
+	rt := rtFunc(func(r *http.Request) (*http.Response, error) {
+		if r.Body != nil {
+			_, _ = io.Copy(io.Discard, r.Body)
+			r.Body.Close()
+		}
+		if r.URL.Path == PathDiscovery {
+			return disco(r), nil
+		}
+		return token(r), nil
+	})
+	hc := &http.Client{Transport: &guard{base: rt}, CheckRedirect: checkRedirect}
+	return New(Options{HTTP: hc, MaxAttempts: 2, Sleep: func(context.Context, time.Duration) error { return nil }})
+}
+
+// FuzzTokenAnswer: whatever the token endpoint answers, Authenticate
+// returns a token that is safe to send back in a header and to print, or
+// an inert error that holds no secret.
+func FuzzTokenAnswer(f *testing.F) {
+	f.Add(200, "application/json", []byte(tokenOK))
+	f.Add(200, "application/json", []byte(`{"access_token":"ok\u001b]52;c;x\u0007","token_type":"Bearer"}`))
+	f.Add(200, "application/x-www-form-urlencoded", []byte("access_token=a%0D%0AX-Evil:%201&token_type=bearer"))
+	f.Add(400, "application/json", []byte(`{"error":"invalid_client","error_description":"secret $S is wrong"}`))
+	f.Add(401, "text/plain", []byte("no\u202e"))
+	f.Add(503, "application/json", []byte(`{"error":"temporarily_unavailable"}`))
+	f.Add(200, "application/json", []byte(`{"access_token":"`+strings.Repeat("a", 5000)+`"}`))
+	f.Fuzz(func(t *testing.T, status int, contentType string, body []byte) {
+		if status < 100 || status > 999 {
+			return
+		}
+		body = []byte(plant(string(body)))
+		c := fuzzClient(
+			func(r *http.Request) *http.Response { return answerOf(r, 404, "", nil) },
+			func(r *http.Request) *http.Response { return answerOf(r, status, contentType, body) })
+		tok, err := c.Authenticate(context.Background(), "https://idp.example.com", creds)
+		if err != nil {
+			inertText(t, "the error", err.Error(), 2000)
+			return
+		}
+		if !usableAccessToken(tok) || tok == clientSecret {
+			t.Fatalf("Authenticate returned %q", tok)
+		}
+	})
+}
+
+// FuzzDiscovery: whatever the discovery document says, the device's secret
+// only ever goes to an https endpoint without user information (or plain
+// http on loopback, when the server is loopback too).
+func FuzzDiscovery(f *testing.F) {
+	for _, s := range []string{
+		`{"token_endpoint":"https://idp.example.com/user/oauth20/token"}`,
+		`{"token_endpoint":"http://idp.evil.example/token"}`,
+		`{"token_endpoint":"https://user:pass@idp.example.com/token"}`,
+		`{"token_endpoint":"//idp.example.com/token"}`,
+		`{"token_endpoint":"https://idp\u202e.example.com/\u001b[2J"}`,
+		`{"token_endpoint":"javascript:alert(1)"}`,
+		`{"token_endpoint":12}`, `[]`, `{`, ``,
+	} {
+		f.Add("https://idp.example.com", []byte(s))
+		f.Add("http://127.0.0.1:8080", []byte(s))
+	}
+	f.Fuzz(func(t *testing.T, server string, doc []byte) {
+		base, err := NormalizeServer(server)
+		if err != nil {
+			return
+		}
+		c := fuzzClient(
+			func(r *http.Request) *http.Response { return answerOf(r, 200, ContentTypeJSON, doc) },
+			func(r *http.Request) *http.Response { return answerOf(r, 500, "", nil) })
+		ep, err := c.DiscoverTokenURL(context.Background(), base)
+		if err != nil {
+			inertText(t, "the error", err.Error(), 2000)
+			return
+		}
+		u, perr := url.Parse(ep)
+		if perr != nil || u.User != nil || u.Host == "" {
+			t.Fatalf("token endpoint %q", ep)
+		}
+		b, _ := url.Parse(base)
+		if u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()) && isLoopback(b.Hostname())) {
+			t.Fatalf("the secret would go to %q", ep)
+		}
+	})
+}

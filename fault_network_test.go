@@ -1,0 +1,233 @@
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"enroll/api"
+	"enroll/api/emulator"
+)
+
+// Rows about reaching the service: nothing listening, a name that does not
+// resolve, certificates, proxies, connections that close or hang.
+
+func networkRows() []faultRow {
+	open := emulator.StateOpen
+	return []faultRow{
+		{"connection refused: nothing listens at the link's address", "exit 5 \"could not be reached\", check network/proxy/--server; accept never sent, invitation open, no file",
+			func(t *testing.T, x *fx) {
+				inv := x.svc.invite(emulator.InvitationSpec{})
+				r := x.runIn(runOpts{stdin: "http://" + closedAddr(t) + "/invitation?token=" + inv.Token}, "accept", "--token-file", "-")
+				x.exit(r, 5, `could not be reached`, `connection refused`, `check the network, proxy and --server`)
+				x.calls(emulator.OpAccept, 0)
+				x.state(inv, open)
+				x.noCreds()
+			}},
+		{"network down: an enrolled device's server stops answering", "exit 5 after 4 attempts with backoff; old file unchanged, second invitation open",
+			func(t *testing.T, x *fx) {
+				old := x.enroll()
+				inv := x.svc.invite(emulator.InvitationSpec{})
+				x.svc.srv.Close()
+				r := x.runIn(runOpts{stdin: inv.Link}, "accept", "--token-file", "-")
+				x.exit(r, 5, `could not be reached`, `gave up after 4 attempts`, `attempt 3 of 4 failed`, `try again`)
+				x.credsEqual(old)
+				x.state(inv, open)
+				x.calls(emulator.OpAccept, 1)
+			}},
+		{"DNS failure: the link's host does not resolve (.invalid)", "exit 5 naming the host; nothing sent, invitation open, no file",
+			func(t *testing.T, x *fx) {
+				x.svc = newService(t, svcOpts{base: "https://idp.enroll.invalid"})
+				inv := x.svc.invite(emulator.InvitationSpec{})
+				r := x.start(childOpts{stdin: inv.Link}, "accept", "--token-file", "-", "--verbose", "--timeout", "10s").wait()
+				x.exit(r, 5, `could not be reached`, `idp\.enroll\.invalid`, `check the network`)
+				x.state(inv, open)
+				x.noCreds()
+			}},
+		{"TLS certificate not trusted", "exit 5 \"not trusted, so nothing was sent\" with the --ca-file hint; no request reached the service, no retry, no http fallback",
+			func(t *testing.T, x *fx) {
+				x.svc = newService(t, svcOpts{tls: true})
+				inv := x.svc.invite(emulator.InvitationSpec{})
+				r := x.runIn(runOpts{stdin: inv.Link}, "accept", "--token-file", "-")
+				x.exit(r, 5, `certificate is not trusted, so nothing was sent`, `--ca-file`, `unknown authority`)
+				x.lacks(r, `retrying`)
+				for _, op := range []string{emulator.OpAccept, emulator.OpDiscovery, emulator.OpToken} {
+					x.calls(op, 0)
+				}
+				x.state(inv, open)
+				x.noCreds()
+			}},
+		{"private CA given with --ca-file", "exit 0; the complete file, invitation accepted",
+			func(t *testing.T, x *fx) {
+				x.svc = newService(t, svcOpts{tls: true})
+				inv := x.svc.invite(emulator.InvitationSpec{})
+				r := x.runIn(runOpts{stdin: inv.Link}, "accept", "--token-file", "-", "--ca-file", writeCert(t, x.svc.srv.Certificate().Raw))
+				x.exit(r, 0, `Enrolled`)
+				x.state(inv, emulator.StateAccepted)
+				x.credsIssued()
+			}},
+		{"--ca-file holding no certificate", "exit 2 naming the file; nothing sent, invitation open",
+			func(t *testing.T, x *fx) {
+				x.svc = newService(t, svcOpts{tls: true})
+				inv := x.svc.invite(emulator.InvitationSpec{})
+				junk := filepath.Join(x.dir, "junk.pem")
+				if err := os.WriteFile(junk, []byte("not a certificate\x1b[2J"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				r := x.runIn(runOpts{stdin: inv.Link}, "accept", "--token-file", "-", "--ca-file", junk)
+				x.exit(r, 2, `holds no PEM certificate`, `junk\.pem`)
+				x.calls(emulator.OpAccept, 0)
+				x.state(inv, open)
+			}},
+		{"HTTPS_PROXY: the service is reachable only through a CONNECT proxy", "exit 0 through the proxy (with its credentials), the complete file; the proxy password never printed",
+			func(t *testing.T, x *fx) {
+				cert := hostCert(t, "idp.enroll.test")
+				x.svc = newService(t, svcOpts{tls: true, cert: &cert, base: "https://idp.enroll.test"})
+				p := startProxy(t, x.svc.srv.Listener.Addr().String(), "dev:proxy-pass-4711")
+				x.also("proxy-pass-4711")
+				inv := x.svc.invite(emulator.InvitationSpec{})
+				r := x.start(childOpts{stdin: inv.Link, vars: map[string]string{"HTTPS_PROXY": "http://dev:proxy-pass-4711@" + p.addr, "NO_PROXY": ""}},
+					"accept", "--token-file", "-", "--verbose", "--ca-file", writeCert(t, cert.Certificate[0])).wait()
+				x.exit(r, 0, `Enrolled`)
+				if got := p.seen(); len(got) == 0 || got[0] != "idp.enroll.test:443" {
+					t.Errorf("the proxy saw CONNECT %q", got)
+				}
+				x.state(inv, emulator.StateAccepted)
+				x.credsIssued()
+			}},
+		{"HTTPS_PROXY names a proxy that is down", "exit 5 naming the proxy; nothing sent, invitation open",
+			func(t *testing.T, x *fx) {
+				x.svc = newService(t, svcOpts{base: "https://idp.enroll.test"})
+				inv := x.svc.invite(emulator.InvitationSpec{})
+				r := x.start(childOpts{stdin: inv.Link, vars: map[string]string{"HTTPS_PROXY": "http://" + closedAddr(t), "NO_PROXY": ""}},
+					"accept", "--token-file", "-", "--verbose").wait()
+				x.exit(r, 5, `could not be reached`, `proxyconnect`, `proxy`)
+				x.calls(emulator.OpAccept, 0)
+				x.state(inv, open)
+			}},
+		{"connection closed after the accept was sent, before the service acted", "exit 7 \"not known whether it took effect\", no blind retry, `enroll status` named; invitation in fact open, no file",
+			func(t *testing.T, x *fx) {
+				inv := x.svc.invite(emulator.InvitationSpec{})
+				x.svc.emu.FailNext(emulator.OpAccept, emulator.Fault{DropBeforeCommit: true})
+				r := x.runIn(runOpts{stdin: inv.Link}, "accept", "--token-file", "-")
+				x.exit(r, 7, `not known whether it took effect`, `Do not reuse the invitation blindly`, `enroll status`)
+				x.calls(emulator.OpAccept, 1)
+				x.state(inv, open)
+				x.noCreds()
+				x.exit(x.run("status"), 4, `not enrolled`)
+			}},
+		{"the service hangs after the accept was sent (--timeout)", "exit 7 outcome unknown after the timeout; one accept call, no file",
+			func(t *testing.T, x *fx) {
+				inv := x.svc.invite(emulator.InvitationSpec{})
+				x.svc.front(api.PathAccept, hangs)
+				r := x.runIn(runOpts{stdin: inv.Link}, "accept", "--token-file", "-", "--timeout", "200ms")
+				x.exit(r, 7, `no answer arrived`, `enroll status`)
+				x.state(inv, open)
+				x.noCreds()
+			}},
+		{"accept redirected to a login page (302 with the token in Location)", "exit 5 showing only the redirect's origin, \"check --server\"; not followed, token not printed",
+			func(t *testing.T, x *fx) {
+				inv := x.svc.invite(emulator.InvitationSpec{})
+				x.svc.front(api.PathAccept, answer(http.StatusFound,
+					http.Header{"Location": {"https://login.example.invalid/sso?return=" + inv.Token}}, "<html>log in</html>"))
+				r := x.runIn(runOpts{stdin: inv.Link}, "accept", "--token-file", "-")
+				x.exit(r, 5, `redirect to https://login\.example\.invalid;`, `check --server`)
+				x.state(inv, open)
+				x.noCreds()
+			}},
+	}
+}
+
+// closedAddr is a loopback address where nothing listens.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// hostCert is a self-signed certificate for host, its own CA.
+func hostCert(t *testing.T, host string) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: host}, DNSNames: []string{host},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true,
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// proxy is an HTTPS (CONNECT) proxy that sends every tunnel to target,
+// whatever host it names: only the proxy knows where idp.enroll.test is.
+// It requires the credentials user:pass.
+type proxy struct {
+	addr  string
+	mu    sync.Mutex
+	hosts []string
+}
+
+func (p *proxy) seen() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string{}, p.hosts...)
+}
+
+func startProxy(t *testing.T, target, userPass string) *proxy {
+	t.Helper()
+	p := &proxy{}
+	want := "Basic " + base64.StdEncoding.EncodeToString([]byte(userPass))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodConnect || r.Header.Get("Proxy-Authorization") != want {
+			http.Error(w, "CONNECT with credentials only", http.StatusProxyAuthRequired)
+			return
+		}
+		p.mu.Lock()
+		p.hosts = append(p.hosts, r.Host)
+		p.mu.Unlock()
+		up, err := net.Dial("tcp", target)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			up.Close()
+			return
+		}
+		_, _ = io.WriteString(conn, "HTTP/1.1 200 Connection established\r\n\r\n")
+		go func() { _, _ = io.Copy(up, brw); up.Close() }()
+		_, _ = io.Copy(conn, up)
+		conn.Close()
+	}))
+	t.Cleanup(srv.Close)
+	p.addr = srv.Listener.Addr().String()
+	return p
+}

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"enroll/api/emulator"
+	"enroll/flow"
+)
+
+// The fleet recipes under examples/ are run here as written: the commands
+// come out of the files, and the real enroll binary (this test binary,
+// which testscript.Main put on PATH as "enroll") runs them against an
+// emulator on loopback. Only the machine's directories are mapped into a
+// temporary root, each one named below, so that a recipe that starts
+// using another path fails this test instead of touching the real one.
+
+const (
+	unitPath      = "examples/systemd/enroll-first-boot.service"
+	timeoutVerify = time.Minute
+)
+
+// fleetRoot is a device's filesystem in a temporary directory.
+type fleetRoot struct {
+	t   *testing.T
+	dir string
+	bin string // the enroll binary
+	run *emulator.Running
+}
+
+func newFleetRoot(t *testing.T) *fleetRoot {
+	t.Helper()
+	bin, err := exec.LookPath("enroll")
+	if err != nil {
+		t.Fatalf("the enroll binary is not on PATH (TestMain puts it there): %v", err)
+	}
+	run, err := emulator.Listen("127.0.0.1:0", emulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { run.Close() })
+	return &fleetRoot{t: t, dir: t.TempDir(), bin: bin, run: run}
+}
+
+// path maps a path a recipe names to where this test keeps it.
+func (r *fleetRoot) path(p string) string {
+	switch {
+	case p == "/usr/local/bin/enroll":
+		return r.bin
+	case p == "/bin/rm" || p == "/bin/sh":
+		return p
+	case p == "/boot/enroll-invitation.txt", p == "/etc/default/enroll", strings.HasPrefix(p, "/var/lib/enroll/"):
+		return filepath.Join(r.dir, p)
+	}
+	r.t.Fatalf("the recipe uses %s, which this test does not map into its root", p)
+	return ""
+}
+
+func (r *fleetRoot) write(p, content string) {
+	r.t.Helper()
+	full := r.path(p)
+	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+		r.t.Fatal(err)
+	}
+	if err := os.WriteFile(full, []byte(content), 0o600); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+func (r *fleetRoot) exists(p string) bool {
+	_, err := os.Stat(r.path(p))
+	return err == nil
+}
+
+// invitation drops an invitation on the "boot partition": its link, or
+// its bare token.
+func (r *fleetRoot) invitation(expired, bareToken bool) {
+	spec := emulator.InvitationSpec{Groups: []string{emulator.GroupKiosks}}
+	if expired {
+		spec.ValidUntil = csvNow // in the past
+	}
+	inv, err := r.run.Emulator.CreateInvitation(spec)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	text := inv.Link
+	if bareToken {
+		text = inv.Token
+	}
+	r.write("/boot/enroll-invitation.txt", text+"\n")
+}
+
+// baseEnv is what a service starts with: no ENROLL_ variable of the test's
+// process leaks into the recipe, and the home directory is the root's.
+func (r *fleetRoot) baseEnv() []string {
+	return []string{"HOME=" + r.dir, "PATH=" + os.Getenv("PATH"), "NO_PROXY=127.0.0.1,localhost", "LANG=C.UTF-8"}
+}
+
+func (r *fleetRoot) exec(argv []string, env []string) int {
+	r.t.Helper()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env, cmd.Dir = env, r.dir
+	out, err := cmd.CombinedOutput()
+	r.t.Logf("$ %s\n%s", strings.Join(argv, " "), out)
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &exit):
+		return exit.ExitCode()
+	}
+	r.t.Fatalf("%s: %v", argv[0], err)
+	return -1
+}
+
+func TestSystemdUnitEnrollsOnFirstBoot(t *testing.T) {
+	u := readUnit(t, unitPath)
+	host, _ := os.Hostname()
+	for _, tc := range []struct {
+		name     string
+		expired  bool
+		token    bool  // a bare token, the server in /etc/default/enroll
+		fault    int   // the first accept answers this status
+		none     bool  // no invitation on the boot partition
+		exits    []int // of the first boot
+		enrolled bool
+	}{
+		{name: "service unavailable, then enrolled", fault: 503, exits: []int{5, 0}, enrolled: true},
+		{name: "bare token and /etc/default/enroll", token: true, exits: []int{0}, enrolled: true},
+		{name: "refused invitation is not retried", expired: true, exits: []int{3}},
+		{name: "outcome unknown is not retried", fault: 502, exits: []int{7}},
+		{name: "no invitation, nothing to do", none: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newFleetRoot(t)
+			if !tc.none {
+				r.invitation(tc.expired, tc.token)
+			}
+			if tc.token {
+				r.write("/etc/default/enroll", "# settings\nENROLL_SERVER="+r.run.URL+"\n")
+			}
+			if tc.fault != 0 {
+				r.run.Emulator.FailNext(emulator.OpAccept, emulator.Fault{Status: tc.fault})
+			}
+			if got := r.bootUnit(u); !slices.Equal(got, tc.exits) {
+				t.Fatalf("exit codes %v, want %v", got, tc.exits)
+			}
+			creds := "/var/lib/enroll/credentials.json"
+			if r.exists(creds) != tc.enrolled || r.exists("/boot/enroll-invitation.txt") != (!tc.enrolled && !tc.none) {
+				t.Fatalf("enrolled %v, invitation kept %v", r.exists(creds), r.exists("/boot/enroll-invitation.txt"))
+			}
+			if !tc.enrolled {
+				return
+			}
+			if c := r.run.Emulator.Clients(); len(c) != 1 || c[0].Name != flow.DefaultName(host) {
+				t.Errorf("clients %+v, want one named after the host, %q", c, flow.DefaultName(host))
+			}
+			// Every later boot: the credentials exist, the unit is skipped.
+			calls := r.run.Emulator.Calls(emulator.OpAccept)
+			r.invitation(false, false)
+			if got := r.bootUnit(u); got != nil || r.run.Emulator.Calls(emulator.OpAccept) != calls {
+				t.Fatalf("ran again once enrolled: %v", got)
+			}
+		})
+	}
+}
+
+// systemd-analyze verify checks the unit as systemd reads it, in a root
+// holding the units it depends on and an executable enroll.
+func TestSystemdUnitVerifies(t *testing.T) {
+	tool, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Skip("systemd-analyze is not installed")
+	}
+	targets, _ := filepath.Glob("/usr/lib/systemd/system/*.target")
+	if len(targets) == 0 {
+		t.Skip("no systemd units in /usr/lib/systemd/system to verify against")
+	}
+	root := t.TempDir()
+	for dir, files := range map[string][]string{"etc/systemd/system": {unitPath}, "usr/lib/systemd/system": targets} {
+		if err := os.MkdirAll(filepath.Join(root, dir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(root, dir, filepath.Base(f)), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	bin := filepath.Join(root, "usr/local/bin/enroll")
+	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeoutVerify)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, tool, "verify", "--root="+root, filepath.Base(unitPath)).CombinedOutput()
+	if err != nil || len(out) > 0 {
+		t.Fatalf("systemd-analyze verify: %v\n%s", err, out)
+	}
+}
