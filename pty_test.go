@@ -179,7 +179,7 @@ func TestDemoInPTY(t *testing.T) {
 		r := startDemo(t)
 		r.waitFor("step 1 of 4", "enter continue")
 		r.send("\r")
-		r.waitFor("step 2 of 4", "tab fill in the demo link")
+		r.waitFor("step 2 of 4", "tab demo link")
 		r.send("\t")
 		r.waitFor("Token read from a link at 127.0.0.1")
 		r.send("\r")
@@ -225,7 +225,7 @@ func TestDemoInPTY(t *testing.T) {
 		r := startDemo(t)
 		r.waitFor("step 1 of 4", "enter continue")
 		r.send("\r")
-		r.waitFor("step 2 of 4", "tab fill in the demo link")
+		r.waitFor("step 2 of 4", "tab demo link")
 		r.send("\x1b[200~http://127.0.0.1:1/invitation?token=abc\x1b[31mdefghijk\x1b[201~")
 		r.waitFor(`Not inserted: the text contains an invisible character \x1b`)
 		r.send("\x03") // in raw mode Ctrl-C is a key for the wizard, not SIGINT

@@ -35,7 +35,7 @@ func newKeyMap() keyMap {
 	return keyMap{
 		Continue: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "continue")),
 		Use:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "use it")),
-		Fill:     key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "fill in the demo link")),
+		Fill:     key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "demo link")),
 		// Letters only, no Enter: a scanner's second Enter must not
 		// trust a server or accept an invitation.
 		Yes:     key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "use this server")),
@@ -51,7 +51,7 @@ func newKeyMap() keyMap {
 		Help:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "more keys")),
 		Abort:   key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
 
-		Phone:        key.NewBinding(key.WithKeys("ctrl+o"), key.WithHelp("ctrl+o", "hand over from a phone")),
+		Phone:        key.NewBinding(key.WithKeys("ctrl+o"), key.WithHelp("ctrl+o", "from a phone")),
 		PhoneConfirm: key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "the codes match: use it")),
 		PhoneCancel:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back to typing")),
 	}
