@@ -28,7 +28,8 @@ import (
 //
 //   - it writes "signal" to fd 3 once SIGINT, SIGTERM or SIGHUP arrived;
 //   - ENROLL_FAULT_CHILD=POINT:ACTION stops the credentials store at POINT
-//     (probe: the writability probe, before accepting; journal: the journal
+//     (probe: the writability probe, before accepting, which creates the
+//     journal's reserved file; journal: the journal
 //     written, before its rename; commit-create: the journal durable, before
 //     the credentials' temporary file; commit: that file written and synced,
 //     before its rename), writes "gate POINT" to fd 3, and then waits for a
@@ -82,8 +83,8 @@ func (g *gateFS) stop(point string) {
 
 func (g *gateFS) OpenFile(name string, flag int, perm fs.FileMode) (persist.File, error) {
 	switch base := filepath.Base(name); {
-	case strings.HasPrefix(base, ".credentials.json.probe-"):
-		g.stop("probe")
+	case strings.HasPrefix(base, ".credentials.json.pending.tmp-"):
+		g.stop("probe") // the journal's file, reserved before accepting
 	case strings.HasPrefix(base, ".credentials.json.tmp-"):
 		g.stop("commit-create")
 	}

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -45,15 +46,19 @@ func crashRows() []faultRow {
 			func(t *testing.T, x *fx) {
 				inv := x.svc.invite(emulator.InvitationSpec{})
 				aProbing, bPreparing := make(chan struct{}), make(chan struct{})
-				// A stops in its probe, holding the lock, until B has loaded
-				// the store and begins to prepare (and so waits for the lock).
+				// A stops in its probe (creating the journal's reserved
+				// file), holding the lock, until B has loaded the store and
+				// begins to prepare (and so waits for the lock).
+				var once sync.Once
 				aFS := diskFS{fail: func(op, base string) error {
-					if op == "create" && strings.Contains(base, ".probe-") {
-						close(aProbing)
-						select {
-						case <-bPreparing:
-						case <-time.After(hangGuard):
-						}
+					if op == "create" && strings.HasPrefix(base, ".credentials.json.pending.tmp-") {
+						once.Do(func() {
+							close(aProbing)
+							select {
+							case <-bPreparing:
+							case <-time.After(hangGuard):
+							}
+						})
 					}
 					return nil
 				}}

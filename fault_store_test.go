@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -126,10 +127,10 @@ func storeRows() []faultRow {
 				notUsed(x, inv, r, `read-only file system`)
 				x.noCreds()
 			}},
-		{"full filesystem before accepting", "exit 6 (the probe's block cannot be written), invitation unused, no file",
+		{"full filesystem before accepting", "exit 6 (the probe's block cannot be reserved), invitation unused, no file",
 			func(t *testing.T, x *fx) {
 				inv, r := accept(x, runOpts{fs: diskFS{fail: func(op, base string) error {
-					if op == "write" {
+					if op == "write" || op == "allocate" {
 						return syscall.ENOSPC
 					}
 					return nil
@@ -160,8 +161,10 @@ func storeRows() []faultRow {
 			}},
 		{"filesystem turns read-only after accepting (neither journal nor file)", "exit 7; the new credentials shown once on stderr, with what to do — never on stdout or in --json",
 			func(t *testing.T, x *fx) {
+				// Prepare only creates (and reserves) the journal's file:
+				// from the accept on, nothing can be written or created.
 				inv, r := accept(x, runOpts{vars: map[string]string{"ENROLL_JSON": "true"}, fs: diskFS{fail: func(op, base string) error {
-					if op == "create" && !strings.Contains(base, ".probe-") {
+					if op == "write" || (op == "create" && !strings.HasPrefix(base, ".credentials.json.pending.tmp-")) {
 						return syscall.EROFS
 					}
 					return nil
@@ -201,8 +204,8 @@ func storeRows() []faultRow {
 }
 
 // diskFS is the real filesystem with the operations fail picks failing, as
-// on a read-only or full disk: op is create (an open that creates), write,
-// chmod, mkdir or rename; base is the file's base name.
+// on a read-only or full disk: op is create (an open that creates),
+// allocate, write, chmod, mkdir or rename; base is the file's base name.
 type diskFS struct {
 	persist.OSFS
 	fail func(op, base string) error
@@ -248,6 +251,17 @@ type diskFile struct {
 	persist.File
 	d    diskFS
 	name string
+}
+
+// Allocate is fallocate(2), which a full disk refuses as it refuses writes.
+func (f diskFile) Allocate(size int64) error {
+	if err := f.d.fail("allocate", filepath.Base(f.name)); err != nil {
+		return &fs.PathError{Op: "fallocate", Path: f.name, Err: err}
+	}
+	if a, ok := f.File.(persist.Allocator); ok {
+		return a.Allocate(size)
+	}
+	return errors.ErrUnsupported
 }
 
 func (f diskFile) Write(p []byte) (int, error) {

@@ -183,6 +183,7 @@ var hostileWizard = []struct {
 		w.to(inv.Link)
 		w.typed("a")
 		w.until("already been used")
+		w.released(x)
 	}},
 	{"accept answer's name → done screen", func(t *testing.T, x *fx, h string) {
 		inv := x.svc.invite(emulator.InvitationSpec{})

@@ -140,6 +140,23 @@ func (w *wiz) untilAny(texts ...string) string {
 	}
 }
 
+// released processes messages until the wizard has given the store back:
+// a failure screen is drawn before the release runs, and the file Prepare
+// reserved for the journal goes with the lock.
+func (w *wiz) released(x *fx) {
+	w.t.Helper()
+	deadline := time.After(hangGuard)
+	for len(x.glob(".*.tmp-*")) != 0 {
+		select {
+		case msg := <-w.msgs:
+			w.update(msg)
+		case <-time.After(10 * time.Millisecond):
+		case <-deadline:
+			w.t.Fatalf("the store was never released: %q", x.glob(".*.tmp-*"))
+		}
+	}
+}
+
 func (w *wiz) keys(k tea.KeyType) { w.update(tea.KeyMsg{Type: k}) }
 
 func (w *wiz) typed(s string) { w.update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}) }

@@ -2,6 +2,7 @@ package persist
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -24,17 +25,21 @@ func failOp(op string, errno syscall.Errno) func(string, string) error {
 
 func TestPrepareFails(t *testing.T) {
 	for _, tt := range []struct {
-		name  string
-		fault func(string, string) error
-		errno syscall.Errno
+		name       string
+		fault      func(string, string) error
+		noAllocate bool
+		errno      syscall.Errno
 	}{
-		{"full disk", failOp("write", syscall.ENOSPC), syscall.ENOSPC},
-		{"read-only", failOp("create", syscall.EROFS), syscall.EROFS},
-		{"sync fails", failOp("sync", syscall.EIO), syscall.EIO},
-		{"cannot create dir", failOp("mkdir", syscall.EACCES), syscall.EACCES},
+		{"full disk", failOp("allocate", syscall.ENOSPC), false, syscall.ENOSPC},
+		{"over quota", failOp("allocate", syscall.EDQUOT), false, syscall.EDQUOT},
+		{"full disk without fallocate", failOp("write", syscall.ENOSPC), true, syscall.ENOSPC},
+		{"sync fails without fallocate", failOp("sync", syscall.EIO), true, syscall.EIO},
+		{"read-only", failOp("create", syscall.EROFS), false, syscall.EROFS},
+		{"cannot create dir", failOp("mkdir", syscall.EACCES), false, syscall.EACCES},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFaultFS()
+			f.noAllocate = tt.noAllocate
 			s := newStore(t, f)
 			f.set(tt.fault)
 			err := s.Prepare(t.Context())
@@ -47,6 +52,94 @@ func TestPrepareFails(t *testing.T) {
 			f.set(nil)
 			mustPrepare(t, s) // the failed Prepare gave the lock back
 		})
+	}
+}
+
+// Prepare reserves the journal's file with fallocate where it can, and
+// Journal fills that very file; where fallocate is missing, Prepare writes,
+// syncs and removes a block instead, and Journal creates its own file.
+func TestReserveWays(t *testing.T) {
+	for _, tt := range []struct {
+		noAllocate bool
+		prepare    []string // what happened to temporary files in Prepare
+		journal    []string // and then in Journal
+	}{
+		{false, []string{"create", "allocate"}, []string{"write", "fchmod", "sync", "rename"}},
+		{true, []string{"create", "allocate", "write", "sync", "remove"}, []string{"create", "write", "fchmod", "sync", "rename"}},
+	} {
+		t.Run(fmt.Sprintf("noAllocate=%v", tt.noAllocate), func(t *testing.T) {
+			f := newFaultFS()
+			f.noAllocate = tt.noAllocate
+			var ops []string
+			f.set(func(op, name string) error {
+				if strings.Contains(filepath.Base(name), ".tmp-") {
+					ops = append(ops, op)
+				}
+				return nil
+			})
+			s := newStore(t, f)
+			mustPrepare(t, s)
+			if !slices.Equal(ops, tt.prepare) {
+				t.Errorf("Prepare did %q; want %q", ops, tt.prepare)
+			}
+			ops = nil
+			if err := s.Journal(flow.Pending{Server: "https://x.example", Raw: []byte(`{}`)}); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(ops, tt.journal) {
+				t.Errorf("Journal did %q; want %q", ops, tt.journal)
+			}
+			if n := names(t, filepath.Dir(s.Path())); !slices.Equal(n, []string{"credentials.json.pending"}) {
+				t.Errorf("directory holds %q; want only the journal", n)
+			}
+		})
+	}
+}
+
+// A reservation nobody used (the invitation was declined, the accept
+// failed, the run was cancelled) is removed when the lock is given back.
+func TestReleaseRemovesTheReservation(t *testing.T) {
+	s := newStore(t, newFaultFS())
+	mustPrepare(t, s)
+	dir := filepath.Dir(s.Path())
+	if n := names(t, dir); len(n) != 1 || !strings.HasPrefix(n[0], ".credentials.json.pending.tmp-") {
+		t.Fatalf("after Prepare: %q; want the journal's reserved file", n)
+	}
+	if err := s.Release(); err != nil {
+		t.Fatal(err)
+	}
+	if n := names(t, dir); len(n) != 0 {
+		t.Errorf("after Release: %q; want nothing", n)
+	}
+}
+
+// The real filesystem's files reserve space without growing; where the
+// filesystem cannot, they say so with errors.ErrUnsupported.
+func TestOSFileAllocates(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "f")
+	f, err := OSFS{}.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	a, ok := f.(Allocator)
+	if !ok {
+		t.Fatal("OSFS files are not Allocators")
+	}
+	err = a.Allocate(probeSize)
+	if errors.Is(err, errors.ErrUnsupported) {
+		t.Skip("this filesystem has no fallocate")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := fi.Sys().(*syscall.Stat_t)
+	if fi.Size() != 0 || st == nil || st.Blocks*512 < probeSize {
+		t.Errorf("after Allocate: size %d, %v; want size 0 and %d bytes of blocks", fi.Size(), st, probeSize)
 	}
 }
 

@@ -43,7 +43,22 @@ func (OSFS) OpenFile(name string, flag int, perm fs.FileMode) (File, error) {
 	if err != nil {
 		return nil, err // not f: a nil *os.File in an interface is not nil
 	}
-	return f, nil
+	return osFile{f}, nil
+}
+
+// osFile is a real file that can also reserve space (see Allocator).
+type osFile struct{ *os.File }
+
+// Allocate reserves size bytes from the start of the file without changing
+// its size, or returns errors.ErrUnsupported where the filesystem cannot.
+func (f osFile) Allocate(size int64) error { return allocate(f.File, size) }
+
+// Allocator is a File that can reserve space without writing it, so that
+// later writes up to that size cannot fail for want of space. It is
+// optional: Prepare writes and syncs a block instead where a File is not
+// an Allocator or the filesystem does not support it.
+type Allocator interface {
+	Allocate(size int64) error
 }
 
 // Stat calls os.Stat.
@@ -87,12 +102,17 @@ func createTemp(fsys FS, dir, prefix string) (File, string, error) {
 // new file, never a torn one: temp file in the same directory, write, fsync,
 // rename, fsync the directory (DESIGN §5). renameio does not fsync the
 // directory and bypasses FS, hence this small version of it.
-func writeAtomic(fsys FS, path string, data []byte) (err error) {
-	dir, base := filepath.Dir(path), filepath.Base(path)
-	f, tmp, err := createTemp(fsys, dir, "."+base+".tmp-")
+func writeAtomic(fsys FS, path string, data []byte) error {
+	f, tmp, err := createTemp(fsys, filepath.Dir(path), tempPrefix(path))
 	if err != nil {
 		return err
 	}
+	return fill(fsys, f, tmp, path, data)
+}
+
+// fill writes data to f, the new and empty temporary file tmp, syncs it and
+// renames it to path, durably. It closes f, and removes tmp unless renamed.
+func fill(fsys FS, f File, tmp, path string, data []byte) (err error) {
 	closed, renamed := false, false
 	defer func() {
 		if !closed {
@@ -121,7 +141,7 @@ func writeAtomic(fsys FS, path string, data []byte) (err error) {
 		return err
 	}
 	renamed = true
-	return syncDir(fsys, dir)
+	return syncDir(fsys, filepath.Dir(path))
 }
 
 // syncDir makes a rename or removal in dir durable.

@@ -1,6 +1,7 @@
 package persist
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -101,8 +102,8 @@ func perm(t testing.TB, path string) fs.FileMode {
 }
 
 // faultFS wraps the real filesystem and fails the operations fail picks:
-// op is one of create, open, write, sync, fchmod, chmod, mkdir, rename,
-// remove.
+// op is one of create, open, allocate, write, sync, fchmod, chmod, mkdir,
+// rename, remove.
 type faultFS struct {
 	FS
 	mu   sync.Mutex
@@ -110,6 +111,8 @@ type faultFS struct {
 	// noSync skips fsync, for the fuzzer: durability is tested elsewhere
 	// and fsync would cut its throughput a hundredfold.
 	noSync bool
+	// noAllocate plays a filesystem without fallocate(2).
+	noAllocate bool
 }
 
 func newFaultFS() *faultFS { return &faultFS{FS: OSFS{}} }
@@ -179,6 +182,17 @@ type faultFile struct {
 	File
 	fs   *faultFS
 	name string
+}
+
+func (f *faultFile) Allocate(size int64) error {
+	if err := f.fs.check("allocate", f.name); err != nil {
+		return err
+	}
+	a, ok := f.File.(Allocator)
+	if !ok || f.fs.noAllocate {
+		return errors.ErrUnsupported
+	}
+	return a.Allocate(size)
 }
 
 func (f *faultFile) Write(p []byte) (int, error) {

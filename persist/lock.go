@@ -50,6 +50,7 @@ func (s *Store) Release() error {
 	if s.held == nil {
 		return nil
 	}
+	s.dropSpare() // nothing was journaled: declined, failed or cancelled
 	// What this enrollment wrote under the lock is the state it knows.
 	s.seen = s.fingerprint()
 	err := s.held.Unlock()

@@ -35,8 +35,8 @@ var ErrPending = flow.ErrPending
 const (
 	defaultLockWait = 10 * time.Second
 	lockRetry       = 50 * time.Millisecond
-	// probeSize is one filesystem block: enough for a full disk to refuse
-	// it, as it would refuse the credentials file.
+	// probeSize is one filesystem block, which holds a journal: enough for
+	// a full disk to refuse it, as it would refuse the journal.
 	probeSize = 4096
 )
 
@@ -58,6 +58,9 @@ type Store struct {
 
 	mu   sync.Mutex
 	held *flock.Flock // the enrollment lock, from Prepare until Release
+	// spare is the journal's temporary file, reserved by Prepare and
+	// taken by the first Journal; nil where the filesystem cannot reserve.
+	spare *tempFile
 	// seen fingerprints the files as the last Load found them, so that
 	// Prepare notices another enrollment that finished while this one
 	// waited for the lock, instead of spending an invitation on a stale
@@ -139,11 +142,12 @@ func (s *Store) Prepare(ctx context.Context) error {
 		_ = fl.Unlock()
 		return fmt.Errorf("%w: another enrollment changed %s while this one waited; run enroll again to start from the new state", flow.ErrBusy, s.path)
 	}
-	if err := s.probe(dir); err != nil {
+	spare, err := s.reserve()
+	if err != nil {
 		_ = fl.Unlock()
 		return err
 	}
-	s.held = fl
+	s.held, s.spare = fl, spare
 	return nil
 }
 
@@ -159,30 +163,6 @@ func (s *Store) checkTargets() error {
 		case !fi.Mode().IsRegular():
 			return fmt.Errorf("%w: %s is %s, not a regular file", flow.ErrStoreUnavailable, p, describe(fi.Mode()))
 		}
-	}
-	return nil
-}
-
-// probe writes, syncs and removes a block in the directory, so that a
-// read-only or full filesystem is found before the invitation is used.
-func (s *Store) probe(dir string) error {
-	f, name, err := createTemp(s.fs, dir, "."+filepath.Base(s.path)+".probe-")
-	if err != nil {
-		return unavailable("creating a probe file in "+dir, err)
-	}
-	_, err = f.Write(make([]byte, probeSize))
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	rerr := s.fs.Remove(name)
-	if err == nil {
-		err = rerr
-	}
-	if err != nil {
-		return unavailable("writing a probe file in "+dir, err)
 	}
 	return nil
 }
@@ -210,7 +190,13 @@ func (s *Store) Journal(p flow.Pending) error {
 			return notStored("moving the previous journal aside", err)
 		}
 	}
-	if err := writeAtomic(s.fs, jp, data); err != nil {
+	if t := s.spare; t != nil {
+		s.spare = nil
+		err = fill(s.fs, t.f, t.name, jp, data)
+	} else {
+		err = writeAtomic(s.fs, jp, data)
+	}
+	if err != nil {
 		return notStored("writing the journal", err)
 	}
 	return nil
@@ -251,10 +237,11 @@ func (s *Store) Save(c flow.Credentials) error {
 	}
 	// The credentials are committed. Should removing the journal fail, the
 	// next run finds it and commits the same answer again, which is
-	// harmless; reporting "not stored" now would be false.
-	if err := s.fs.Remove(s.JournalPath()); err == nil {
-		_ = syncDir(s.fs, s.dir())
-	}
+	// harmless; reporting "not stored" now would be false. For the same
+	// reason the removal is not synced: a journal that a crash brings back
+	// only repeats a commit, and the sync would cost as much as a write.
+	_ = s.fs.Remove(s.JournalPath())
+	s.dropSpare() // unused in a recovery: the journal was on disk already
 	return nil
 }
 

@@ -65,6 +65,10 @@ type Model struct {
 	queue   []flow.Effect
 	busy    bool               // an effect is running
 	cancel  context.CancelFunc // cancels an interruptible effect in flight
+	// quitIdle asks to quit once the effect in flight (the store's
+	// release) is done: an interruption on a screen that has nothing left
+	// to do but give the store back.
+	quitIdle bool
 
 	width, height int
 	invitation    textinput.Model
@@ -199,7 +203,7 @@ func (w *Model) settle() tea.Cmd {
 	if !st.Terminal() {
 		return nil
 	}
-	if w.machine.Interrupted || (w.machine.Failure != nil && w.machine.Failure.Class.Kind == flow.ErrInterrupted) {
+	if w.quitIdle || w.machine.Interrupted || (w.machine.Failure != nil && w.machine.Failure.Class.Kind == flow.ErrInterrupted) {
 		w.quitting = true
 		return tea.Quit
 	}
@@ -301,6 +305,14 @@ func (w Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return w, nil
 	case effectDoneMsg:
 		w.busy, w.cancel = false, nil
+		// As in flow.Run, a signal that arrived while the effect ran is
+		// seen before its outcome: a store that got ready must not carry
+		// the wizard on into the accept call after SIGTERM. (Ctrl-C is a
+		// key and is seen in order; a signal comes through ctx and its
+		// InterruptMsg may queue behind this message.)
+		if w.ctx.Err() != nil && w.machine.State.Working() && !w.machine.Interrupted {
+			w.step(flow.Interrupt{})
+		}
 		if msg.event != nil {
 			w.step(msg.event)
 		}
@@ -391,6 +403,10 @@ func (w Model) interrupt() (tea.Model, tea.Cmd) {
 	w.closePhone()
 	st := w.machine.State
 	if st.Terminal() {
+		if w.busy {
+			w.quitIdle = true // after the release in flight
+			return w, nil
+		}
 		w.quitting = true
 		return w, tea.Quit
 	}

@@ -1,0 +1,11 @@
+//go:build !linux
+
+package persist
+
+import (
+	"errors"
+	"os"
+)
+
+// allocate is not available here; the probe writes and syncs instead.
+func allocate(*os.File, int64) error { return errors.ErrUnsupported }
