@@ -74,7 +74,7 @@ func runInvite(ctx context.Context, e env, args []string, h inviteHooks) error {
 		h.now = time.Now
 	}
 	if h.sleep == nil {
-		h.sleep = sleepFor
+		h.sleep = api.Sleep
 	}
 	fs, c, envErr := newFlags(e, "invite", "", inviteExample)
 	var def inviteSpec
@@ -227,16 +227,4 @@ func reportInviteFailure(e env, c *common, err error) error {
 	}
 	fmt.Fprintf(e.stderr, "enroll: %s (%s).\n  %s\n  %s\n", what, cl.Kind, msg, cl.Hint)
 	return exitWith(cl.Exit)
-}
-
-// sleepFor waits d, or less if ctx ends first.
-func sleepFor(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -189,23 +189,12 @@ func classifySend(err error) sendClass {
 // refused rows) comes before what a plain rerun fixes (5).
 var exitPrecedence = []int{flow.ExitUsage, flow.ExitInterrupted, flow.ExitDevice, flow.ExitStore, flow.ExitUnexpected, flow.ExitUnknown, flow.ExitRefused, flow.ExitUnavailable}
 
-// exitSentinels let a command end with a chosen code: main maps errors to
-// codes through flow.Classify, so each code needs a sentinel of its own.
-var exitSentinels = map[int]error{
-	flow.ExitUsage: flow.ErrUsage, flow.ExitRefused: flow.ErrInvalidInvitation, flow.ExitDevice: flow.ErrUnauthorized,
-	flow.ExitUnavailable: flow.ErrServer, flow.ExitStore: flow.ErrStoreUnavailable, flow.ExitUnknown: flow.ErrOutcomeUnknown,
-	flow.ExitInterrupted: flow.ErrInterrupted,
-}
-
 // exitWith ends a command whose messages are printed already.
 func exitWith(code int) error {
 	if code == flow.ExitOK {
 		return nil
 	}
-	if s, ok := exitSentinels[code]; ok {
-		return errReported{s}
-	}
-	return errReported{errors.New("unexpected")}
+	return errExit(code)
 }
 
 func worstExit(codes map[int]bool) int {

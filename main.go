@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -106,6 +107,13 @@ type errReported struct{ err error }
 func (r errReported) Error() string { return r.err.Error() }
 func (r errReported) Unwrap() error { return r.err }
 
+// errExit ends a command with exactly this code, its messages printed
+// already: enroll invite's rows each carry their own outcome, and the run's
+// code is chosen from them rather than classified from one error.
+type errExit int
+
+func (e errExit) Error() string { return "exit " + strconv.Itoa(int(e)) }
+
 func exitCode(ctx context.Context, e env, err error) int {
 	if err == nil {
 		return flow.ExitOK
@@ -115,6 +123,9 @@ func exitCode(ctx context.Context, e env, err error) int {
 	}
 	if ctx.Err() != nil && !errors.Is(err, flow.ErrInterrupted) && errors.Is(err, context.Canceled) {
 		err = fmt.Errorf("%w: %w", flow.ErrInterrupted, err)
+	}
+	if code := errExit(0); errors.As(err, &code) {
+		return int(code)
 	}
 	var rep errReported
 	if !errors.As(err, &rep) {

@@ -78,7 +78,7 @@ func New(o Options) *Client {
 		c.logf = func(string, ...any) {}
 	}
 	if c.sleep == nil {
-		c.sleep = sleepCtx
+		c.sleep = Sleep
 	}
 	if c.rand == nil {
 		c.rand = rand.Float64

@@ -317,7 +317,10 @@ func (c *Client) backoff(n int) time.Duration {
 	return d/2 + time.Duration(c.rand()*float64(d/2))
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// Sleep waits d, or less if ctx ends first (then it returns ctx.Err()).
+// The client's retries pause with it; so do callers that pace their own
+// calls to the service (enroll invite's rate limit).
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
