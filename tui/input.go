@@ -6,6 +6,7 @@ import (
 	"unicode"
 
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"enroll/flow"
@@ -198,4 +199,46 @@ func (w Model) unknownSequence() (tea.Model, tea.Cmd) {
 	w.invitation.Reset()
 	w.notice = "Not inserted: an escape sequence arrived inside the text. Copy the link again, from plain text, and paste or scan it again."
 	return w, nil
+}
+
+// isUnreadableInput reports Bubble Tea's messages for input it could not
+// parse (an escape sequence inside typed or scanned text). Their types are
+// unexported, so they are told by name.
+func isUnreadableInput(msg tea.Msg) bool {
+	name := fmt.Sprintf("%T", msg)
+	return name == "tea.unknownCSISequenceMsg" || name == "tea.unknownInputByteMsg"
+}
+
+// typing reports whether letters are text in a field rather than keys.
+func (w Model) typing() bool {
+	st := w.machine.State
+	return st == flow.StateInvitation || st == flow.StateName
+}
+
+// typeAhead splits two or three letters that arrived in one read
+// (type-ahead over a slow link: "sq" for s then q) into one key press each.
+// Longer runs are scans or pastes and never reach here.
+func (w Model) typeAhead(rs []rune) (tea.Model, tea.Cmd) {
+	var cmds []tea.Cmd
+	for _, r := range rs {
+		m, cmd := w.handleKey(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+		w = m.(Model)
+		cmds = append(cmds, cmd)
+		if w.quitting {
+			break
+		}
+	}
+	return w, tea.Batch(cmds...)
+}
+
+// prefill puts text from outside (a stored name the server chose, a link
+// the desktop opened) into a field only if it holds nothing invisible: the
+// field draws its value as it is.
+func (w *Model) prefill(field *textinput.Model, text string) {
+	if r, bad := invisible(text); bad {
+		w.notice = "Not filled in: the text holds an invisible character " + flow.Sanitize(string(r)) + "."
+		return
+	}
+	field.SetValue(text)
+	field.CursorEnd()
 }

@@ -6,7 +6,6 @@ package tui
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/charmbracelet/bubbles/cursor"
@@ -175,10 +174,6 @@ type (
 	InterruptMsg struct{}
 )
 
-func kioskReset(gen int, after time.Duration) tea.Cmd {
-	return tea.Tick(after, func(time.Time) tea.Msg { return kioskResetMsg{gen: gen} })
-}
-
 // next starts the next queued effect, if none is running.
 func (w *Model) next() tea.Cmd {
 	if w.busy || len(w.queue) == 0 {
@@ -211,36 +206,6 @@ func (w *Model) settle() tea.Cmd {
 		return kioskReset(w.gen, w.opts.KioskTimeout)
 	}
 	return nil
-}
-
-// mustStay is true for the screens that carry the only copy of something
-// (credentials or an answer that could not be stored) or the recovery path
-// of an uncertain outcome: a kiosk never clears them by itself.
-func (w Model) mustStay() bool {
-	f := w.machine.Failure
-	return f != nil && (f.Reveal != nil || f.RevealRaw != nil || f.Class.Exit == flow.ExitUnknown)
-}
-
-type kioskIdleMsg struct{ gen, idle int }
-
-// kioskIdle starts over in kiosk mode when nobody touched a key for the
-// timeout on any screen where the person could still act, so a half-done
-// enrollment is never left for the next person to finish.
-func (w Model) kioskIdle() tea.Cmd {
-	if !w.opts.Kiosk {
-		return nil
-	}
-	gen, idle := w.gen, w.idle
-	return tea.Tick(w.opts.KioskTimeout, func(time.Time) tea.Msg { return kioskIdleMsg{gen: gen, idle: idle} })
-}
-
-func (w Model) kioskIdleDone(msg kioskIdleMsg) (tea.Model, tea.Cmd) {
-	if msg.gen != w.gen || msg.idle != w.idle || w.machine.State.Working() || w.mustStay() {
-		return w, nil
-	}
-	w.closePhone()
-	w.restart()
-	return w, w.next()
 }
 
 // step feeds one event to the machine and queues what it asks for.
@@ -367,36 +332,6 @@ func (w Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return w, nil
 }
 
-// isUnreadableInput reports Bubble Tea's messages for input it could not
-// parse (an escape sequence inside typed or scanned text). Their types are
-// unexported, so they are told by name.
-func isUnreadableInput(msg tea.Msg) bool {
-	name := fmt.Sprintf("%T", msg)
-	return name == "tea.unknownCSISequenceMsg" || name == "tea.unknownInputByteMsg"
-}
-
-// typing reports whether letters are text in a field rather than keys.
-func (w Model) typing() bool {
-	st := w.machine.State
-	return st == flow.StateInvitation || st == flow.StateName
-}
-
-// typeAhead splits two or three letters that arrived in one read
-// (type-ahead over a slow link: "sq" for s then q) into one key press each.
-// Longer runs are scans or pastes and never reach here.
-func (w Model) typeAhead(rs []rune) (tea.Model, tea.Cmd) {
-	var cmds []tea.Cmd
-	for _, r := range rs {
-		m, cmd := w.handleKey(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
-		w = m.(Model)
-		cmds = append(cmds, cmd)
-		if w.quitting {
-			break
-		}
-	}
-	return w, tea.Batch(cmds...)
-}
-
 // interrupt is Ctrl-C: quit at once where nothing was sent, let the commit
 // finish first where the accept call may have reached the service.
 func (w Model) interrupt() (tea.Model, tea.Cmd) {
@@ -418,15 +353,3 @@ func (w Model) interrupt() (tea.Model, tea.Cmd) {
 }
 
 func (w Model) now() time.Time { return w.opts.Now() }
-
-// prefill puts text from outside (a stored name the server chose, a link
-// the desktop opened) into a field only if it holds nothing invisible: the
-// field draws its value as it is.
-func (w *Model) prefill(field *textinput.Model, text string) {
-	if r, bad := invisible(text); bad {
-		w.notice = "Not filled in: the text holds an invisible character " + flow.Sanitize(string(r)) + "."
-		return
-	}
-	field.SetValue(text)
-	field.CursorEnd()
-}
