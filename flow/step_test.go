@@ -192,102 +192,6 @@ func TestStepIsPure(t *testing.T) {
 	}
 }
 
-func TestAcceptRequestCarriesNameOnlyWhenChosen(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		in   Event
-		want string
-	}{
-		{"chosen", NameEntered{Text: "Lab 1"}, "Lab 1"},
-		{"default", NameDefault{}, ""},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			m := walk(cfgServer, fresh, Next{}, InvitationEntered{Text: testLink}, tc.in, AcceptChosen{})
-			_, effs := Step(m, Prepared{})
-			acc, ok := effs[0].(CallAccept)
-			if !ok {
-				t.Fatalf("effect %T, want CallAccept", effs[0])
-			}
-			if acc.Request.Name != tc.want || acc.Request.Token != testToken || acc.Request.Server != testServer || acc.Request.Bearer != "" {
-				t.Errorf("request = %+v", acc.Request)
-			}
-		})
-	}
-}
-
-func TestExistingDeviceKeepsSecretAndSendsBearer(t *testing.T) {
-	m := walk(cfgNone, enrolled, Next{}, InvitationEntered{Text: testToken}, NameDefault{}, AcceptChosen{}, Prepared{})
-	m, effs := Step(m, Authenticated{Bearer: "access-1"})
-	if acc := effs[0].(CallAccept); acc.Request.Bearer != "access-1" || acc.Request.Server != testServer {
-		t.Fatalf("request = %+v", acc.Request)
-	}
-	m = walk2(m, Answered{Raw: []byte("{}"), At: answerAt}, Journaled{}, Decoded{Client: Client{ID: "dev-1", ClientID: "cid-1", Name: "renamed"}})
-	if m.decoded == nil || m.decoded.ClientSecret != existing.ClientSecret || m.decoded.Name != "renamed" || !m.decoded.EnrolledAt.Equal(existing.EnrolledAt) {
-		t.Fatalf("decoded = %+v", m.decoded)
-	}
-	if m.bearer != "" {
-		t.Error("bearer kept after the accept call")
-	}
-	m, _ = Step(m, Decoded{Client: Client{ID: "dev-9", ClientID: "someone-else"}})
-	if m.State != StateSaving {
-		t.Fatal("a second Decoded changed the state")
-	}
-}
-
-func TestExistingDeviceAnswerForAnotherClient(t *testing.T) {
-	m := walk(cfgNone, enrolled, Next{}, InvitationEntered{Text: testToken}, NameDefault{}, AcceptChosen{}, Prepared{}, Authenticated{Bearer: "a"}, Answered{Raw: []byte("{}")}, Journaled{})
-	m, _ = Step(m, Decoded{Client: Client{ID: "x", ClientID: "other"}})
-	if m.State != StateFailed || !errors.Is(m.Failure.Err, ErrBadResponse) {
-		t.Fatalf("state %v failure %+v", m.State, m.Failure)
-	}
-}
-
-func TestRevealOnlyWhenJournalAndSaveBothFailed(t *testing.T) {
-	base := seq(toReview, ev(AcceptChosen{}, Prepared{}, Answered{Raw: []byte("{}"), At: answerAt}))
-	for _, tc := range []struct {
-		name    string
-		journal Event
-		reveal  bool
-	}{
-		{"journal ok", Journaled{}, false},
-		{"journal failed", EffectFailed{Err: errBoom}, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			m := walk(cfgServer, append(base, tc.journal, Decoded{Client: newClient}, EffectFailed{Err: errBoom})...)
-			if m.State != StateFailed || !errors.Is(m.Failure.Err, ErrNotStored) {
-				t.Fatalf("state %v failure %+v", m.State, m.Failure)
-			}
-			if got := m.Failure.Reveal != nil; got != tc.reveal {
-				t.Fatalf("reveal = %v, want %v", got, tc.reveal)
-			}
-			if tc.reveal && m.Failure.Reveal.ClientSecret != newClient.ClientSecret {
-				t.Error("revealed credentials lack the secret")
-			}
-		})
-	}
-}
-
-func TestRecoveredPendingIsCompleted(t *testing.T) {
-	p := &Pending{Server: testServer, Name: "lab-1", Raw: []byte(`{"id":"dev-2"}`), ReceivedAt: answerAt}
-	m := walk(cfgNone, Loaded{Snapshot: Snapshot{Pending: p}})
-	m, effs := Step(m, Prepared{})
-	if d, ok := effs[0].(DecodeAnswer); !ok || string(d.Raw) != string(p.Raw) {
-		t.Fatalf("effects %v", effectTypes(effs))
-	}
-	m = walk2(m, Decoded{Client: newClient}, Saved{})
-	if m.State != StateDone || !m.Recovered || m.Result.Server != testServer || !m.Result.EnrolledAt.Equal(answerAt) {
-		t.Fatalf("machine %+v", m)
-	}
-}
-
-func TestRecoveryStoreFailureIsNotStored(t *testing.T) {
-	p := &Pending{Server: testServer, Raw: []byte(`{}`)}
-	m := walk(cfgNone, Loaded{Snapshot: Snapshot{Pending: p}}, EffectFailed{Err: ErrStoreUnavailable})
-	if m.State != StateFailed || m.Failure.Class.Exit != ExitUnknown {
-		t.Fatalf("failure %+v", m.Failure)
-	}
-}
-
 func TestInputErrorsNeverShowTheToken(t *testing.T) {
 	m := walk(cfgNone, fresh, Next{}, InvitationEntered{Text: testToken})
 	if m.InputErr == nil || strings.Contains(m.InputErr.Error(), testToken) {
@@ -306,79 +210,6 @@ func TestStateNames(t *testing.T) {
 	}
 }
 
-func walk2(m Machine, events ...Event) Machine {
-	for _, ev := range events {
-		m, _ = Step(m, ev)
-	}
-	return m
-}
-
-func TestClassifyTable(t *testing.T) {
-	for _, r := range classes {
-		c := Classify(fmt.Errorf("ctx: %w", r.kind))
-		if c.Kind != r.kind || c.Exit != r.exit || c.Summary == "" || c.Hint == "" {
-			t.Errorf("%v classified as %+v", r.kind, c)
-		}
-	}
-	if c := Classify(errBoom); c.Exit != ExitUnexpected {
-		t.Errorf("unknown error exit %d", c.Exit)
-	}
-	if c := Classify(nil); c.Exit != ExitOK {
-		t.Errorf("nil exit %d", c.Exit)
-	}
-}
-
-func TestUnreadableAnswer(t *testing.T) {
-	base := seq(toReview, ev(AcceptChosen{}, Prepared{}, Answered{Raw: []byte("{garbage"), At: answerAt}))
-	t.Run("journaled: set aside, not shown", func(t *testing.T) {
-		m := walk(cfgServer, append(base, Journaled{}, EffectFailed{Err: ErrBadResponse})...)
-		if !m.Failure.Journaled || m.Failure.RevealRaw != nil {
-			t.Fatalf("failure %+v", m.Failure)
-		}
-		m, _ = Step(m, SetAside{Path: "/x/credentials.json.pending.unreadable-1"})
-		if m.Failure.SetAsideTo != "/x/credentials.json.pending.unreadable-1" {
-			t.Errorf("SetAsideTo = %q", m.Failure.SetAsideTo)
-		}
-	})
-	t.Run("not journaled: shown once", func(t *testing.T) {
-		m := walk(cfgServer, append(base, EffectFailed{Err: errBoom}, EffectFailed{Err: ErrBadResponse})...)
-		if m.Failure.Journaled || string(m.Failure.RevealRaw) != "{garbage" {
-			t.Fatalf("failure %+v", m.Failure)
-		}
-	})
-}
-
-func TestExistingSecretNeverRevealed(t *testing.T) {
-	// The stored secret is still in the intact credentials file: a failed
-	// save of an existing device must not print it.
-	m := walk(cfgNone, enrolled, Next{}, InvitationEntered{Text: testToken}, NameDefault{}, AcceptChosen{}, Prepared{},
-		Authenticated{Bearer: "a"}, Answered{Raw: []byte("{}")}, EffectFailed{Err: errBoom},
-		Decoded{Client: Client{ID: existing.ID, ClientID: existing.ClientID}}, EffectFailed{Err: errBoom})
-	if m.State != StateFailed || m.Failure.Reveal != nil {
-		t.Fatalf("failure %+v", m.Failure)
-	}
-}
-
-func TestRecoveryLosingTheLockIsBusy(t *testing.T) {
-	p := &Pending{Server: testServer, Raw: []byte(`{}`)}
-	m := walk(cfgNone, Loaded{Snapshot: Snapshot{Pending: p}}, EffectFailed{Err: fmt.Errorf("lock: %w", ErrBusy)})
-	if m.State != StateFailed || m.Failure.Class.Kind != ErrBusy {
-		t.Fatalf("failure %+v", m.Failure)
-	}
-}
-
-func TestJournalCarriesInvitationDigest(t *testing.T) {
-	m := walk(cfgServer, seq(toReview, ev(AcceptChosen{}, Prepared{}))...)
-	_, effs := Step(m, Answered{Raw: []byte("{}")})
-	p := effs[0].(WriteJournal).Pending
-	if p.InvitationDigest != InvitationDigest(testToken) || strings.Contains(p.InvitationDigest, testToken) {
-		t.Fatalf("digest %q", p.InvitationDigest)
-	}
-	if InvitationDigest("a") == InvitationDigest("b") {
-		t.Fatal("digests collide")
-	}
-}
-
 func TestBackForgetsAConfirmedLinkServer(t *testing.T) {
 	m := walk(cfgNone, fresh, Next{}, InvitationEntered{Text: testLink}, ServerConfirmed{OK: true}, Back{})
 	if m.State != StateInvitation || m.Server != "" {
@@ -392,15 +223,5 @@ func TestBackForgetsAConfirmedLinkServer(t *testing.T) {
 	m = walk(cfgServer, fresh, Next{}, InvitationEntered{Text: testLink}, Back{})
 	if m.Server != testServer {
 		t.Fatalf("configured server lost: %q", m.Server)
-	}
-}
-
-func TestMessageDropsTheKind(t *testing.T) {
-	err := fmt.Errorf("%w: a token alone does not say which server to use", ErrUsage)
-	if got := Message(err); got != "a token alone does not say which server to use" {
-		t.Errorf("Message = %q", got)
-	}
-	if got := Message(errBoom); got != "boom" {
-		t.Errorf("Message = %q", got)
 	}
 }
