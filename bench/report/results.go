@@ -154,7 +154,7 @@ func oneWhere(lines []json.RawMessage, kind, k, v, key string) float64 {
 	return median(vals)
 }
 
-func medLines(lines []json.RawMessage, kind, scenario, prog string) float64 {
+func medLines(lines []json.RawMessage, kind, scenario, prog string) (med float64, n int) {
 	var vals []float64
 	for _, l := range lines {
 		m := field(l)
@@ -162,5 +162,5 @@ func medLines(lines []json.RawMessage, kind, scenario, prog string) float64 {
 			vals = append(vals, m["ms"].(float64))
 		}
 	}
-	return median(vals)
+	return median(vals), len(vals)
 }
