@@ -2,16 +2,17 @@ package persist
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"syscall"
 )
+
+const fallocKeepSize = 0x1 // FALLOC_FL_KEEP_SIZE, linux/falloc.h
 
 // allocate reserves size bytes for f with fallocate(2), keeping its size
 // (FALLOC_FL_KEEP_SIZE), so that data written later needs no truncation.
 // The filesystem answers at once: ENOSPC or EDQUOT now, not at a later
 // write or fsync.
-const fallocKeepSize = 0x1 // FALLOC_FL_KEEP_SIZE, linux/falloc.h
-
 func allocate(f *os.File, size int64) error {
 	sc, err := f.SyscallConn()
 	if err != nil {
@@ -28,11 +29,21 @@ func allocate(f *os.File, size int64) error {
 	}); err != nil {
 		return err
 	}
+	return allocateResult(f.Name(), ferr)
+}
+
+// allocateResult sorts fallocate's answer: an answer about space or
+// writability is an error; anything else (EOPNOTSUPP where the filesystem
+// has no fallocate, but also EINVAL from some FUSE daemons or EPERM from a
+// sandbox) says nothing about space and becomes errors.ErrUnsupported, so
+// that the caller writes and syncs a block instead.
+func allocateResult(name string, err error) error {
 	switch {
-	case ferr == nil:
+	case err == nil:
 		return nil
-	case errors.Is(ferr, syscall.EOPNOTSUPP), errors.Is(ferr, syscall.ENOSYS):
-		return errors.ErrUnsupported
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT), errors.Is(err, syscall.EFBIG),
+		errors.Is(err, syscall.EROFS), errors.Is(err, syscall.EIO):
+		return &os.PathError{Op: "fallocate", Path: name, Err: err}
 	}
-	return &os.PathError{Op: "fallocate", Path: f.Name(), Err: ferr}
+	return fmt.Errorf("%w: fallocate: %w", errors.ErrUnsupported, err)
 }

@@ -223,3 +223,33 @@ func TestForgetRemoveFails(t *testing.T) {
 		t.Errorf("Forget = %v; want ErrStoreUnavailable wrapping EROFS", err)
 	}
 }
+
+// A run killed during its accept call leaves its empty reservation behind;
+// the next Prepare, holding the lock, removes such leftovers and keeps
+// anything with content (an answer that never reached its rename).
+func TestPrepareSweepsStaleTemporaries(t *testing.T) {
+	s := newStore(t, newFaultFS())
+	dir := filepath.Dir(s.Path())
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string]string{
+		".credentials.json.pending.tmp-old": "",
+		".credentials.json.tmp-old":         "",
+		".credentials.json.probe-old":       "",
+		".credentials.json.pending.tmp-raw": `{"clientSecret":"only copy"}`,
+		".other.json.tmp-x":                 "",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustPrepare(t, s)
+	if err := s.Release(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{".credentials.json.pending.tmp-raw", ".other.json.tmp-x"}
+	if n := names(t, dir); !slices.Equal(n, want) {
+		t.Errorf("after Prepare and Release: %q; want %q", n, want)
+	}
+}

@@ -24,6 +24,7 @@ type FS interface {
 	Chmod(name string, mode fs.FileMode) error
 	Rename(oldpath, newpath string) error
 	Remove(name string) error
+	ReadDir(name string) ([]fs.DirEntry, error)
 }
 
 // File is an open file as the store uses it; *os.File satisfies it.
@@ -78,6 +79,9 @@ func (OSFS) Rename(oldpath, newpath string) error { return os.Rename(oldpath, ne
 
 // Remove calls os.Remove.
 func (OSFS) Remove(name string) error { return os.Remove(name) }
+
+// ReadDir calls os.ReadDir.
+func (OSFS) ReadDir(name string) ([]fs.DirEntry, error) { return os.ReadDir(name) }
 
 // Flags for opening a file we only read. O_NOFOLLOW refuses a symlink even if
 // one is swapped in after Lstat; O_NONBLOCK keeps a FIFO from hanging us.

@@ -3,6 +3,7 @@ package persist
 import (
 	"errors"
 	"path/filepath"
+	"strings"
 )
 
 // Before an invitation is spent, Prepare proves that the journal can be
@@ -35,6 +36,7 @@ func (s *Store) dropSpare() {
 // but not held, and Journal creates its file afresh.
 func (s *Store) reserve() (*tempFile, error) {
 	dir, jp := s.dir(), s.JournalPath()
+	s.sweep()
 	f, name, err := createTemp(s.fs, dir, tempPrefix(jp))
 	if err != nil {
 		return nil, unavailable("creating a file in "+dir, err)
@@ -64,4 +66,35 @@ func (s *Store) reserve() (*tempFile, error) {
 // its own.
 func tempPrefix(path string) string {
 	return "." + filepath.Base(path) + ".tmp-"
+}
+
+// sweep removes the empty temporary files of runs that were killed before
+// they could remove their own (a reservation lives for the whole accept
+// call). Only a run holding the lock makes them, so under the lock every
+// one found is stale. A non-empty one is kept: it may hold an answer that
+// never reached its rename, and that is evidence, like a corrupt file.
+func (s *Store) sweep() {
+	entries, err := s.fs.ReadDir(s.dir())
+	if err != nil {
+		return // not worth failing an enrollment over; Prepare proves the rest
+	}
+	base := filepath.Base(s.path)
+	prefixes := []string{tempPrefix(s.path), tempPrefix(s.JournalPath()), "." + base + ".probe-"}
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !hasAnyPrefix(e.Name(), prefixes) {
+			continue
+		}
+		if fi, err := e.Info(); err == nil && fi.Size() == 0 {
+			_ = s.fs.Remove(filepath.Join(s.dir(), e.Name()))
+		}
+	}
+}
+
+func hasAnyPrefix(name string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
 }

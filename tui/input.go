@@ -26,9 +26,7 @@ func (w Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case w.phoneStage != phoneOff:
 		return w.phoneKey(msg)
 	case key.Matches(msg, k.Quit):
-		w.closePhone()
-		w.quitting = true
-		return w, tea.Quit
+		return w.quit()
 	case key.Matches(msg, k.Back):
 		w.step(flow.Back{})
 		return w, w.next()
@@ -78,8 +76,7 @@ func (w Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			return w, nil
 		}
 		if key.Matches(msg, k.Finish) {
-			w.quitting = true
-			return w, tea.Quit
+			return w.quit()
 		}
 	}
 	// Any other key hides a revealed secret for good.

@@ -65,8 +65,7 @@ type Model struct {
 	busy    bool               // an effect is running
 	cancel  context.CancelFunc // cancels an interruptible effect in flight
 	// quitIdle asks to quit once the effect in flight (the store's
-	// release) is done: an interruption on a screen that has nothing left
-	// to do but give the store back.
+	// release) is done; see quit.
 	quitIdle bool
 
 	width, height int
@@ -194,11 +193,18 @@ func (w *Model) next() tea.Cmd {
 // settle decides what happens once nothing is running: quit after an
 // interruption, or in kiosk mode start over after a while.
 func (w *Model) settle() tea.Cmd {
+	if w.busy {
+		return nil // decided when the effect in flight is done
+	}
+	if w.quitIdle {
+		w.quitting = true
+		return tea.Quit
+	}
 	st := w.machine.State
 	if !st.Terminal() {
 		return nil
 	}
-	if w.quitIdle || w.machine.Interrupted || (w.machine.Failure != nil && w.machine.Failure.Class.Kind == flow.ErrInterrupted) {
+	if w.machine.Interrupted || (w.machine.Failure != nil && w.machine.Failure.Class.Kind == flow.ErrInterrupted) {
 		w.quitting = true
 		return tea.Quit
 	}
@@ -260,6 +266,13 @@ func (w Model) spinnerShown() bool {
 func (w Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if w.quitting {
 		return w, nil
+	}
+	if w.quitIdle {
+		switch msg.(type) {
+		case effectDoneMsg, tea.WindowSizeMsg:
+		default:
+			return w, nil // leaving: no key may start anything now
+		}
 	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
@@ -332,18 +345,25 @@ func (w Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return w, nil
 }
 
+// quit ends the wizard; with an effect in flight (the store's release,
+// which also removes the journal's reserved file) once it is done, and
+// until then nothing but its outcome is taken.
+func (w Model) quit() (tea.Model, tea.Cmd) {
+	w.closePhone()
+	if w.busy {
+		w.quitIdle = true
+		return w, nil
+	}
+	w.quitting = true
+	return w, tea.Quit
+}
+
 // interrupt is Ctrl-C: quit at once where nothing was sent, let the commit
 // finish first where the accept call may have reached the service.
 func (w Model) interrupt() (tea.Model, tea.Cmd) {
 	w.closePhone()
-	st := w.machine.State
-	if st.Terminal() {
-		if w.busy {
-			w.quitIdle = true // after the release in flight
-			return w, nil
-		}
-		w.quitting = true
-		return w, tea.Quit
+	if w.machine.State.Terminal() {
+		return w.quit()
 	}
 	w.step(flow.Interrupt{})
 	if w.machine.State.Working() && !w.machine.State.Sent() && w.cancel != nil {
