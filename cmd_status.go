@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"runtime/debug"
+	"strings"
 
 	"enroll/flow"
 	"enroll/qr"
@@ -72,14 +74,16 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 		writeJSON(e.stdout, r)
 		return nil
 	}
-	fmt.Fprintln(e.stdout, "This device is a device client.")
-	printCredentials(e.stdout, snap.Existing, st.Path())
+	var b strings.Builder // one write, as reportDone
+	fmt.Fprintln(&b, "This device is a device client.")
+	printCredentials(&b, snap.Existing, st.Path())
 	if *verify {
-		fmt.Fprintln(e.stdout, "  verified     the service issued an access token")
+		fmt.Fprintln(&b, "  verified     the service issued an access token")
 	}
 	if *showQR {
-		fmt.Fprintf(e.stdout, "\nDevice client id as a QR code:\n%s\n", code.Text)
+		fmt.Fprintf(&b, "\nDevice client id as a QR code:\n%s\n", code.Text)
 	}
+	_, _ = io.WriteString(e.stdout, b.String())
 	return nil
 }
 

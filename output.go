@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"enroll/flow"
@@ -101,18 +102,22 @@ func reportDone(e env, c *common, m flow.Machine, path string) error {
 		writeJSON(e.stdout, r)
 		return nil
 	}
+	// One write: a reader of the pipe (a provisioning script, a log) gets
+	// the whole record at once, and the terminal a single system call.
+	var b strings.Builder
 	if m.Recovered {
-		fmt.Fprintln(e.stdout, "Completed an enrollment that had been interrupted.")
+		fmt.Fprintln(&b, "Completed an enrollment that had been interrupted.")
 	}
 	switch {
 	case m.Recovered && m.Invitation.Token == "":
 		// nothing more happened
 	case m.Existing != nil:
-		fmt.Fprintln(e.stdout, "This device was already a device client; the invitation added it to more groups.")
+		fmt.Fprintln(&b, "This device was already a device client; the invitation added it to more groups.")
 	default:
-		fmt.Fprintln(e.stdout, "Enrolled: this device is now a device client.")
+		fmt.Fprintln(&b, "Enrolled: this device is now a device client.")
 	}
-	printCredentials(e.stdout, creds, path)
+	printCredentials(&b, creds, path)
+	_, _ = io.WriteString(e.stdout, b.String())
 	return nil
 }
 
