@@ -186,7 +186,8 @@ func reportFailure(e env, c *common, m flow.Machine, journal string, err error) 
 // unreadable token file), in JSON too when --json was asked for.
 func fail(e env, c *common, err error) error {
 	var rep errReported
-	if err == nil || errors.Is(err, errHelp) || errors.As(err, &rep) {
+	var code errExit
+	if err == nil || errors.Is(err, errHelp) || errors.As(err, &rep) || errors.As(err, &code) {
 		return err
 	}
 	return reportFailure(e, c, flow.Machine{}, "", err)

@@ -1,10 +1,14 @@
 package tui
 
 import (
+	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
 
 	"enroll/flow"
 )
@@ -58,11 +62,44 @@ func TestQuitWaitsForTheEffectInFlight(t *testing.T) {
 			if w.machine.State != flow.StateFailed || quits(cmd) {
 				t.Fatalf("a key acted while leaving: state %v", w.machine.State)
 			}
-			m, cmd = w.Update(effectDoneMsg{})
-			if !quits(cmd) {
+			if _, cmd := w.Update(tea.KeyMsg{Type: tea.KeyCtrlC}); !quits(cmd) {
+				t.Error("a second ctrl+c did not leave at once")
+			}
+			if _, cmd := w.Update(InterruptMsg{}); !quits(cmd) {
+				t.Error("a signal while leaving did not leave at once")
+			}
+			if _, cmd = w.Update(effectDoneMsg{}); !quits(cmd) {
 				t.Fatal("did not quit once the effect was done")
 			}
-			_ = m
 		})
+	}
+}
+
+// countingStore counts Load calls.
+type countingStore struct {
+	flow.Store
+	loads atomic.Int32
+}
+
+func (c *countingStore) Load(ctx context.Context) (flow.Snapshot, error) {
+	c.loads.Add(1)
+	return c.Store.Load(ctx)
+}
+
+// The real program loads the store once: Init's model is a copy, so the
+// first effect is started by a message that the living model handles.
+func TestProgramLoadsOnce(t *testing.T) {
+	st := &countingStore{Store: &memStore{}}
+	w := New(context.Background(), Options{
+		Driver:   flow.Driver{Service: &memService{answer: goldenClient}, Store: st},
+		Config:   flow.Config{Server: goldenServer, Hostname: "lab-1"},
+		Renderer: asciiRenderer(),
+	})
+	tm := teatest.NewTestModel(t, w, teatest.WithInitialTermSize(80, 24))
+	waitFor(t, tm, "step 1 of 4")
+	tm.Send(runes("q"))
+	tm.FinalModel(t, teatest.WithFinalTimeout(15*time.Second))
+	if n := st.loads.Load(); n != 1 {
+		t.Errorf("Load ran %d times; want 1", n)
 	}
 }

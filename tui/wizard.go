@@ -10,6 +10,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/spinner"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
@@ -157,14 +158,17 @@ func (w *Model) restart() {
 	w.afterStep(flow.StateLoading)
 }
 
-// Init starts the first effect (loading the store) and the spinner.
+// Init starts the spinner, and the first effect (loading the store) by a
+// message: Init's model is a copy, so what next() records (the effect in
+// flight, the queue) must be recorded by Update on the model that lives on.
 func (w Model) Init() tea.Cmd {
-	return tea.Batch(w.spin.Tick, w.next(), w.kioskIdle())
+	return tea.Batch(w.spin.Tick, begin, w.kioskIdle())
 }
 
 // Messages. Each is tiny and unexported; a same-named function makes the
 // command where one is needed.
 type (
+	beginMsg      struct{}
 	effectDoneMsg struct{ event flow.Event }
 	kioskResetMsg struct{ gen int }
 	feedbackMsg   struct{ seq int }
@@ -172,6 +176,8 @@ type (
 	// like Ctrl-C. The CLI sends it with Program.Send.
 	InterruptMsg struct{}
 )
+
+func begin() tea.Msg { return beginMsg{} }
 
 // next starts the next queued effect, if none is running.
 func (w *Model) next() tea.Cmd {
@@ -268,12 +274,26 @@ func (w Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return w, nil
 	}
 	if w.quitIdle {
-		switch msg.(type) {
+		// Leaving, once the effect in flight is done: no key may start
+		// anything now, but asking a second time leaves at once (the lock
+		// goes with the process, and the next run sweeps the reserved
+		// file).
+		switch msg := msg.(type) {
 		case effectDoneMsg, tea.WindowSizeMsg:
+		case tea.KeyMsg:
+			if !key.Matches(msg, w.keys.Abort) {
+				return w, nil
+			}
+			w.quitting = true
+			return w, tea.Quit
+		case InterruptMsg:
+			w.quitting = true
+			return w, tea.Quit
 		default:
-			return w, nil // leaving: no key may start anything now
+			return w, nil
 		}
 	}
+
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		w.width, w.height = msg.Width, msg.Height
@@ -281,6 +301,8 @@ func (w Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		w.invitation.Width = max(10, min(msg.Width, 100)-6)
 		w.name.Width = max(10, min(msg.Width, 100)-6)
 		return w, nil
+	case beginMsg:
+		return w, w.next()
 	case effectDoneMsg:
 		w.busy, w.cancel = false, nil
 		// As in flow.Run, a signal that arrived while the effect ran is
