@@ -1,0 +1,100 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
+
+	"enroll/api/emulator"
+	"enroll/flow"
+)
+
+// Interruptions: Ctrl-C and signals before, during and after the accept
+// call, against the real program and emulator (see run_test.go).
+
+// gatedService holds the accept call until the test opens the gate, so a
+// Ctrl-C can be pressed while the call is in flight, whatever the timing.
+type gatedService struct {
+	flow.Service
+	entered chan struct{}
+	gate    chan struct{}
+}
+
+func (g gatedService) Accept(ctx context.Context, req flow.AcceptRequest) ([]byte, error) {
+	close(g.entered)
+	<-g.gate
+	return g.Service.Accept(ctx, req)
+}
+
+// Ctrl-C while the accept call is in flight lets the commit finish: the
+// wizard ends on Done with the credentials stored, never with a spent
+// invitation and nothing on disk.
+func TestInterruptDuringAcceptFinishesTheCommit(t *testing.T) {
+	r := newRig(t)
+	inv := r.invite(t)
+	g := gatedService{Service: r.drv.Service, entered: make(chan struct{}), gate: make(chan struct{})}
+	r.drv.Service = g
+	tm := r.start(t, flow.Config{Server: r.emu.URL, Hostname: "lab-1"})
+	enrollTo(t, tm, inv.Link, false)
+	tm.Send(runes("a"))
+	<-g.entered
+	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
+	tm.Send(InterruptMsg{}) // and a SIGTERM for good measure
+	close(g.gate)
+	m := tm.FinalModel(t, teatest.WithFinalTimeout(15*time.Second)).(Model).Machine()
+	if m.State != flow.StateDone || !m.Interrupted {
+		t.Fatalf("state %v interrupted %v (%+v)", m.State, m.Interrupted, m.Failure)
+	}
+	snap, err := r.store.Load(context.Background())
+	if err != nil || snap.Existing == nil || snap.Existing.ClientSecret != r.emu.Emulator.Clients()[0].ClientSecret {
+		t.Fatalf("stored %+v, %v", snap.Existing, err)
+	}
+}
+
+// gatedStore holds a successful Prepare until released, as a slow disk
+// would after the lock was taken.
+type gatedStore struct {
+	flow.Store
+	entered, gate chan struct{}
+}
+
+func (g gatedStore) Prepare(ctx context.Context) error {
+	err := g.Store.Prepare(ctx)
+	close(g.entered)
+	<-g.gate
+	return err
+}
+
+// A signal that arrives while the store is being prepared stops the wizard
+// before the accept call even when the store then gets ready before the
+// signal's message is read: the cancelled context is seen first. The
+// message is never sent here, the strongest form of that race.
+func TestSignalDuringPrepareSendsNothing(t *testing.T) {
+	r := newRig(t)
+	inv := r.invite(t)
+	g := gatedStore{Store: r.store, entered: make(chan struct{}), gate: make(chan struct{})}
+	r.drv.Store = g
+	ctx, cancel := context.WithCancel(context.Background())
+	w := New(ctx, Options{Driver: r.drv, Config: flow.Config{Server: r.emu.URL, Hostname: "lab-1"}, Renderer: asciiRenderer()})
+	tm := teatest.NewTestModel(t, w, teatest.WithInitialTermSize(80, 24))
+	enrollTo(t, tm, inv.Link, false)
+	tm.Send(runes("a"))
+	<-g.entered
+	cancel() // SIGTERM: main's context
+	close(g.gate)
+	m := tm.FinalModel(t, teatest.WithFinalTimeout(15*time.Second)).(Model).Machine()
+	if m.Failure == nil || !errors.Is(m.Failure.Err, flow.ErrInterrupted) {
+		t.Fatalf("state %v failure %+v; want interrupted", m.State, m.Failure)
+	}
+	if got, _ := r.emu.Emulator.Invitation(inv.Token); got.State != emulator.StateOpen || r.emu.Emulator.Calls(emulator.OpAccept) != 0 {
+		t.Errorf("invitation %q; want open (no accept call)", got.State)
+	}
+	if n, _ := filepath.Glob(filepath.Join(filepath.Dir(r.store.Path()), ".*.tmp-*")); len(n) != 0 {
+		t.Errorf("left behind: %q", n)
+	}
+}
