@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"enroll/flow"
 )
@@ -46,25 +45,23 @@ func acceptOrDecline(ctx context.Context, e env, args []string, decline bool) er
 	if err != nil {
 		return fail(e, c, err)
 	}
-	svc, err := c.client(e)
+	d, err := c.driver(e)
 	if err != nil {
 		return fail(e, c, err)
 	}
-	st := c.store(e)
 	script := flow.Script{Invitation: text, Decline: decline, TrustLinkServer: true}
 	if deviceName != nil {
 		script.Name = *deviceName
 	}
 	host, _ := e.hostname()
-	d := flow.Driver{Service: svc, Store: st, Now: time.Now}
 	seen := map[flow.State]bool{}
 	m, err := flow.Run(ctx, d, flow.Config{Server: server, Hostname: host}, script, func(m flow.Machine) {
 		reportProgress(e, c, m, seen)
 	})
 	if err != nil {
-		return reportFailure(e, c, m, st.JournalPath(), err)
+		return reportFailure(e, c, m, d.Store.JournalPath(), err)
 	}
-	return reportDone(e, c, m, st.Path())
+	return reportDone(e, c, m, d.Store.Path())
 }
 
 // readInvitation takes the invitation from exactly one place: the argument,

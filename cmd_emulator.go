@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"time"
 
 	"enroll/api/emulator"
 	"enroll/flow"
@@ -104,12 +103,11 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
 	}
 	if e.tty && !c.json {
 		fmt.Fprintf(e.stdout, "enroll demo: the built-in emulator of the 10Duke service runs at %s\nand has sent this device an invitation:\n\n  %s\n\n", srv.URL, inv.Link)
-		svc, err := c.client(e)
+		d, err := c.driver(e)
 		if err != nil {
 			return err
 		}
 		host, _ := e.hostname()
-		d := flow.Driver{Service: svc, Store: c.store(e), Now: time.Now}
 		if err := interactive(ctx, e, c, d, flow.Config{Hostname: host}, withDemo(ses, inv.Link)); err != nil {
 			return err
 		}
@@ -120,13 +118,11 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
 	say("An administrator has sent this device an invitation:\n\n  %s\n", inv.Link)
 	say("Accepting it as a script would: enroll accept --token-file FILE\n")
 
-	svc, err := c.client(e)
+	d, err := c.driver(e)
 	if err != nil {
 		return err
 	}
-	st := c.store(e)
 	host, _ := e.hostname()
-	d := flow.Driver{Service: svc, Store: st, Now: time.Now}
 	seen := map[flow.State]bool{}
 	m, err := flow.Run(ctx, d, flow.Config{Hostname: host}, flow.Script{Invitation: inv.Link, Name: flow.DefaultName(host), TrustLinkServer: true},
 		func(m flow.Machine) {
@@ -136,10 +132,10 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
 			seen[m.State] = true
 		})
 	if err != nil {
-		return reportFailure(e, c, m, st.JournalPath(), err)
+		return reportFailure(e, c, m, d.Store.JournalPath(), err)
 	}
 	say("")
-	if err := reportDone(e, c, m, st.Path()); err != nil {
+	if err := reportDone(e, c, m, d.Store.Path()); err != nil {
 		return err
 	}
 	say("\nThe credentials file above is temporary and is removed now that the demo ends.")

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"enroll/flow"
 )
@@ -239,24 +238,20 @@ func openLink(ctx context.Context, e env, c *common, pos []string, ses session) 
 	if !e.tty && !c.plain {
 		return fmt.Errorf("%w: enroll open needs a terminal to ask its questions (or --plain); the desktop entry sets Terminal=true, and where a desktop ignores that, `enroll scheme install --terminal \"xterm -e\"` opens one", flow.ErrUsage)
 	}
-	// The same setup as the wizard's (cmdWizard), which cannot be shared
-	// without changing cmd_wizard.go.
 	server, err := c.serverURL()
 	if err != nil {
 		return err
 	}
-	svc, err := c.client(e)
+	d, err := c.driver(e)
 	if err != nil {
 		return err
 	}
-	st := c.store(e)
-	if server == "" && !storedHere(e, st.Path(), st.JournalPath()) {
+	if server == "" && !storedHere(e, d.Store.Path(), d.Store.JournalPath()) {
 		// The wizard would say "a token alone does not say which server
 		// to use" and ask again for ever: the link cannot do better.
 		return fmt.Errorf("%w: an app link names no server and this device has none stored: pass --server URL or set ENROLL_SERVER (a vendor installs the handler with `enroll scheme install --server URL`)", flow.ErrUsage)
 	}
 	host, _ := e.hostname()
-	d := flow.Driver{Service: svc, Store: st, Now: time.Now}
 	ses.Invitation = link
 	return interactive(ctx, e, c, d, flow.Config{Server: server, Hostname: host}, ses)
 }

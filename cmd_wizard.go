@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -35,13 +34,11 @@ func cmdWizard(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fail(e, c, err)
 	}
-	svc, err := c.client(e)
+	d, err := c.driver(e)
 	if err != nil {
 		return fail(e, c, err)
 	}
-	st := c.store(e)
 	host, _ := e.hostname()
-	d := flow.Driver{Service: svc, Store: st, Now: time.Now}
 	return interactive(ctx, e, c, d, flow.Config{Server: server, Hostname: host}, ses)
 }
 

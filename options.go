@@ -146,6 +146,16 @@ func (c *common) store(e env) *persist.Store {
 	return persist.Open(persist.Options{Path: path, FS: e.fs})
 }
 
+// driver is what every enrolling command runs the flow on: the service
+// client and the credentials store that the common flags describe.
+func (c *common) driver(e env) (flow.Driver, error) {
+	svc, err := c.client(e)
+	if err != nil {
+		return flow.Driver{}, err
+	}
+	return flow.Driver{Service: svc, Store: c.store(e), Now: time.Now}, nil
+}
+
 func (c *common) client(e env) (*api.Client, error) {
 	hc, err := api.NewHTTPClient(api.HTTPOptions{Timeout: c.timeout, CAFile: c.caFile})
 	if err != nil {
