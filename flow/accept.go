@@ -145,7 +145,6 @@ func acceptFailed(m Machine, err error) (Machine, []Effect) {
 	case StateJournaling:
 		// Keep going: the secret is in memory, and the credentials file
 		// may still be writable. If it is not, the operator is shown it.
-		m.journalErr = err
 		m.State = StateSaving
 		return m, []Effect{DecodeAnswer{Raw: m.raw}}
 	case StateSaving:

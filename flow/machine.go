@@ -116,7 +116,6 @@ type Machine struct {
 	bearer     string    // access token of an existing device, memory only
 	raw        []byte    // the accept answer as received
 	receivedAt time.Time // when raw arrived
-	journalErr error     // the journal could not be written
 	journaled  bool      // the answer is in the journal
 	issued     bool      // the answer carried a new secret
 	decoded    *Credentials

@@ -235,15 +235,6 @@ func unwrapQuotes(s string) string {
 	return s
 }
 
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 func isASCIILetter(c byte) bool { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') }
 func isDigit(c byte) bool       { return c >= '0' && c <= '9' }
 func isSchemeChar(c byte) bool {

@@ -124,13 +124,18 @@ func Run(ctx context.Context, d Driver, cfg Config, s Script, progress func(Mach
 func runOnce(ctx context.Context, d Driver, cfg Config, s Script, progress func(Machine)) (Machine, error) {
 	m, queue := Start(cfg)
 	interrupted := false
-	for {
+	// seeInterrupt steps the machine into its interruption, once, as soon
+	// as the context is cancelled.
+	seeInterrupt := func() {
 		if !interrupted && ctx.Err() != nil {
 			interrupted = true
 			var more []Effect
 			m, more = Step(m, Interrupt{})
 			queue = append(queue, more...)
 		}
+	}
+	for {
+		seeInterrupt()
 		if len(queue) > 0 {
 			ev := d.Execute(ctx, queue[0])
 			queue = queue[1:]
@@ -141,12 +146,7 @@ func runOnce(ctx context.Context, d Driver, cfg Config, s Script, progress func(
 			// before its outcome, whatever it is: a store that got ready
 			// or a token that arrived must not carry the run on into the
 			// accept call after Ctrl-C.
-			if !interrupted && ctx.Err() != nil {
-				interrupted = true
-				var more []Effect
-				m, more = Step(m, Interrupt{})
-				queue = append(queue, more...)
-			}
+			seeInterrupt()
 			var more []Effect
 			m, more = Step(m, ev)
 			queue = append(queue, more...)

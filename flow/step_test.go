@@ -183,12 +183,32 @@ func TestStep(t *testing.T) {
 	}
 }
 
+// Step takes its machine by value, but a machine holds pointers and slices
+// (the stored credentials, the raw answer): a Step that wrote through one
+// would change its caller's machine. Each step of an enrolled device's
+// whole run is checked against a twin built from fresh copies of the same
+// events, so that the two share nothing.
 func TestStepIsPure(t *testing.T) {
-	m := walk(cfgServer, toReview...)
-	before := m
-	_, _ = Step(m, AcceptChosen{})
-	if !reflect.DeepEqual(m, before) {
-		t.Fatal("Step changed its input machine")
+	path := func() []Event {
+		ex := existing
+		return []Event{Loaded{Snapshot: Snapshot{Existing: &ex}}, Next{}, InvitationEntered{Text: testToken}, NameDefault{},
+			AcceptChosen{}, Prepared{}, Authenticated{Bearer: "a"}, Answered{Raw: []byte(`{"id":"dev-1"}`)}, Journaled{},
+			Decoded{Client: Client{ID: "dev-1", ClientID: "cid-1", Name: "renamed"}}, Saved{}}
+	}
+	events := path()
+	for i, ev := range events {
+		m := walk(cfgNone, path()[:i]...)
+		twin := walk(cfgNone, path()[:i]...)
+		if !reflect.DeepEqual(m, twin) {
+			t.Fatalf("walks to step %d differ before stepping", i)
+		}
+		_, _ = Step(m, ev)
+		if !reflect.DeepEqual(m, twin) {
+			t.Fatalf("Step(%T) changed its input machine", ev)
+		}
+	}
+	if m := walk(cfgNone, events...); m.State != StateDone {
+		t.Fatalf("the path ends in %v, not done: the check above did not cover the commit", m.State)
 	}
 }
 

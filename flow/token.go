@@ -3,6 +3,7 @@ package flow
 // The token alphabet and the characters refused in tokens, with the names used in messages.
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -25,7 +26,7 @@ func validateToken(tok string) *problem {
 			return refuse("the token contains %s %s", k, Sanitize(string(r)))
 		}
 		if !isTokenChar(r) && len(bad) < 5 {
-			if q := quoteChar(r); !containsString(bad, q) {
+			if q := quoteChar(r); !slices.Contains(bad, q) {
 				bad = append(bad, q)
 			}
 		}

@@ -161,7 +161,7 @@ func (s *Store) checkTargets() error {
 		case err != nil:
 			return unavailable("checking "+p, err)
 		case !fi.Mode().IsRegular():
-			return fmt.Errorf("%w: %s is %s, not a regular file", flow.ErrStoreUnavailable, p, describe(fi.Mode()))
+			return notRegular(p, fi.Mode())
 		}
 	}
 	return nil
@@ -302,7 +302,7 @@ func (s *Store) checkForget() error {
 	case err != nil:
 		return unavailable("checking "+s.path, err)
 	case !fi.Mode().IsRegular():
-		return fmt.Errorf("%w: %s is %s, not a regular file", flow.ErrStoreUnavailable, s.path, describe(fi.Mode()))
+		return notRegular(s.path, fi.Mode())
 	}
 	if _, err := s.fs.Lstat(s.JournalPath()); err == nil {
 		return fmt.Errorf("%w: %s holds an answer that was never committed; run enroll to finish it, then forget",

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -281,6 +283,49 @@ func TestPrepareRefusesBadTargets(t *testing.T) {
 				t.Fatalf("the failed Prepare kept the lock: %v", err)
 			}
 			unlock()
+		})
+	}
+}
+
+// The lock file is opened as the data files are: a symbolic link planted
+// at its path is refused (and its target never created), and a FIFO there
+// does not hang the run.
+func TestPrepareRefusesPlantedLockFile(t *testing.T) {
+	for _, plant := range []string{"symlink", "fifo"} {
+		t.Run(plant, func(t *testing.T) {
+			s := newStore(t, nil)
+			dir := filepath.Dir(s.Path())
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			lock := filepath.Join(dir, ".credentials.json.lock")
+			target := filepath.Join(t.TempDir(), "elsewhere")
+			switch plant {
+			case "symlink":
+				if err := os.Symlink(target, lock); err != nil {
+					t.Fatal(err)
+				}
+			case "fifo":
+				if err := syscall.Mkfifo(lock, 0o600); err != nil {
+					t.Skipf("mkfifo: %v", err)
+				}
+			}
+			done := make(chan error, 1)
+			go func() { done <- s.Prepare(t.Context()) }()
+			select {
+			case err := <-done:
+				if plant == "symlink" && !errors.Is(err, flow.ErrStoreUnavailable) {
+					t.Errorf("Prepare = %v; want ErrStoreUnavailable", err)
+				}
+				if err == nil {
+					_ = s.Release()
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Prepare hangs on a planted lock file") // a guard, not a timing assertion
+			}
+			if _, err := os.Lstat(target); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("the link's target was touched: %v", err)
+			}
 		})
 	}
 }
