@@ -45,7 +45,6 @@ type Client struct {
 	sleep       func(context.Context, time.Duration) error
 	rand        func() float64
 	maxAttempts int
-	now         func() time.Time
 
 	mu        sync.Mutex
 	tokenURLs map[string]string                       // normalized server → token endpoint
@@ -57,7 +56,7 @@ var _ flow.Service = (*Client)(nil)
 // New builds a Client.
 func New(o Options) *Client {
 	c := &Client{
-		hc: o.HTTP, logf: o.Logf, sleep: o.Sleep, rand: o.Rand, maxAttempts: o.MaxAttempts, now: time.Now,
+		hc: o.HTTP, logf: o.Logf, sleep: o.Sleep, rand: o.Rand, maxAttempts: o.MaxAttempts,
 		tokenURLs: map[string]string{},
 		configs:   map[[2]string]*clientcredentials.Config{},
 	}
@@ -260,6 +259,14 @@ func (c *Client) exchange(ctx context.Context, op, method, server, path string, 
 	return resp, nil
 }
 
+// retryableTransport maps a failed idempotent request (discovery, the
+// token grant) as transportError does, nothing having been committed, and
+// marks it worth another attempt when the network failed and ctx is live.
+func retryableTransport(ctx context.Context, op string, err error) attempt {
+	err = transportError(op, err, false)
+	return attempt{err: err, retry: errors.Is(err, flow.ErrNetwork) && ctx.Err() == nil}
+}
+
 // transportError maps a failed Do. Refusals of our own (insecure http, a
 // redirect downgrade, an oversized answer) keep their kind; an untrusted
 // certificate fails the handshake, before anything was sent.
@@ -279,7 +286,7 @@ func transportError(op string, err error, wrote bool) error {
 
 func (c *Client) statusError(resp *http.Response, op string, a audience, secrets ...string) *StatusError {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	return newStatusError(op, a, resp.StatusCode, resp.Header, requestURL(resp), body, c.now(), secrets...)
+	return newStatusError(op, a, resp.StatusCode, resp.Header, requestURL(resp), body, time.Now(), secrets...)
 }
 
 // requestURL is the URL an answer came from, nil if unknown.

@@ -82,11 +82,6 @@ func usableAccessToken(tok string) bool {
 	return true
 }
 
-// Token is Authenticate under the name `enroll token` uses.
-func (c *Client) Token(ctx context.Context, server string, cr flow.Credentials) (string, error) {
-	return c.Authenticate(ctx, server, cr)
-}
-
 func (c *Client) config(tokenURL string, cr flow.Credentials) *clientcredentials.Config {
 	key := [2]string{tokenURL, cr.ClientID}
 	c.mu.Lock()
@@ -111,11 +106,8 @@ func (c *Client) tokenError(ctx context.Context, err error, secret string) attem
 	switch {
 	case errors.As(err, &re):
 		return c.retrieveError(re, secret)
-	case errors.As(err, &ke):
-		return attempt{err: kindErr(ke.kind, err, "token: %v", ke)}
-	case errors.As(err, &ue):
-		kind := transportKind(err)
-		return attempt{err: kindErr(kind, err, "token: %v", ue), retry: kind == flow.ErrNetwork && ctx.Err() == nil}
+	case errors.As(err, &ke), errors.As(err, &ue):
+		return retryableTransport(ctx, "token", err)
 	default:
 		// x/oauth2's own text may quote the answer; it is not shown.
 		return attempt{err: kindErr(flow.ErrServer, nil, "token: the token endpoint's answer holds no usable access token")}
@@ -131,7 +123,7 @@ func (c *Client) retrieveError(re *oauth2.RetrieveError, secret string) attempt 
 	if re.Response != nil {
 		status, h = re.Response.StatusCode, re.Response.Header
 	}
-	se := newStatusError("token", token, status, h, requestURL(re.Response), re.Body, c.now(), secret)
+	se := newStatusError("token", token, status, h, requestURL(re.Response), re.Body, time.Now(), secret)
 	if re.ErrorCode != "" { // x/oauth2 also reads form-encoded answers
 		se.Code = redact(clean(re.ErrorCode, maxCode), []string{secret})
 		if re.ErrorDescription != "" {
@@ -189,12 +181,7 @@ func (c *Client) discover(ctx context.Context, base string) (string, attempt) {
 	req.Header.Set("Accept", ContentTypeJSON)
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		var ke *kindError
-		if errors.As(err, &ke) {
-			return "", attempt{err: kindErr(ke.kind, err, "discovery: %v", ke)}
-		}
-		kind := transportKind(err)
-		return "", attempt{err: kindErr(kind, err, "discovery: %v", err), retry: kind == flow.ErrNetwork && ctx.Err() == nil}
+		return "", retryableTransport(ctx, "discovery", err)
 	}
 	defer resp.Body.Close()
 	switch {

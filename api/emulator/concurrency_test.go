@@ -24,6 +24,7 @@ func TestConcurrentAccepts(t *testing.T) {
 
 	var wg sync.WaitGroup
 	secrets := make([]string, n)
+	sharedStatus := make([]int, n)
 	errs := make(chan error, 2*n)
 	for i := range n {
 		wg.Go(func() {
@@ -41,9 +42,12 @@ func TestConcurrentAccepts(t *testing.T) {
 		})
 		// Everyone races for the same invitation too: exactly one wins.
 		wg.Go(func() {
-			if _, _, err := send(t, run, acceptRq(shared.Token, "", bearer)); err != nil {
+			resp, _, err := send(t, run, acceptRq(shared.Token, "", bearer))
+			if err != nil {
 				errs <- err
+				return
 			}
+			sharedStatus[i] = resp.StatusCode
 		})
 		wg.Go(func() { _ = e.Clients(); _, _ = e.Invitation(invs[i].Token); _ = e.Calls(OpAccept) })
 	}
@@ -67,6 +71,13 @@ func TestConcurrentAccepts(t *testing.T) {
 	}
 	if got := e.Calls(OpAccept); got != 2*n {
 		t.Errorf("%d accept calls, want %d", got, 2*n)
+	}
+	won := map[int]int{}
+	for _, code := range sharedStatus {
+		won[code]++
+	}
+	if won[200] != 1 || won[409] != n-1 {
+		t.Errorf("the shared invitation answered %v; want one 200 and %d 409", won, n-1)
 	}
 	if s := state(t, e, shared.Token); s.AcceptedBy != old.ID {
 		t.Errorf("shared invitation accepted by %q", s.AcceptedBy)
