@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"enroll/flow"
 )
@@ -116,13 +117,14 @@ func readCapped(r io.Reader, what string) (string, error) {
 	return string(b), nil
 }
 
-var progressLines = map[flow.State]string{
-	flow.StatePreparing:      "checking that the credentials can be stored",
-	flow.StateAuthenticating: "authenticating this device",
-	flow.StateAccepting:      "accepting the invitation",
-	flow.StateJournaling:     "keeping the answer safe",
-	flow.StateSaving:         "storing the credentials",
-	flow.StateDeclining:      "declining the invitation",
+// progressLine is a working state's --verbose line, as a phrase
+// ("accepting the invitation"); "" for other states.
+func progressLine(s flow.State) string {
+	d := s.Doing()
+	if d == "" {
+		return ""
+	}
+	return strings.ToLower(d[:1]) + d[1:]
 }
 
 func reportProgress(e env, c *common, m flow.Machine, seen map[flow.State]bool) {
@@ -134,7 +136,7 @@ func reportProgress(e env, c *common, m flow.Machine, seen map[flow.State]bool) 
 	if m.State == flow.StateName && m.Invitation.Origin != "" && !seen[flow.StateName] {
 		c.logf(e.stderr, "token read from a link at %s", flow.Sanitize(m.Invitation.Host))
 	}
-	if line, ok := progressLines[m.State]; ok && !seen[m.State] {
+	if line := progressLine(m.State); line != "" && !seen[m.State] {
 		c.logf(e.stderr, "%s…", line)
 	}
 	seen[m.State] = true

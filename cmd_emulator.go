@@ -126,7 +126,7 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
 	seen := map[flow.State]bool{}
 	m, err := flow.Run(ctx, d, flow.Config{Hostname: host}, flow.Script{Invitation: inv.Link, Name: flow.DefaultName(host), TrustLinkServer: true},
 		func(m flow.Machine) {
-			if line, ok := progressLines[m.State]; ok && !seen[m.State] {
+			if line := progressLine(m.State); line != "" && !seen[m.State] {
 				say("  … %s", line)
 			}
 			seen[m.State] = true

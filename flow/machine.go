@@ -51,6 +51,27 @@ func (s State) Working() bool {
 	return s >= StatePreparing && s <= StateDeclining
 }
 
+// Doing says what a working state is doing ("Accepting the invitation"),
+// and "" for any other state: the wizard's spinner line, the plain runner's
+// progress and the scripted commands' --verbose lines all say the same.
+func (s State) Doing() string {
+	switch s {
+	case StatePreparing:
+		return "Checking that the credentials can be stored"
+	case StateAuthenticating:
+		return "Authenticating this device"
+	case StateAccepting:
+		return "Accepting the invitation"
+	case StateJournaling:
+		return "Keeping the answer safe"
+	case StateSaving:
+		return "Storing the credentials"
+	case StateDeclining:
+		return "Declining the invitation"
+	}
+	return ""
+}
+
 // Sent reports whether the accept call may already have reached the service.
 // From here on an interruption must let the commit finish.
 func (s State) Sent() bool {

@@ -243,5 +243,3 @@ func (b *bitBuffer) add(v uint32, bits int) {
 		b.n++
 	}
 }
-
-func (b *bitBuffer) bit(i int) bool { return b.b[i/8]&(0x80>>(i%8)) != 0 }

@@ -36,16 +36,6 @@ func (v plainView) row(label, value string) {
 	v.say(label + ": " + flow.SanitizeMax(value, plainMaxValue))
 }
 
-// plainProgress is the one line said on entering a working state.
-var plainProgress = map[flow.State]string{
-	flow.StatePreparing:      "Checking that the credentials can be stored...",
-	flow.StateAuthenticating: "Authenticating this device...",
-	flow.StateAccepting:      "Accepting the invitation...",
-	flow.StateJournaling:     "Keeping the answer safe...",
-	flow.StateSaving:         "Storing the credentials...",
-	flow.StateDeclining:      "Declining the invitation...",
-}
-
 // enter says what a new state means. Terminal states are reported by the
 // runner once their last effects have run.
 func (v plainView) enter(m flow.Machine, prev flow.State, prefilled string) {
@@ -60,8 +50,8 @@ func (v plainView) enter(m flow.Machine, prev flow.State, prefilled string) {
 	if prev == flow.StateInvitation && (m.State == flow.StateServer || m.State == flow.StateName) {
 		v.invitationTaken(m.Invitation)
 	}
-	if line, ok := plainProgress[m.State]; ok {
-		v.say(line)
+	if line := m.State.Doing(); line != "" {
+		v.say(line + "...")
 		return
 	}
 	switch m.State {
@@ -211,13 +201,7 @@ func plainReason(err error) string {
 
 // plainMask shows enough of a token to recognise it and never all of it:
 // the first and last four characters of a long one, nothing of a short one.
-func plainMask(token string) string {
-	r := []rune(token)
-	if len(r) <= 12 {
-		return "hidden"
-	}
-	return flow.Sanitize(string(r[:4])) + "..." + flow.Sanitize(string(r[len(r)-4:]))
-}
+func plainMask(token string) string { return maskToken(token, "...", "hidden") }
 
 // plainLine is one answer, or the news that a line was too long.
 type plainLine struct {

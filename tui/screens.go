@@ -116,17 +116,8 @@ func (w Model) reviewView() string {
 	}, "\n")
 }
 
-var workingLines = map[flow.State]string{
-	flow.StatePreparing:      "Checking that the credentials can be stored",
-	flow.StateAuthenticating: "Authenticating this device",
-	flow.StateAccepting:      "Accepting the invitation",
-	flow.StateJournaling:     "Keeping the answer safe",
-	flow.StateSaving:         "Storing the credentials",
-	flow.StateDeclining:      "Declining the invitation",
-}
-
 func (w Model) workingView() string {
-	line := w.spin.View() + " " + workingLines[w.machine.State] + w.styles.glyph.more
+	line := w.spin.View() + " " + w.machine.State.Doing() + w.styles.glyph.more
 	if w.machine.Interrupted && w.machine.State.Sent() {
 		line += "\n\n" + w.styles.warn.Render("Finishing first: the service may already have issued this device's credentials.")
 	}

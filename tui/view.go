@@ -150,12 +150,17 @@ func (w Model) cut(s string, width int) string {
 }
 
 // mask shows a token by its ends only; a short one not at all.
-func (w Model) mask(token string) string {
+func (w Model) mask(token string) string { return maskToken(token, w.styles.glyph.more, "(hidden)") }
+
+// maskToken shows a token's first and last four characters around more, or
+// hidden when it is too short to show any of it (the wizard and the plain
+// runner differ only in the words).
+func maskToken(token, more, hidden string) string {
 	r := []rune(token)
 	if len(r) <= 12 {
-		return "(hidden)"
+		return hidden
 	}
-	return string(r[:4]) + w.styles.glyph.more + string(r[len(r)-4:])
+	return flow.Sanitize(string(r[:4])) + more + flow.Sanitize(string(r[len(r)-4:]))
 }
 
 func (w Model) deviceRows() []string {
