@@ -134,6 +134,11 @@ const feedbackDelay = 400 * time.Millisecond
 
 func (w Model) nameKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if key.Matches(msg, w.keys.Use) {
+		if w.tainted {
+			w.tainted = false
+			w.name.Reset()
+			return w, nil
+		}
 		if ex := w.machine.Existing; ex != nil && w.name.Value() == ex.Name {
 			// Unchanged: do not overwrite a name the administrator may
 			// have set on the service since.
@@ -192,7 +197,14 @@ func (w Model) unknownSequence() (tea.Model, tea.Cmd) {
 	if w.machine.State != flow.StateInvitation && w.machine.State != flow.StateName {
 		return w, nil
 	}
+	// The rest of a scan or paste may still follow: until Enter, what is
+	// in the field is not what was sent, and Enter clears it.
 	w.tainted, w.fbHold = true, false
+	if w.machine.State == flow.StateName {
+		w.name.Reset()
+		w.notice = "Not inserted: an escape sequence arrived inside the text. Type the name again."
+		return w, nil
+	}
 	w.invitation.Reset()
 	w.notice = "Not inserted: an escape sequence arrived inside the text. Copy the link again, from plain text, and paste or scan it again."
 	return w, nil

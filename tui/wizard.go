@@ -233,7 +233,7 @@ func (w *Model) step(ev flow.Event) {
 func (w *Model) afterStep(before flow.State) {
 	st := w.machine.State
 	if st != before {
-		w.notice, w.fbHold = "", false
+		w.notice, w.fbHold, w.tainted = "", false, false
 		w.invitation.Blur()
 		w.name.Blur()
 		switch st {

@@ -1,0 +1,87 @@
+package tui
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"enroll/flow"
+)
+
+// recorder keeps the first message that is not a key press and quits.
+type recorder struct{ got tea.Msg }
+
+func (r recorder) Init() tea.Cmd { return nil }
+func (r recorder) View() string  { return "" }
+func (r recorder) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg.(type) {
+	case tea.KeyMsg, tea.WindowSizeMsg:
+		return r, nil
+	}
+	r.got = msg
+	return r, tea.Quit
+}
+
+// unreadable is what Bubble Tea's own input reader makes of an escape
+// sequence it cannot read: the wizard recognises such messages by their
+// (unexported) type names, so a rename upstream must fail here.
+func unreadable(t *testing.T, seq string) tea.Msg {
+	t.Helper()
+	in, feed := io.Pipe()
+	p := tea.NewProgram(recorder{}, tea.WithInput(in), tea.WithOutput(io.Discard), tea.WithoutSignalHandler())
+	go func() { _, _ = io.WriteString(feed, seq) }()
+	done := make(chan tea.Model, 1)
+	go func() { m, _ := p.Run(); done <- m }()
+	select {
+	case m := <-done:
+		msg := m.(recorder).got
+		if !isUnreadableInput(msg) {
+			t.Fatalf("Bubble Tea reads %q as %T, which the wizard does not recognise", seq, msg)
+		}
+		return msg
+	case <-time.After(10 * time.Second): // a guard against a hang, not a timing assertion
+		p.Kill()
+		t.Fatal("Bubble Tea never reported the sequence")
+	}
+	return nil
+}
+
+// An unreadable escape sequence inside typed or scanned text clears the
+// field that has the focus, says so, and the Enter that ends the burst
+// clears what followed instead of submitting it: what is left would not be
+// what was sent.
+func TestUnreadableSequenceClearsTheField(t *testing.T) {
+	for _, seq := range []string{"\x1b[99z", "\x1b[99~"} {
+		msg := unreadable(t, seq)
+		for _, tt := range []struct {
+			name   string
+			keys   []tea.KeyMsg
+			state  flow.State
+			notice string
+			field  func(Model) string
+		}{
+			{"invitation", []tea.KeyMsg{enter}, flow.StateInvitation, "Copy the link again", func(w Model) string { return w.invitation.Value() }},
+			{"name", []tea.KeyMsg{enter, paste(goldenLink), enter}, flow.StateName, "Type the name again", func(w Model) string { return w.name.Value() }},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				w := press(testWizard(&memService{answer: goldenClient}, &memStore{}, flow.Config{Server: goldenServer, Hostname: "lab-1"}, 80, 24), tt.keys...)
+				if w.machine.State != tt.state {
+					t.Fatalf("state %v; want %v", w.machine.State, tt.state)
+				}
+				w = press(w, runes("ab"))
+				m, _ := w.Update(msg)
+				w = m.(Model)
+				if got := tt.field(w); got != "" || !strings.Contains(w.notice, tt.notice) {
+					t.Fatalf("after the sequence: field %q, notice %q", got, w.notice)
+				}
+				w = press(w, runes("cd"), enter)
+				if w.machine.State != tt.state || tt.field(w) != "" {
+					t.Errorf("Enter after the sequence: state %v, field %q; want the field cleared, nothing submitted", w.machine.State, tt.field(w))
+				}
+			})
+		}
+	}
+}
