@@ -225,11 +225,7 @@ func (w Model) phoneReceivedView() string {
 	if inv, err := flow.ParseInvitation(r.Text); err != nil {
 		lines = append(lines, w.styles.bad.Render(g.bad+" ")+w.wrap(flow.SanitizeMax(flow.Message(err), 300)))
 	} else {
-		where := "as a token"
-		if inv.Host != "" {
-			where = "from a link at " + flow.Sanitize(inv.Host)
-		}
-		lines = append(lines, w.styles.good.Render(g.ok+" ")+"Invitation "+where+": "+w.mask(inv.Token))
+		lines = append(lines, w.styles.good.Render(g.ok+" ")+"Invitation "+invitationSource(inv, "as a token")+": "+w.mask(inv.Token))
 	}
 	lines = append(lines, "", w.wrap("Use it only if the codes match: otherwise someone else sent it."))
 	return strings.Join(lines, "\n")

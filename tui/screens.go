@@ -59,13 +59,7 @@ func (w Model) invitationFeedback() string {
 	if err != nil {
 		return w.styles.bad.Render(w.styles.glyph.bad+" ") + w.wrap(flow.SanitizeMax(flow.Message(err), 300))
 	}
-	where := "read as typed"
-	if inv.Host != "" {
-		where = "read from a link at " + flow.Sanitize(inv.Host)
-	} else if inv.Source == flow.SourceScheme {
-		where = "read from an app link"
-	}
-	return w.styles.good.Render(w.styles.glyph.ok+" ") + fmt.Sprintf("Token %s: %s", where, w.mask(inv.Token))
+	return w.styles.good.Render(w.styles.glyph.ok+" ") + fmt.Sprintf("Token read %s: %s", invitationSource(inv, "as typed"), w.mask(inv.Token))
 }
 
 func (w Model) serverView() string {
@@ -102,10 +96,7 @@ func (w Model) reviewView() string {
 	if !m.NameChosen {
 		name += " (unchanged)"
 	}
-	from := "as typed"
-	if m.Invitation.Host != "" {
-		from = "from a link at " + m.Invitation.Host
-	}
+	from := invitationSource(m.Invitation, "as typed")
 	return strings.Join([]string{
 		w.row("Server", m.Server),
 		w.row("Device", device),

@@ -152,6 +152,19 @@ func (w Model) cut(s string, width int) string {
 // mask shows a token by its ends only; a short one not at all.
 func (w Model) mask(token string) string { return maskToken(token, w.styles.glyph.more, "(hidden)") }
 
+// invitationSource says where a token came from, for the screens that show
+// it: a link's host, an app link, or plain (the words for a bare token).
+// The plain runner says the same in its own sentences (invitationTaken).
+func invitationSource(inv flow.Invitation, plain string) string {
+	switch {
+	case inv.Host != "":
+		return "from a link at " + flow.Sanitize(inv.Host)
+	case inv.Source == flow.SourceScheme:
+		return "from an app link"
+	}
+	return plain
+}
+
 // maskToken shows a token's first and last four characters around more, or
 // hidden when it is too short to show any of it (the wizard and the plain
 // runner differ only in the words).
