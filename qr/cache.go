@@ -5,8 +5,10 @@ import "sync"
 // Cache remembers the last code so that a Bubble Tea View, which runs on
 // every frame, does not encode it again each time. Encoding (which tries all
 // eight mask patterns) happens only when the text changes; drawing happens
-// only when the chosen layout — format and quiet zone — changes, so a resize
-// that keeps the layout costs a string comparison and a little arithmetic.
+// once per layout — format and quiet zone — that is asked for, so a resize
+// that keeps the layout costs a string comparison and a little arithmetic,
+// and a screen that tries two layouts on every frame (the hand-off screen:
+// beside the text, then above it) draws each only once.
 //
 // The zero value is ready to use. It is safe for concurrent use: the mutex
 // costs nothing noticeable next to a frame, and it spares callers the
@@ -14,23 +16,21 @@ import "sync"
 type Cache struct {
 	mu sync.Mutex
 
-	text    string
-	encoded bool     // matrix/encErr are for text
-	matrix  [][]bool // the code without quiet zone
-	encErr  error    // encoding failure, remembered like a result
-	drawn   bool     // code is valid for lay
-	lay     layout   // layout of code
-	code    Code     // last drawing
+	text     string
+	encoded  bool            // matrix/encErr are for text
+	matrix   [][]bool        // the code without quiet zone
+	encErr   error           // encoding failure, remembered like a result
+	drawings map[layout]Code // drawings of matrix; a handful at most
 }
 
-// Get returns what Render(text, f, width, height, ascii) would, reusing the
+// Get returns what Render(text, f, width, height, ascii) would, reusing a
 // previous result when text and the chosen layout have not changed.
 func (c *Cache) Get(text string, f Format, width, height int, ascii bool) (Code, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 
 	if !c.encoded || text != c.text {
-		c.text, c.encoded, c.drawn = text, true, false
+		c.text, c.encoded, c.drawings = text, true, nil
 		c.matrix, c.encErr = encode(text)
 	}
 	if c.encErr != nil {
@@ -40,8 +40,13 @@ func (c *Cache) Get(text string, f Format, width, height int, ascii bool) (Code,
 	if err != nil {
 		return Code{}, err
 	}
-	if !c.drawn || l != c.lay {
-		c.code, c.lay, c.drawn = draw(c.matrix, l), l, true
+	code, ok := c.drawings[l]
+	if !ok {
+		if c.drawings == nil {
+			c.drawings = map[layout]Code{}
+		}
+		code = draw(c.matrix, l)
+		c.drawings[l] = code
 	}
-	return c.code, nil
+	return code, nil
 }

@@ -90,3 +90,28 @@ func TestCacheConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// A screen that asks for two layouts on every frame (the hand-off screen
+// tries the code beside its text, then above it) gets each drawing once.
+func TestCacheKeepsEachLayout(t *testing.T) {
+	var c Cache
+	small, err := c.Get(emulatorLink, FormatAuto, 80, 24, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	large, err := c.Get(emulatorLink, FormatAuto, 120, 60, false)
+	if err != nil || large.Format == small.Format {
+		t.Fatalf("want two layouts, got %s and %s (%v)", small.Format, large.Format, err)
+	}
+	again, _ := c.Get(emulatorLink, FormatAuto, 80, 24, false)
+	if !same(small, again) {
+		t.Fatal("the first layout was drawn again after the second")
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		_, _ = c.Get(emulatorLink, FormatAuto, 80, 24, false)
+		_, _ = c.Get(emulatorLink, FormatAuto, 120, 60, false)
+	})
+	if allocs != 0 {
+		t.Errorf("alternating layouts allocates %v times a frame", allocs)
+	}
+}
