@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
@@ -151,6 +152,27 @@ func (w Model) cut(s string, width int) string {
 
 // mask shows a token by its ends only; a short one not at all.
 func (w Model) mask(token string) string { return maskToken(token, w.styles.glyph.more, "(hidden)") }
+
+// parseMemo remembers the last invitation text a screen showed feedback
+// for, so that a frame costs a string comparison rather than a parse (a
+// pasted e-mail of a few KiB takes about 0.2 ms to read).
+type parseMemo struct {
+	mu   sync.Mutex
+	done bool
+	text string
+	inv  flow.Invitation
+	err  error
+}
+
+func (p *parseMemo) parse(text string) (flow.Invitation, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.done || text != p.text {
+		p.done, p.text = true, text
+		p.inv, p.err = flow.ParseInvitation(text)
+	}
+	return p.inv, p.err
+}
 
 // invitationSource says where a token came from, for the screens that show
 // it: a link's host, an app link, or plain (the words for a bare token).

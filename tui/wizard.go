@@ -81,7 +81,8 @@ type Model struct {
 	phoneStage  phoneStage // where the hand-off screen is
 	phoneErr    error
 	phoneResult PhoneResult
-	qrCache     *qr.Cache // shared by copies of the model: one render per size
+	qrCache     *qr.Cache  // shared by copies of the model: one render per size
+	parsed      *parseMemo // likewise: one parse per text shown, not per frame
 
 	// The feedback line under the invitation field holds still while
 	// someone types key by key (each change would be one more line sent
@@ -121,7 +122,7 @@ func New(ctx context.Context, o Options) Model {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	w := Model{opts: o, ctx: ctx, keys: newKeyMap(), styles: newStyles(r, o.ASCII), width: 80, height: 24, qrCache: &qr.Cache{}}
+	w := Model{opts: o, ctx: ctx, keys: newKeyMap(), styles: newStyles(r, o.ASCII), width: 80, height: 24, qrCache: &qr.Cache{}, parsed: &parseMemo{}}
 	g := w.styles.glyph
 	w.invitation = textinput.New()
 	w.invitation.Prompt = g.prompt
