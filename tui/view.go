@@ -31,11 +31,27 @@ func (w Model) View() string {
 	b.WriteString("\n\n")
 	b.WriteString(w.footer())
 	out := b.String()
-	if h := lipgloss.Height(out); h > w.height {
-		// The terminal would drop the top lines, header included.
-		return w.tooSmallFor(max(w.width, minWidth), h)
+	if fitted, ok := fit(out, w.height); ok {
+		return fitted
 	}
-	return out
+	// The terminal would drop the top lines, header included.
+	return w.tooSmallFor(max(w.width, minWidth), lipgloss.Height(out))
+}
+
+// fit drops blank lines, the last first, from a screen taller than the
+// window: spacing goes before any content does. It reports whether the
+// screen then fits.
+func fit(screen string, height int) (string, bool) {
+	lines := strings.Split(screen, "\n")
+	if len(lines) <= height {
+		return screen, true
+	}
+	for i := len(lines) - 1; i >= 0 && len(lines) > height; i-- {
+		if strings.TrimSpace(ansi.Strip(lines[i])) == "" {
+			lines = append(lines[:i], lines[i+1:]...)
+		}
+	}
+	return strings.Join(lines, "\n"), len(lines) <= height
 }
 
 // tooSmall asks for room, wrapped to the window so that the request itself
