@@ -23,18 +23,18 @@ func cmdEmulator(ctx context.Context, e env, args []string) error {
 		return fail(e, c, err)
 	}
 	if err := loopbackOnly(*listen); err != nil {
-		return err
+		return fail(e, c, err)
 	}
 	srv, err := emulator.Listen(*listen, emulator.Options{AdminToken: *adminToken})
 	if err != nil {
-		return fmt.Errorf("%w: cannot listen on %s: %w", flow.ErrUsage, flow.Sanitize(*listen), err)
+		return fail(e, c, fmt.Errorf("%w: cannot listen on %s: %w", flow.ErrUsage, flow.Sanitize(*listen), err))
 	}
 	defer srv.Close()
 	out := map[string]string{"url": srv.URL, "adminToken": srv.Emulator.AdminToken()}
 	if *invite {
 		inv, err := srv.Emulator.CreateInvitation(emulator.InvitationSpec{Groups: []string{emulator.GroupKiosks}})
 		if err != nil {
-			return err
+			return fail(e, c, err)
 		}
 		out["invitationLink"] = inv.Link
 	}
@@ -79,18 +79,18 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
 	}
 	srv, err := emulator.Listen("127.0.0.1:0", emulator.Options{})
 	if err != nil {
-		return err
+		return fail(e, c, err)
 	}
 	defer srv.Close()
 	// A shorter token than the service's keeps the demo link within 80
 	// columns, so it can be copied from the screen whole.
 	inv, err := srv.Emulator.CreateInvitation(emulator.InvitationSpec{Groups: []string{emulator.GroupKiosks}, Token: demoToken()})
 	if err != nil {
-		return err
+		return fail(e, c, err)
 	}
 	dir, err := os.MkdirTemp("", "enroll-demo-")
 	if err != nil {
-		return fmt.Errorf("%w: %w", flow.ErrStoreUnavailable, err)
+		return fail(e, c, fmt.Errorf("%w: %w", flow.ErrStoreUnavailable, err))
 	}
 	defer os.RemoveAll(dir)
 	c.credentials = filepath.Join(dir, "enroll", "credentials.json")
@@ -101,15 +101,15 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
 			fmt.Fprintf(e.stdout, format+"\n", args...)
 		}
 	}
+	d, err := c.driver(e)
+	if err != nil {
+		return fail(e, c, err)
+	}
+	host, _ := e.hostname()
 	if e.tty && !c.json {
 		fmt.Fprintf(e.stdout, "enroll demo: the built-in emulator of the 10Duke service runs at %s\nand has sent this device an invitation:\n\n  %s\n\n", srv.URL, inv.Link)
-		d, err := c.driver(e)
-		if err != nil {
-			return err
-		}
-		host, _ := e.hostname()
 		if err := interactive(ctx, e, c, d, flow.Config{Hostname: host}, withDemo(ses, inv.Link)); err != nil {
-			return err
+			return fail(e, c, err)
 		}
 		fmt.Fprintln(e.stdout, "\nThe demo's credentials file was temporary and is removed now that the demo ends.")
 		return nil
@@ -118,11 +118,6 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
 	say("An administrator has sent this device an invitation:\n\n  %s\n", inv.Link)
 	say("Accepting it as a script would: enroll accept --token-file FILE\n")
 
-	d, err := c.driver(e)
-	if err != nil {
-		return err
-	}
-	host, _ := e.hostname()
 	seen := map[flow.State]bool{}
 	m, err := flow.Run(ctx, d, flow.Config{Hostname: host}, flow.Script{Invitation: inv.Link, Name: flow.DefaultName(host), TrustLinkServer: true},
 		func(m flow.Machine) {
@@ -136,7 +131,7 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
 	}
 	say("")
 	if err := reportDone(e, c, m, d.Store.Path()); err != nil {
-		return err
+		return fail(e, c, err)
 	}
 	say("\nThe credentials file above is temporary and is removed now that the demo ends.")
 	say("Next: `enroll emulator --invite` serves the emulator for your own scripts; see the README.")
