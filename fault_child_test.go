@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io/fs"
@@ -101,29 +100,11 @@ func (g *gateFS) Rename(oldpath, newpath string) error {
 	return g.OSFS.Rename(oldpath, newpath)
 }
 
-// lockedBuffer is a bytes.Buffer safe to read while a process writes it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // child is one enroll process.
 type child struct {
 	x              *fx
 	cmd            *exec.Cmd
-	stdout, stderr lockedBuffer
+	stdout, stderr syncBuffer
 	marks          chan string
 	exited         chan struct{}
 	pty            *ptyRun // the wizard's terminal, when it has one

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -41,10 +42,10 @@ func (x *fx) runIn(o runOpts, args ...string) res {
 	for k, v := range o.vars {
 		vars[k] = v
 	}
-	if len(args) > 0 && strings.Contains(" accept decline status token ", " "+args[0]+" ") && !hasArg(args, "--verbose") {
+	if len(args) > 0 && strings.Contains(" accept decline status token ", " "+args[0]+" ") && !slices.Contains(args, "--verbose") {
 		args = append(args, "--verbose")
 	}
-	var out, errOut bytes.Buffer
+	var out, errOut syncBuffer
 	var stderr io.Writer = &errOut
 	if o.stderr != nil {
 		stderr = io.MultiWriter(&errOut, o.stderr)
@@ -53,7 +54,7 @@ func (x *fx) runIn(o runOpts, args ...string) res {
 		o.ctx = context.Background()
 	}
 	e := env{
-		stdin: strings.NewReader(o.stdin), stdout: &out, stderr: &lockedWriter{w: stderr},
+		stdin: strings.NewReader(o.stdin), stdout: &out, stderr: stderr,
 		getenv: func(k string) string { return vars[k] }, uid: 1000,
 		hostname: func() (string, error) { return "lab-1", nil }, fs: o.fs,
 	}
@@ -64,28 +65,6 @@ func (x *fx) runIn(o runOpts, args ...string) res {
 }
 
 func (x *fx) run(args ...string) res { x.t.Helper(); return x.runIn(runOpts{}, args...) }
-
-func hasArg(args []string, a string) bool {
-	for _, s := range args {
-		if s == a {
-			return true
-		}
-	}
-	return false
-}
-
-// lockedWriter serializes writes: the verbose log and the runner may
-// write from different goroutines.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
 
 // watchWriter closes seen the first time text has been written to it.
 type watchWriter struct {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,30 +9,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"enroll/flow"
 )
-
-// syncBuffer is a bytes.Buffer that a command may write while the test
-// reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // schemeEnv is an env whose XDG directories and HOME lie in a temporary
 // directory; vars may be changed before each run.
@@ -62,12 +41,8 @@ func newSchemeEnv(t *testing.T, stdin io.Reader) *schemeEnv {
 }
 
 func (s *schemeEnv) run(args ...string) int {
-	s.out.mu.Lock()
-	s.out.b.Reset()
-	s.out.mu.Unlock()
-	s.errOut.mu.Lock()
-	s.errOut.b.Reset()
-	s.errOut.mu.Unlock()
+	s.out.Reset()
+	s.errOut.Reset()
 	return run(context.Background(), args, s.e)
 }
 
