@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"time"
-	"unicode"
 
 	"enroll/flow"
 	"enroll/qr"
@@ -67,10 +66,8 @@ func phoneResult(r handoff.Result) tui.PhoneResult {
 	if r.Err != nil {
 		return tui.PhoneResult{Err: r.Err}
 	}
-	for _, c := range r.Received.Text {
-		if c != '\n' && c != '\r' && c != '\t' && (unicode.IsControl(c) || unicode.Is(unicode.Cf, c) || c == '\u2028' || c == '\u2029') {
-			return tui.PhoneResult{Err: fmt.Errorf("the phone sent text with an invisible character %s, so it was not used; copy the link again, from plain text", flow.Sanitize(string(c)))}
-		}
+	if c, bad := flow.Invisible(r.Received.Text); bad {
+		return tui.PhoneResult{Err: fmt.Errorf("the phone sent text with an invisible character %s, so it was not used; copy the link again, from plain text", flow.Sanitize(string(c)))}
 	}
 	return tui.PhoneResult{Text: r.Received.Text, From: r.Received.From, Code: r.Received.Code}
 }

@@ -192,14 +192,3 @@ func (s inviteSpec) fingerprint(server string) string {
 	sum := sha256.Sum256(canon)
 	return hex.EncodeToString(sum[:16])
 }
-
-// who names a row for people: its e-mail address, else its ref.
-func (s inviteSpec) who() string {
-	switch {
-	case s.Email != "":
-		return s.Email
-	case s.Ref != "":
-		return "ref " + s.Ref
-	}
-	return "no e-mail"
-}

@@ -22,7 +22,7 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 	st := c.store(e)
 	snap, err := st.Load(ctx)
 	if err != nil {
-		return reportFailure(e, c, flow.Machine{}, "", err)
+		return fail(e, c, err)
 	}
 	for _, w := range snap.Warnings {
 		fmt.Fprintf(e.stderr, "enroll: warning: %s\n", flow.Sanitize(w))
@@ -51,7 +51,7 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 			return fail(e, c, err)
 		}
 		if _, err := svc.Authenticate(ctx, snap.Existing.Server, *snap.Existing); err != nil {
-			return reportFailure(e, c, flow.Machine{}, "", err)
+			return fail(e, c, err)
 		}
 		ok := true
 		r.Verified = &ok
@@ -94,7 +94,7 @@ func cmdToken(ctx context.Context, e env, args []string) error {
 	}
 	snap, err := c.store(e).Load(ctx)
 	if err != nil {
-		return reportFailure(e, c, flow.Machine{}, "", err)
+		return fail(e, c, err)
 	}
 	if snap.Existing == nil {
 		return reportFailure(e, c, flow.Machine{}, "", flow.ErrNotEnrolled)
@@ -108,7 +108,7 @@ func cmdToken(ctx context.Context, e env, args []string) error {
 	}
 	token, err := svc.Authenticate(ctx, snap.Existing.Server, *snap.Existing)
 	if err != nil {
-		return reportFailure(e, c, flow.Machine{}, "", err)
+		return fail(e, c, err)
 	}
 	if c.json {
 		writeJSON(e.stdout, map[string]string{"accessToken": token, "tokenType": "Bearer"})
@@ -125,7 +125,7 @@ func cmdForget(ctx context.Context, e env, args []string) error {
 	}
 	st := c.store(e)
 	if err := st.Forget(); err != nil {
-		return reportFailure(e, c, flow.Machine{}, "", err)
+		return fail(e, c, err)
 	}
 	if c.json {
 		writeJSON(e.stdout, result{Status: "forgotten", Credentials: st.Path()})

@@ -87,7 +87,7 @@ func parseArgs(e env, fs *flag.FlagSet, envErr envErrors, args []string) ([]stri
 		if a == "--" {
 			break
 		}
-		if a == "-h" || a == "-help" || a == "--help" {
+		if isHelp(a) {
 			fs.SetOutput(e.stdout)
 			fs.Usage()
 			return nil, errHelp

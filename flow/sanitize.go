@@ -63,6 +63,22 @@ func isInert(s string) bool {
 	return true
 }
 
+// Invisible finds the first character of s that a text field would not
+// draw as itself: a control, a format character (a bidi override, a
+// zero-width space) or a line or paragraph separator. Line breaks and tabs
+// pass: a paste often ends with one, and fields turn them into spaces.
+func Invisible(s string) (rune, bool) {
+	for _, r := range s {
+		if r == '\n' || r == '\r' || r == '\t' {
+			continue
+		}
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
+			return r, true
+		}
+	}
+	return 0, false
+}
+
 func mustEscape(r rune) bool {
 	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) ||
 		r == '\u2028' || r == '\u2029' || r == utf8.RuneError

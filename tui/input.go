@@ -3,7 +3,6 @@ package tui
 import (
 	"fmt"
 	"time"
-	"unicode"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
@@ -175,19 +174,8 @@ func refuseInvisible(w *Model, msg tea.KeyMsg) (tea.KeyMsg, bool) {
 	return msg, true
 }
 
-// invisible finds the first control or format character in s, other than
-// the line breaks and tabs a paste may end with.
-func invisible(s string) (rune, bool) {
-	for _, r := range s {
-		if r == '\n' || r == '\r' || r == '\t' {
-			continue
-		}
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
-			return r, true
-		}
-	}
-	return 0, false
-}
+// invisible finds the first character a field would not draw as itself.
+func invisible(s string) (rune, bool) { return flow.Invisible(s) }
 
 // unknownSequence handles what Bubble Tea's input parser could not read:
 // an escape sequence inside a burst that was not a bracketed paste. The
