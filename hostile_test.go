@@ -70,14 +70,7 @@ var hostileCLI = []struct {
 	}},
 	{"server: accept answer's name → stdout, --json", func(t *testing.T, x *fx, h string) {
 		inv := x.svc.invite(emulator.InvitationSpec{})
-		var sent []byte
-		x.svc.front(api.PathAccept, committedThen(func(b []byte) []byte {
-			var m map[string]any
-			_ = json.Unmarshal(b, &m)
-			m["name"] = "Lab " + h
-			out, _ := json.Marshal(m)
-			return out
-		}, &sent))
+		answerNamed(x, "Lab "+h)
 		x.runIn(runOpts{stdin: inv.Link}, "accept", "--token-file", "-", "--json")
 		x.run("status")
 		x.run("status", "--json")
@@ -187,14 +180,7 @@ var hostileWizard = []struct {
 	}},
 	{"accept answer's name → done screen", func(t *testing.T, x *fx, h string) {
 		inv := x.svc.invite(emulator.InvitationSpec{})
-		var sent []byte
-		x.svc.front(api.PathAccept, committedThen(func(b []byte) []byte {
-			var m map[string]any
-			_ = json.Unmarshal(b, &m)
-			m["name"] = "Lab " + h
-			out, _ := json.Marshal(m)
-			return out
-		}, &sent))
+		answerNamed(x, "Lab "+h)
 		w := startWiz(t, wizOptions(x, x.svc.URL))
 		w.to(inv.Link)
 		w.typed("a")
@@ -279,4 +265,17 @@ func TestLookAlikeHostsAreShownAsTheyAre(t *testing.T) {
 func regexpQuote(s string) string {
 	r := strings.NewReplacer(".", `\.`)
 	return r.Replace(s)
+}
+
+// answerNamed makes the service's accept answer (after it committed) carry
+// name as the device's name, as a hostile or confused service might.
+func answerNamed(x *fx, name string) {
+	var sent []byte
+	x.svc.front(api.PathAccept, committedThen(func(b []byte) []byte {
+		var m map[string]any
+		_ = json.Unmarshal(b, &m)
+		m["name"] = name
+		out, _ := json.Marshal(m)
+		return out
+	}, &sent))
 }
