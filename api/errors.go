@@ -124,11 +124,11 @@ func kindFor(a audience, status int) error {
 func newStatusError(op string, a audience, status int, h http.Header, base *url.URL, body []byte, now time.Time, secrets ...string) *StatusError {
 	se := &StatusError{Op: op, Status: status, Kind: kindFor(a, status)}
 	if status >= 300 && status <= 399 {
-		se.Redirect = redact(redirectOrigin(h.Get("Location"), base), secrets)
+		se.Redirect = flow.Redact(redirectOrigin(h.Get("Location"), base), secrets...)
 		return se
 	}
 	code, msg := readErrorBody(redactBytes(body, secrets))
-	se.Code, se.Message = redact(code, secrets), redact(msg, secrets)
+	se.Code, se.Message = flow.Redact(code, secrets...), flow.Redact(msg, secrets...)
 	se.RetryAfter = parseRetryAfter(h.Get("Retry-After"), now)
 	return se
 }
@@ -286,21 +286,8 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return min(max(d, 0), maxRetryAfter)
 }
 
-// redact cuts secrets out of text, in their raw and their sanitized form.
-// Very short values are skipped: replacing "a" everywhere helps nobody.
-func redact(s string, secrets []string) string {
-	for _, sec := range secrets {
-		if len(sec) < 4 {
-			continue
-		}
-		s = strings.ReplaceAll(s, sec, "[redacted]")
-		if san := flow.Sanitize(sec); san != sec {
-			s = strings.ReplaceAll(s, san, "[redacted]")
-		}
-	}
-	return s
-}
-
+// redactBytes cuts secrets out of an answer before it is parsed, so no
+// shape of the answer can carry them into the message.
 func redactBytes(b []byte, secrets []string) []byte {
 	for _, sec := range secrets {
 		if len(sec) >= 4 && bytes.Contains(b, []byte(sec)) {

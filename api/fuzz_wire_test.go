@@ -125,13 +125,41 @@ func FuzzTokenAnswer(f *testing.F) {
 			func(r *http.Request) *http.Response { return answerOf(r, status, contentType, body) })
 		tok, err := c.Authenticate(context.Background(), "https://idp.example.com", creds)
 		if err != nil {
-			inertText(t, "the error", err.Error(), 2000)
+			// The token endpoint is sent the client secret, never the
+			// invitation: api cuts the secret out of its own errors, and
+			// the machine cuts every secret the run holds out of the
+			// failure it shows (an endpoint may echo what it learnt
+			// elsewhere).
+			if strings.Contains(err.Error(), clientSecret) {
+				t.Fatalf("the error holds the client secret: %q", err)
+			}
+			inertText(t, "the failure shown", failureShown(t, err), 2000)
 			return
 		}
 		if !usableAccessToken(tok) || tok == clientSecret {
 			t.Fatalf("Authenticate returned %q", tok)
 		}
 	})
+}
+
+// failureShown is the text of the failure a run holding the invitation
+// and the client secret records when Authenticate fails with err.
+func failureShown(t *testing.T, err error) string {
+	const server = "https://idp.example.com"
+	stored := creds
+	stored.Server = server
+	m, _ := flow.Start(flow.Config{Server: server})
+	for _, ev := range []flow.Event{
+		flow.Loaded{Snapshot: flow.Snapshot{Existing: &stored}}, flow.Next{},
+		flow.InvitationEntered{Text: secretToken}, flow.NameDefault{}, flow.AcceptChosen{},
+		flow.Prepared{}, flow.EffectFailed{Err: err},
+	} {
+		m, _ = flow.Step(m, ev)
+	}
+	if m.State != flow.StateFailed || m.Failure == nil {
+		t.Fatalf("the run is in %v, not failed", m.State)
+	}
+	return m.Failure.Err.Error()
 }
 
 // FuzzDiscovery: whatever the discovery document says, the device's secret

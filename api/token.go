@@ -125,9 +125,9 @@ func (c *Client) retrieveError(re *oauth2.RetrieveError, secret string) attempt 
 	}
 	se := newStatusError("token", token, status, h, requestURL(re.Response), re.Body, time.Now(), secret)
 	if re.ErrorCode != "" { // x/oauth2 also reads form-encoded answers
-		se.Code = redact(clean(re.ErrorCode, maxCode), []string{secret})
+		se.Code = flow.Redact(clean(re.ErrorCode, maxCode), secret)
 		if re.ErrorDescription != "" {
-			se.Message = redact(clean(re.ErrorDescription, maxText), []string{secret})
+			se.Message = flow.Redact(clean(re.ErrorDescription, maxText), secret)
 		}
 	}
 	if oauthRefused[se.Code] {
