@@ -18,7 +18,7 @@ import (
 // there to answer it.
 func cmdWizard(ctx context.Context, e env, args []string) error {
 	fs, c, envErr := newFlags(e, "", "[flags]", "  enroll --server https://idp.example.com")
-	kiosk := fs.Bool("kiosk", envTrue(e, "ENROLL_KIOSK"), "kiosk mode: never reveal the secret, clear the screen at the end, start over after a minute (ENROLL_KIOSK)")
+	kiosk := fs.Bool("kiosk", envErr.bool(e, "kiosk", "ENROLL_KIOSK"), "kiosk mode: never reveal the secret, clear the screen at the end, start over after a minute (ENROLL_KIOSK)")
 	screen := addScreenFlags(fs, e)
 	if _, err := parseArgs(e, fs, envErr, args); err != nil {
 		return fail(e, c, err)
@@ -138,12 +138,4 @@ func asciiOnly(e env) bool {
 		}
 	}
 	return true
-}
-
-func envTrue(e env, key string) bool {
-	switch e.getenv(key) {
-	case "1", "true", "TRUE", "True", "yes":
-		return true
-	}
-	return false
 }

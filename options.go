@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
@@ -36,17 +35,7 @@ func newFlags(e env, name, synopsis, example string) (*flag.FlagSet, *common, en
 	fs.SetOutput(e.stderr)
 	c := &common{}
 	envErr := envErrors{}
-	envBool := func(flagName, key string) bool {
-		v := strings.TrimSpace(e.getenv(key))
-		if v == "" {
-			return false
-		}
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			envErr[flagName] = fmt.Errorf("%w: %s=%q is not true or false", flow.ErrUsage, key, flow.Sanitize(v))
-		}
-		return b
-	}
+	envBool := func(flagName, key string) bool { return envErr.bool(e, flagName, key) }
 	timeout := 30 * time.Second
 	if v := strings.TrimSpace(e.getenv("ENROLL_TIMEOUT")); v != "" {
 		d, err := time.ParseDuration(v)
@@ -77,6 +66,22 @@ func newFlags(e env, name, synopsis, example string) (*flag.FlagSet, *common, en
 // envErrors are invalid ENROLL_… values by flag name; one only matters when
 // its flag was not given, since the flag wins.
 type envErrors map[string]error
+
+// bool reads a boolean variable: 1/0, true/false, yes/no, on/off in any
+// case, or empty for false. Anything else is recorded as flagName's usage
+// error, so that a kiosk set up with ENROLL_KIOSK=ture stops with a clear
+// message instead of running without kiosk mode.
+func (errs envErrors) bool(e env, flagName, key string) bool {
+	v := strings.TrimSpace(e.getenv(key))
+	switch strings.ToLower(v) {
+	case "", "0", "f", "false", "no", "off":
+		return false
+	case "1", "t", "true", "yes", "on":
+		return true
+	}
+	errs[flagName] = fmt.Errorf("%w: %s=%q is not true or false", flow.ErrUsage, key, flow.Sanitize(v))
+	return false
+}
 
 // parseArgs parses flags that may come before or after positional
 // arguments, as people type them: `enroll accept LINK --json`. Help goes to
