@@ -144,13 +144,20 @@ var (
 	esc   = tea.KeyMsg{Type: tea.KeyEsc}
 )
 
-func TestScreens(t *testing.T) {
-	fresh := func() (*memService, *memStore) { return &memService{answer: goldenClient}, &memStore{} }
-	cfg := flow.Config{Server: goldenServer, Hostname: "lab-1.example.com"}
-	screens := []struct {
-		name  string
-		setup func(width, height int) Model
-	}{
+// goldenScreen is one screen of the wizard, reached by real key presses.
+type goldenScreen struct {
+	name  string
+	setup func(width, height int) Model
+}
+
+func fresh() (*memService, *memStore) { return &memService{answer: goldenClient}, &memStore{} }
+
+var goldenConfig = flow.Config{Server: goldenServer, Hostname: "lab-1.example.com"}
+
+// goldenScreens are the wizard's screens, each in the state that shows it.
+func goldenScreens() []goldenScreen {
+	cfg := goldenConfig
+	return []goldenScreen{
 		{"welcome", func(wd, h int) Model { s, st := fresh(); return testWizard(s, st, cfg, wd, h) }},
 		{"welcome-existing", func(wd, h int) Model {
 			s, st := fresh()
@@ -223,6 +230,11 @@ func TestScreens(t *testing.T) {
 			return press(testWizard(s, st, cfg, wd, h), enter, paste(goldenLink), enter, enter, runes("a"))
 		}},
 	}
+}
+
+func TestScreens(t *testing.T) {
+	cfg := goldenConfig
+	screens := goldenScreens()
 	// 60×18 is the smallest size the README promises: every screen fits
 	// there, if need be with fewer blank lines.
 	for _, size := range [][2]int{{80, 24}, {120, 40}, {60, 18}} {
@@ -231,6 +243,12 @@ func TestScreens(t *testing.T) {
 				v := sc.setup(size[0], size[1]).View()
 				if strings.Contains(v, "Make the window larger") {
 					t.Errorf("does not fit %dx%d:\n%s", size[0], size[1], v)
+				}
+				// A line the terminal wraps would push the top off screen.
+				for _, line := range strings.Split(v, "\n") {
+					if lipgloss.Width(line) > size[0] {
+						t.Errorf("a line of %d columns at %dx%d: %q", lipgloss.Width(line), size[0], size[1], line)
+					}
 				}
 				golden.RequireEqual(t, v)
 			})

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -20,7 +21,6 @@ func (w Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return w.interrupt()
 	case key.Matches(msg, k.Help):
 		w.help.ShowAll = !w.help.ShowAll
-		w.keys.sync(&w)
 		return w, nil
 	case w.phoneStage != phoneOff:
 		return w.phoneKey(msg)
@@ -66,12 +66,10 @@ func (w Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case flow.StateDone, flow.StateDeclined:
 		if key.Matches(msg, k.Reveal) {
 			w.revealed, w.showing = true, true
-			w.keys.sync(&w)
 			return w, nil
 		}
 		if key.Matches(msg, k.ShowID) {
 			w.showingID = !w.showingID
-			w.keys.sync(&w)
 			return w, nil
 		}
 		if key.Matches(msg, k.Finish) {
@@ -150,8 +148,12 @@ func (w Model) nameKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if msg, ok := refuseInvisible(&w, msg); !ok {
 		return w, nil
 	} else {
+		before := w.name.Value()
 		var cmd tea.Cmd
 		w.name, cmd = w.name.Update(msg)
+		if w.name.Value() != before {
+			w.machine.InputErr = nil // the refusal was of the name before
+		}
 		return w, cmd
 	}
 }
@@ -204,6 +206,24 @@ func (w Model) unknownSequence() (tea.Model, tea.Cmd) {
 func isUnreadableInput(msg tea.Msg) bool {
 	name := fmt.Sprintf("%T", msg)
 	return name == "tea.unknownCSISequenceMsg" || name == "tea.unknownInputByteMsg"
+}
+
+// refusalShown reports whether the screen already says why the field's
+// text is refused: Enter would only say it again, so it is not offered
+// until the text changes.
+func (w Model) refusalShown() bool {
+	if w.machine.InputErr != nil {
+		return true
+	}
+	if w.machine.State != flow.StateInvitation || w.fbHold || w.tainted {
+		return false
+	}
+	v := w.invitation.Value()
+	if strings.TrimSpace(v) == "" {
+		return false
+	}
+	_, err := w.parsed.parse(v)
+	return err != nil
 }
 
 // typing reports whether letters are text in a field rather than keys.

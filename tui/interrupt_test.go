@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"path/filepath"
@@ -96,5 +97,31 @@ func TestSignalDuringPrepareSendsNothing(t *testing.T) {
 	}
 	if n, _ := filepath.Glob(filepath.Join(filepath.Dir(r.store.Path()), ".*.tmp-*")); len(n) != 0 {
 		t.Errorf("left behind: %q", n)
+	}
+}
+
+// A store that does not heed cancellation (a lock on a dead network mount)
+// cannot hold the wizard: the first Ctrl-C says it is stopping and that
+// nothing was sent, the second leaves at once, with the invitation unused.
+func TestSecondCtrlCLeavesAStuckPrepare(t *testing.T) {
+	r := newRig(t)
+	inv := r.invite(t)
+	g := gatedStore{Store: r.store, entered: make(chan struct{}), gate: make(chan struct{})}
+	defer close(g.gate) // the stuck Prepare returns after the test
+	r.drv.Store = g
+	tm := r.start(t, flow.Config{Server: r.emu.URL, Hostname: "lab-1"})
+	enrollTo(t, tm, inv.Link, false)
+	tm.Send(runes("a"))
+	<-g.entered
+	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("nothing was sent")) },
+		teatest.WithDuration(10*time.Second))
+	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
+	m := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(Model).Machine()
+	if m.State != flow.StatePreparing || !m.Interrupted {
+		t.Fatalf("state %v interrupted %v; want to leave while preparing", m.State, m.Interrupted)
+	}
+	if got, _ := r.emu.Emulator.Invitation(inv.Token); got.State != emulator.StateOpen || r.emu.Emulator.Calls(emulator.OpAccept) != 0 {
+		t.Errorf("invitation %q; want open (no accept call)", got.State)
 	}
 }

@@ -64,7 +64,7 @@ func (k *keyMap) sync(w *Model) {
 	typing := w.typing()
 	failure := m.Failure
 	k.Continue.SetEnabled(st == flow.StateWelcome)
-	k.Use.SetEnabled(typing)
+	k.Use.SetEnabled(typing && !w.refusalShown())
 	k.Fill.SetEnabled(st == flow.StateInvitation && w.opts.DemoLink != "")
 	k.Yes.SetEnabled(st == flow.StateServer)
 	k.No.SetEnabled(st == flow.StateServer)

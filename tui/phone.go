@@ -94,11 +94,9 @@ func (w Model) updatePhone(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		if msg.err != nil {
 			w.phoneStage, w.phoneErr = phoneFailed, msg.err
-			w.keys.sync(&w)
 			return w, nil
 		}
 		w.phone, w.phoneStage = msg.phone, phoneWaiting
-		w.keys.sync(&w)
 		return w, tea.Batch(phoneWait(msg.phone), phoneTick(msg.phone, w.now()))
 	case phoneResultMsg:
 		if msg.phone != w.phone || w.phoneStage != phoneWaiting {
@@ -110,7 +108,6 @@ func (w Model) updatePhone(msg tea.Msg) (tea.Model, tea.Cmd) {
 		} else {
 			w.phoneStage = phoneReceived
 		}
-		w.keys.sync(&w)
 		return w, nil
 	case phoneTickMsg:
 		if msg.phone != w.phone || w.phoneStage != phoneWaiting {
@@ -131,7 +128,6 @@ func (w Model) phoneKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		if _, bad := invisible(text); bad {
 			// Never drawn into the field: the person is told instead.
 			w.prefill(&w.invitation, text)
-			w.keys.sync(&w)
 			return w, nil
 		}
 		w.prefill(&w.invitation, text)
@@ -139,7 +135,6 @@ func (w Model) phoneKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return w, w.next()
 	case key.Matches(msg, k.PhoneCancel):
 		w.closePhone()
-		w.keys.sync(&w)
 		return w, nil
 	}
 	return w, nil
@@ -148,7 +143,6 @@ func (w Model) phoneKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 // openPhone starts a hand-off session from the invitation screen.
 func (w Model) openPhone() (tea.Model, tea.Cmd) {
 	w.phoneStage, w.phoneErr, w.phoneResult = phoneStarting, nil, PhoneResult{}
-	w.keys.sync(&w)
 	return w, phoneStart(w.opts.StartPhone)
 }
 

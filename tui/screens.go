@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/textinput"
@@ -109,8 +110,11 @@ func (w Model) reviewView() string {
 
 func (w Model) workingView() string {
 	line := w.spin.View() + " " + w.machine.State.Doing() + w.styles.glyph.more
-	if w.machine.Interrupted && w.machine.State.Sent() {
+	switch {
+	case w.machine.Interrupted && w.machine.State.Sent():
 		line += "\n\n" + w.styles.warn.Render("Finishing first: the service may already have issued this device's credentials.")
+	case w.machine.Interrupted:
+		line += "\n\n" + w.styles.warn.Render("Stopping: nothing was sent. Ctrl-C again leaves at once.")
 	}
 	return line
 }
@@ -128,22 +132,24 @@ func (w Model) doneView() string {
 	case m.Existing != nil:
 		title = "Done: the invitation added this device to more groups."
 	}
-	secret := "stored, not shown"
+	secret := []string{w.styles.label.Render("Secret") + "stored, not shown"}
 	if w.showing {
-		secret = flow.Sanitize(c.ClientSecret) + "  (shown once)"
+		// Any key hides it: the screen says so, as the help line cannot.
+		secret = []string{w.styles.label.Render("Secret") + flow.Sanitize(c.ClientSecret),
+			w.styles.label.Render("") + w.styles.muted.Render("shown once; any key hides it")}
 	}
-	return strings.Join([]string{
+	return strings.Join(slices.Concat([]string{
 		w.styles.good.Render(w.styles.glyph.ok + " " + title),
 		"",
 		w.row("Server", c.Server),
 		w.row("Name", c.Name),
 		w.row("ID", c.ID),
 		w.row("Client ID", c.ClientID),
-		w.styles.label.Render("Secret") + secret,
+	}, secret, []string{
 		w.row("File", w.opts.Driver.Store.Path()),
 		"",
 		w.wrap("Next: the licensed application reads the credentials file; `enroll status --verify` checks that the service accepts them."),
-	}, "\n")
+	}), "\n")
 }
 
 // failedView explains a failure: what happened, the detail, what to do.

@@ -140,6 +140,7 @@ func New(ctx context.Context, o Options) Model {
 	w.help.Styles = w.styles.help
 	w.help.ShortSeparator, w.help.Ellipsis = g.sep, g.more
 	w.restart()
+	w.keys.sync(&w)
 	w.spinning = true // Init starts it
 	return w
 }
@@ -250,13 +251,15 @@ func (w *Model) afterStep(before flow.State) {
 			w.name.Focus()
 		}
 	}
-	w.keys.sync(w)
 }
 
 // Update is the whole event loop. Nothing happens after quitting.
 func (w Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	m, cmd := w.update(msg)
 	w = m.(Model)
+	// The keys follow the state in one place, after any change, so the
+	// help line is always true.
+	w.keys.sync(&w)
 	if !w.spinning && w.spinnerShown() {
 		w.spinning = true
 		cmd = tea.Batch(cmd, w.spin.Tick)
@@ -387,6 +390,13 @@ func (w Model) interrupt() (tea.Model, tea.Cmd) {
 	w.closePhone()
 	if w.machine.State.Terminal() {
 		return w.quit()
+	}
+	if st := w.machine.State; w.machine.Interrupted && st.Working() && !st.Sent() {
+		// Asked twice while nothing has been sent: the work in flight
+		// (a lock, a store on a dead mount) may not heed its cancellation,
+		// and leaving loses nothing; the lock goes with the process.
+		w.quitting = true
+		return w, tea.Quit
 	}
 	w.step(flow.Interrupt{})
 	if w.machine.State.Working() && !w.machine.State.Sent() && w.cancel != nil {
