@@ -36,7 +36,7 @@ func keyFor(t *testing.T, name string) tea.KeyMsg {
 // (in a text field, letters are text and are not checked; while the
 // secret shows, any key hides it).
 func TestHelpIsAlwaysTrue(t *testing.T) {
-	for _, sc := range goldenScreens() {
+	for _, sc := range append(goldenScreens(), handOffScreens()...) {
 		t.Run(sc.name, func(t *testing.T) {
 			w := sc.setup(80, 24)
 			before := w.View()
@@ -67,5 +67,25 @@ func TestHelpIsAlwaysTrue(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// handOffScreens are the invitation screen with a phone hand-off on offer,
+// and the hand-off screen waiting and with a result.
+func handOffScreens() []goldenScreen {
+	received := func(wd, h int) Model {
+		p := newFakePhone()
+		m, _ := phoneWizard(p, wd, h, false).Update(phoneResultMsg{phone: p, result: PhoneResult{Text: goldenLink, From: "192.168.1.50", Code: "123 456"}})
+		return m.(Model)
+	}
+	return []goldenScreen{
+		{"invitation-with-phone", func(wd, h int) Model {
+			w := testWizard(&memService{answer: goldenClient}, &memStore{}, goldenConfig, wd, h)
+			w.opts.StartPhone = func() (Phone, error) { return newFakePhone(), nil }
+			w.keys.sync(&w)
+			return press(w, enter)
+		}},
+		{"handoff-waiting", func(wd, h int) Model { return phoneWizard(newFakePhone(), wd, h, false) }},
+		{"handoff-received", received},
 	}
 }
