@@ -122,4 +122,44 @@ func TestPhoneHandOff(t *testing.T) {
 		}
 		_ = w
 	})
+	t.Run("a page that starts after the person left is closed", func(t *testing.T) {
+		p := newFakePhone()
+		w := testWizard(&memService{answer: goldenClient}, &memStore{}, goldenConfig, 80, 24)
+		w.opts.StartPhone = func() (Phone, error) { return p, nil }
+		w = press(w, enter)
+		m, start := w.Update(tea.KeyMsg{Type: tea.KeyCtrlO}) // the start is slow: not run yet
+		w = press(m.(Model), esc)
+		if w.phoneStage != phoneOff {
+			t.Fatalf("esc while starting: stage %v", w.phoneStage)
+		}
+		m, cmd := w.Update(start())
+		if w = m.(Model); !p.closed || w.phone != nil || cmd != nil {
+			t.Fatalf("a page started too late: closed %v, kept %v", p.closed, w.phone != nil)
+		}
+	})
+	t.Run("a page that cannot start says why and goes back", func(t *testing.T) {
+		w := testWizard(&memService{answer: goldenClient}, &memStore{}, goldenConfig, 80, 24)
+		w.opts.StartPhone = func() (Phone, error) {
+			return nil, errors.New("listen tcp 192.168.1.23:0: bind: address not available")
+		}
+		m, start := press(w, enter).Update(tea.KeyMsg{Type: tea.KeyCtrlO})
+		m, _ = m.Update(start())
+		w = m.(Model)
+		if v := w.View(); w.phoneStage != phoneFailed || !strings.Contains(v, "The hand-off ended") || !strings.Contains(v, "address not available") {
+			t.Fatalf("stage %v:\n%s", w.phoneStage, v)
+		}
+		w = press(w, esc, paste("x"))
+		if w.phoneStage != phoneOff || w.machine.State != flow.StateInvitation || w.invitation.Value() != "x" {
+			t.Fatalf("after esc: stage %v, state %v, field %q", w.phoneStage, w.machine.State, w.invitation.Value())
+		}
+	})
+	t.Run("a kiosk left idle closes the page and starts over", func(t *testing.T) {
+		p := newFakePhone()
+		w := phoneWizard(p, 80, 24, false)
+		w.opts.Kiosk, w.opts.KioskTimeout = true, time.Minute
+		m, _ := w.Update(kioskIdleMsg{gen: w.gen, idle: w.idle})
+		if w = m.(Model); !p.closed || w.phoneStage != phoneOff || w.machine.State != flow.StateLoading && w.machine.State != flow.StateWelcome {
+			t.Fatalf("closed %v, stage %v, state %v", p.closed, w.phoneStage, w.machine.State)
+		}
+	})
 }
