@@ -312,11 +312,18 @@ func transportKind(err error) error {
 	return flow.ErrNetwork
 }
 
-// logText is an error made safe for the verbose log: its text may hold
-// what a server sent (a certificate's names, a status line).
+// logText is an error made safe for the verbose log. A service's answer is
+// logged by its status alone: the message it wrote may quote a secret that
+// this call did not send (and so could not cut out), and the log is read by
+// people the secret is not for. Other errors are enroll's own words around
+// what the network said (a certificate's names), sanitized.
 func logText(err error) string {
 	if err == nil {
 		return ""
+	}
+	var se *StatusError
+	if errors.As(err, &se) {
+		return se.Op + ": the service answered " + statusWords(se.Status)
 	}
 	return flow.SanitizeMax(err.Error(), maxLogText)
 }

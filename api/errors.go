@@ -40,12 +40,18 @@ type StatusError struct {
 	Redirect string
 }
 
+// statusWords is a status code with its standard name ("503 Service
+// Unavailable"), never the server's own reason phrase.
+func statusWords(code int) string {
+	if t := http.StatusText(code); t != "" {
+		return strconv.Itoa(code) + " " + t
+	}
+	return strconv.Itoa(code)
+}
+
 func (e *StatusError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: the service answered %d", e.Op, e.Status)
-	if t := http.StatusText(e.Status); t != "" {
-		b.WriteString(" " + t)
-	}
+	fmt.Fprintf(&b, "%s: the service answered %s", e.Op, statusWords(e.Status))
 	if e.Status >= 300 && e.Status <= 399 {
 		// A redirect's body is a page for browsers; where it leads is
 		// what tells the person what went wrong.

@@ -32,8 +32,15 @@ func inertText(t *testing.T, what, s string, maxRunes int) {
 	if flow.Sanitize(s) != s {
 		t.Fatalf("%s is not inert: %q", what, s)
 	}
-	if strings.Contains(s, secretToken) || strings.Contains(s, clientSecret) {
-		t.Fatalf("%s holds a secret: %q", what, s)
+	for _, sec := range []string{secretToken, clientSecret} {
+		if strings.Contains(s, sec) {
+			t.Fatalf("%s holds a secret: %q", what, s)
+		}
+		for n := 4; n < len(sec); n++ { // or the start of one, cut short by a cap
+			if strings.Contains(s, sec[:n]+"…") {
+				t.Fatalf("%s holds the start of a secret: %q", what, s)
+			}
+		}
 	}
 	if n := utf8.RuneCountInString(s); n > maxRunes {
 		t.Fatalf("%s has %d runes", what, n)
@@ -115,6 +122,7 @@ func FuzzTokenAnswer(f *testing.F) {
 	f.Add(401, "text/plain", []byte("no\u202e"))
 	f.Add(503, "application/json", []byte(`{"error":"temporarily_unavailable"}`))
 	f.Add(200, "application/json", []byte(`{"access_token":"`+strings.Repeat("a", 5000)+`"}`))
+	f.Add(503, "application/json", []byte(`{"error":"temporarily_unavailable","error_description":"`+strings.Repeat("x", 290)+` $T $S"}`))
 	f.Fuzz(func(t *testing.T, status int, contentType string, body []byte) {
 		if status < 100 || status > 999 {
 			return

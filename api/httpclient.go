@@ -309,6 +309,8 @@ func (l *logTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		l.logf("%s %s failed after %s: %s", req.Method, where, d, logText(err))
 		return nil, err
 	}
-	l.logf("%s %s → %s in %s", req.Method, where, flow.SanitizeMax(resp.Status, 64), d)
+	// The status code, not the status line: its reason phrase is the
+	// server's free text and could echo what the request carried.
+	l.logf("%s %s → %s in %s", req.Method, where, statusWords(resp.StatusCode), d)
 	return resp, nil
 }

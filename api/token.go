@@ -125,9 +125,9 @@ func (c *Client) retrieveError(re *oauth2.RetrieveError, secret string) attempt 
 	}
 	se := newStatusError("token", token, status, h, requestURL(re.Response), re.Body, time.Now(), secret)
 	if re.ErrorCode != "" { // x/oauth2 also reads form-encoded answers
-		se.Code = flow.Redact(clean(re.ErrorCode, maxCode), secret)
+		se.Code = clean(flow.Redact(re.ErrorCode, secret), maxCode)
 		if re.ErrorDescription != "" {
-			se.Message = flow.Redact(clean(re.ErrorDescription, maxText), secret)
+			se.Message = clean(flow.Redact(re.ErrorDescription, secret), maxText)
 		}
 	}
 	if oauthRefused[se.Code] {

@@ -19,6 +19,10 @@ func TestRedact(t *testing.T) {
 		{`sanitized tok\x1bEN shown`, []string{"tok\x1bEN"}, "sanitized [redacted] shown"},
 		{"two secrets: s1-secret, t1-token", []string{"s1-secret", "t1-token"}, "two secrets: [redacted], [redacted]"},
 		{"nothing to cut", []string{"absent-secret"}, "nothing to cut"},
+		{"capped inside INVITE-t… (code)", []string{"INVITE-tok-5f3c9a7e1b"}, "capped inside [redacted]… (code)"},
+		{"capped at the end: INVITE-tok-5f…", []string{"INVITE-tok-5f3c9a7e1b"}, "capped at the end: [redacted]…"},
+		{"too little to matter: INV…", []string{"INVITE-tok-5f3c9a7e1b"}, "too little to matter: INV…"},
+		{"a whole one is not a start: INVITE-tok-5f3c9a7e1b…", []string{"INVITE-tok-5f3c9a7e1b"}, "a whole one is not a start: [redacted]…"},
 	} {
 		if got := Redact(tc.in, tc.secrets...); got != tc.want {
 			t.Errorf("Redact(%q, %q) = %q, want %q", tc.in, tc.secrets, got, tc.want)
