@@ -90,14 +90,20 @@ func interactive(ctx context.Context, e env, c *common, d flow.Driver, cfg flow.
 		fmt.Fprint(e.stdout, "\x1b[H\x1b[2J\x1b[3J")
 		return outcomeError(m)
 	}
+	return reportWizard(e, c, m, d.Store)
+}
+
+// reportWizard leaves a plain record of how the wizard ended.
+func reportWizard(e env, c *common, m flow.Machine, st flow.Store) error {
 	switch {
 	case m.State == flow.StateDone || m.State == flow.StateDeclined:
-		return reportDone(e, c, m, d.Store.Path())
+		return reportDone(e, c, m, st.Path())
 	case m.State == flow.StateFailed && m.Failure != nil:
-		return reportFailure(e, c, m, d.Store.JournalPath(), m.Failure.Err)
+		return reportFailure(e, c, m, st.JournalPath(), m.Failure.Err)
 	}
-	if m.State.Working() {
-		// Not expected: the wizard waits for work in flight. Be honest.
+	if m.State.Working() && !(m.Interrupted && m.NothingSent()) {
+		// Not expected: the wizard waits for work in flight unless asked
+		// twice to leave before anything was sent. Be honest.
 		fmt.Fprintf(e.stderr, "enroll: stopped while %s; run `enroll status` to see what was stored.\n", m.State)
 		return errReported{flow.ErrOutcomeUnknown}
 	}

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -323,7 +324,11 @@ func logText(err error) string {
 	}
 	var se *StatusError
 	if errors.As(err, &se) {
-		return se.Op + ": the service answered " + statusWords(se.Status)
+		text := se.Op + ": the service answered " + statusWords(se.Status)
+		if se.RetryAfter > 0 { // a number enroll read, not the server's words
+			text += fmt.Sprintf("; asked to wait %ds", int64(se.RetryAfter/time.Second))
+		}
+		return text
 	}
 	return flow.SanitizeMax(err.Error(), maxLogText)
 }

@@ -123,6 +123,7 @@ func (m Machine) credentialsFrom(c Client) (Credentials, error) {
 
 // acceptFailed decides, per step, what a failure means and where Back leads.
 func acceptFailed(m Machine, err error) (Machine, []Effect) {
+	err = redactError(err, m.secrets()...) // while the access token is known
 	m.bearer = ""
 	switch m.State {
 	case StatePreparing, StateAuthenticating:

@@ -78,6 +78,13 @@ func (s State) Sent() bool {
 	return s == StateAccepting || s == StateJournaling || s == StateSaving
 }
 
+// NothingSent reports whether stopping now loses nothing and leaves the
+// invitation as it was: no accept or decline call may have reached the
+// service, and no answer of one is held (a save being retried holds one).
+func (m Machine) NothingSent() bool {
+	return !m.State.Sent() && m.State != StateDeclining && m.raw == nil && m.decoded == nil && !m.journaled
+}
+
 // Config is what the machine knows before it starts.
 type Config struct {
 	// Server is the service base URL from the command line or environment,

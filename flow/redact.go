@@ -76,7 +76,8 @@ func redactError(err error, secrets ...string) error {
 }
 
 // secrets are the values this run holds that no message may show: the
-// invitation, the access token and the client secrets, stored and received.
+// invitation, the access token while it is held (until the accept call
+// returns) and the client secrets, stored and received.
 // Each layer below cuts what it sent out of its own errors; this catches
 // what a service said on its own, such as a token endpoint echoing an
 // invitation it was never sent.

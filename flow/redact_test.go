@@ -45,6 +45,7 @@ func TestFailureTextHoldsNoSecret(t *testing.T) {
 		{"token endpoint echoes the invitation", atAuth, testToken, ErrServer},
 		{"token endpoint echoes the stored secret", atAuth, existing.ClientSecret, ErrServer},
 		{"the store's error quotes the new secret", atSave, newClient.ClientSecret, ErrNotStored},
+		{"the accept call's error quotes the access token", append(atAuth, Authenticated{Bearer: "access-token-77"}), "access-token-77", ErrServer},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			said := fmt.Errorf("%w: the service answered 456: %s", ErrServer, tc.said)

@@ -1,6 +1,9 @@
 package tui
 
 import (
+	"enroll/flow"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -36,7 +39,7 @@ func keyFor(t *testing.T, name string) tea.KeyMsg {
 // (in a text field, letters are text and are not checked; while the
 // secret shows, any key hides it).
 func TestHelpIsAlwaysTrue(t *testing.T) {
-	for _, sc := range append(goldenScreens(), handOffScreens()...) {
+	for _, sc := range slices.Concat(goldenScreens(), handOffScreens(), refusalScreens()) {
 		t.Run(sc.name, func(t *testing.T) {
 			w := sc.setup(80, 24)
 			before := w.View()
@@ -52,6 +55,9 @@ func TestHelpIsAlwaysTrue(t *testing.T) {
 					m, cmd := w.Update(msg)
 					after := m.(Model)
 					changed := cmd != nil || after.View() != before || after.machine.State != w.machine.State
+					if w.showing && after.showing {
+						t.Errorf("%s (%s) left the secret on screen", k, b.Help().Desc)
+					}
 					switch {
 					case b.Enabled() && !changed:
 						t.Errorf("%s (%s) is offered and does nothing", k, b.Help().Desc)
@@ -87,5 +93,45 @@ func handOffScreens() []goldenScreen {
 		}},
 		{"handoff-waiting", func(wd, h int) Model { return phoneWizard(newFakePhone(), wd, h, false) }},
 		{"handoff-received", received},
+	}
+}
+
+// refusalScreens are the states where a refusal or an interruption is on
+// screen, which the golden screens do not show.
+func refusalScreens() []goldenScreen {
+	noServer := flow.Config{Hostname: "lab-1"}
+	return []goldenScreen{
+		{"invitation-token-alone-refused", func(wd, h int) Model {
+			s, st := fresh()
+			return press(testWizard(s, st, noServer, wd, h), enter, paste("Zm9vYmFyLXRva2VuLTAxMjM0NTY3ODk"), enter)
+		}},
+		{"name-refused", func(wd, h int) Model {
+			s, st := fresh()
+			return press(testWizard(s, st, goldenConfig, wd, h), enter, paste(goldenLink), enter, tea.KeyMsg{Type: tea.KeyCtrlU})
+		}},
+		{"working-interrupted", func(wd, h int) Model {
+			s, st := fresh()
+			w := press(testWizard(s, st, goldenConfig, wd, h), enter, paste(goldenLink), enter, enter)
+			m, _ := w.Update(runes("a")) // the effect is not run
+			m, _ = m.Update(tea.KeyMsg{Type: tea.KeyCtrlC})
+			return m.(Model)
+		}},
+	}
+}
+
+// Letters that arrive in one read (type-ahead over a slow link) are each a
+// key of the screen the one before led to: "y" then "q" on the server
+// screen confirms the server and types a q into the name, and "a" then "q"
+// on the review screen accepts and does not ask to quit halfway.
+func TestTypeAheadFollowsTheScreen(t *testing.T) {
+	s, st := fresh()
+	w := press(testWizard(s, st, flow.Config{Hostname: "lab-1"}, 80, 24), enter, paste(goldenLink), enter, runes("yq"))
+	if w.quitting || w.machine.State != flow.StateName || !strings.HasSuffix(w.name.Value(), "q") {
+		t.Fatalf("yq on the server screen: quitting %v, state %v, name %q", w.quitting, w.machine.State, w.name.Value())
+	}
+	s, st = fresh()
+	w = press(testWizard(s, st, goldenConfig, 80, 24), enter, paste(goldenLink), enter, enter, runes("aq"))
+	if w.quitIdle || w.quitting || w.machine.State != flow.StateDone {
+		t.Fatalf("aq on the review screen: quitIdle %v, quitting %v, state %v", w.quitIdle, w.quitting, w.machine.State)
 	}
 }

@@ -16,6 +16,9 @@ import (
 // disabled in this state do nothing, exactly as the help line says.
 func (w Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	k := w.keys
+	// Any key hides a revealed secret for good, whatever else it does: the
+	// screen says so.
+	w.showing = false
 	switch {
 	case key.Matches(msg, k.Abort):
 		return w.interrupt()
@@ -76,8 +79,6 @@ func (w Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			return w.quit()
 		}
 	}
-	// Any other key hides a revealed secret for good.
-	w.showing = false
 	return w, w.next()
 }
 
@@ -110,7 +111,9 @@ func (w Model) invitationKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		before := w.invitation.Value()
 		var cmd tea.Cmd
 		w.invitation, cmd = w.invitation.Update(msg)
-		w.machine.InputErr = nil
+		if w.invitation.Value() != before {
+			w.machine.InputErr = nil // the refusal was of the text before
+		}
 		if burst := msg.Type == tea.KeyRunes && (msg.Paste || len(msg.Runes) > 1); burst || w.invitation.Value() == before {
 			w.fbHold = false
 			return w, cmd
@@ -212,10 +215,17 @@ func isUnreadableInput(msg tea.Msg) bool {
 // text is refused: Enter would only say it again, so it is not offered
 // until the text changes.
 func (w Model) refusalShown() bool {
+	if w.tainted {
+		return false // Enter clears what an escape sequence left behind
+	}
 	if w.machine.InputErr != nil {
 		return true
 	}
-	if w.machine.State != flow.StateInvitation || w.fbHold || w.tainted {
+	if w.machine.State == flow.StateName {
+		_, err := flow.ValidateName(w.name.Value()) // shown as it is typed
+		return err != nil
+	}
+	if w.machine.State != flow.StateInvitation || w.fbHold {
 		return false
 	}
 	v := w.invitation.Value()
@@ -240,6 +250,7 @@ func (w Model) typeAhead(rs []rune) (tea.Model, tea.Cmd) {
 	for _, r := range rs {
 		m, cmd := w.handleKey(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
 		w = m.(Model)
+		w.keys.sync(&w) // the next letter is a key of the screen this one led to
 		cmds = append(cmds, cmd)
 		if w.quitting {
 			break

@@ -113,8 +113,10 @@ func (w Model) workingView() string {
 	switch {
 	case w.machine.Interrupted && w.machine.State.Sent():
 		line += "\n\n" + w.styles.warn.Render("Finishing first: the service may already have issued this device's credentials.")
-	case w.machine.Interrupted:
+	case w.machine.Interrupted && w.machine.NothingSent():
 		line += "\n\n" + w.styles.warn.Render("Stopping: nothing was sent. Ctrl-C again leaves at once.")
+	case w.machine.Interrupted:
+		line += "\n\n" + w.styles.warn.Render("Stopping once this step is done.")
 	}
 	return line
 }

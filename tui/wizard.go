@@ -391,7 +391,7 @@ func (w Model) interrupt() (tea.Model, tea.Cmd) {
 	if w.machine.State.Terminal() {
 		return w.quit()
 	}
-	if st := w.machine.State; w.machine.Interrupted && st.Working() && !st.Sent() {
+	if w.machine.Interrupted && w.machine.State.Working() && w.machine.NothingSent() {
 		// Asked twice while nothing has been sent: the work in flight
 		// (a lock, a store on a dead mount) may not heed its cancellation,
 		// and leaving loses nothing; the lock goes with the process.
