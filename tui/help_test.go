@@ -135,3 +135,23 @@ func TestTypeAheadFollowsTheScreen(t *testing.T) {
 		t.Fatalf("aq on the review screen: quitIdle %v, quitting %v, state %v", w.quitIdle, w.quitting, w.machine.State)
 	}
 }
+
+// While the screen asks for a larger window, nothing can be accepted,
+// declined or typed blind; Ctrl-C still works.
+func TestKeysWaitForAWindowLargeEnough(t *testing.T) {
+	s, st := fresh()
+	w := press(testWizard(s, st, goldenConfig, 80, 24), enter, paste(goldenLink), enter, enter)
+	m, _ := w.Update(tea.WindowSizeMsg{Width: 40, Height: 10})
+	w = press(m.(Model), runes("a"), runes("d"), esc, runes("q"))
+	if w.machine.State != flow.StateReview || w.quitting {
+		t.Fatalf("keys worked behind the request for a larger window: state %v, quitting %v", w.machine.State, w.quitting)
+	}
+	m, _ = w.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	if w = press(m.(Model), runes("a")); w.machine.State != flow.StateDone {
+		t.Fatalf("a, once the window is large enough: state %v", w.machine.State)
+	}
+	m, _ = w.Update(tea.WindowSizeMsg{Width: 40, Height: 10})
+	if _, cmd := m.Update(tea.KeyMsg{Type: tea.KeyCtrlC}); cmd == nil {
+		t.Fatal("Ctrl-C did nothing on a window too small")
+	}
+}

@@ -18,11 +18,18 @@ func (w Model) View() string {
 	if w.quitting {
 		return ""
 	}
+	v, _ := w.screen()
+	return v
+}
+
+// screen draws the current screen, or the request for a larger window
+// instead (shown is false then).
+func (w Model) screen() (view string, shown bool) {
 	if w.width < minWidth || w.height < minHeight {
-		return w.tooSmall()
+		return w.tooSmall(), false
 	}
 	if w.phoneStage != phoneOff && w.machine.State == flow.StateInvitation {
-		return w.phoneScreen()
+		return w.phoneScreen(), true
 	}
 	var b strings.Builder
 	b.WriteString(w.header())
@@ -32,10 +39,18 @@ func (w Model) View() string {
 	b.WriteString(w.footer())
 	out := b.String()
 	if fitted, ok := fit(out, w.height); ok {
-		return fitted
+		return fitted, true
 	}
 	// The terminal would drop the top lines, header included.
-	return w.tooSmallFor(max(w.width, minWidth), lipgloss.Height(out))
+	return w.tooSmallFor(max(w.width, minWidth), lipgloss.Height(out)), false
+}
+
+// hidden reports whether the screen is replaced by the request for a larger
+// window: keys then do nothing but Ctrl-C, so that nothing is accepted,
+// declined or typed blind.
+func (w Model) hidden() bool {
+	_, shown := w.screen()
+	return !shown
 }
 
 // fit drops blank lines, the last first, from a screen taller than the
@@ -63,7 +78,7 @@ func (w Model) tooSmallFor(needW, needH int) string {
 	if w.opts.ASCII {
 		x = "x"
 	}
-	msg := fmt.Sprintf("Make the window larger: this screen needs %d%s%d; the window is %d%s%d.", needW, x, needH, w.width, x, w.height)
+	msg := fmt.Sprintf("Make the window larger: this screen needs %d%s%d; the window is %d%s%d. Until then only Ctrl-C works.", needW, x, needH, w.width, x, w.height)
 	if w.machine.State == flow.StateFailed && w.mustStay() {
 		msg += " What this screen shows must not be lost."
 	}

@@ -346,6 +346,9 @@ func (w Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return w, nil
 	case tea.KeyMsg:
 		w.idle++
+		if w.hidden() && !key.Matches(msg, w.keys.Abort) {
+			return w, w.kioskIdle()
+		}
 		if msg.Type == tea.KeyRunes && !w.typing() && w.phoneStage == phoneOff {
 			switch {
 			case msg.Paste || len(msg.Runes) > 3:
