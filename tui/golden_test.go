@@ -285,4 +285,8 @@ func TestDoneIDAsQR(t *testing.T) {
 	w := testWizard(&memService{answer: goldenClient}, &memStore{}, flow.Config{Server: goldenServer, Hostname: "lab-1"}, 80, 24)
 	w = press(w, enter, paste(goldenLink), enter, enter, runes("a"), runes("i"))
 	golden.RequireEqual(t, w.View())
+	// The secret's one showing is not spent on a screen that cannot show it.
+	if w = press(w, runes("s"), runes("i")); w.revealed || w.showing || strings.Contains(w.View(), goldenClient.ClientSecret) {
+		t.Fatalf("s on the id screen: revealed %v, showing %v", w.revealed, w.showing)
+	}
 }

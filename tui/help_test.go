@@ -109,6 +109,10 @@ func refusalScreens() []goldenScreen {
 			s, st := fresh()
 			return press(testWizard(s, st, goldenConfig, wd, h), enter, paste(goldenLink), enter, tea.KeyMsg{Type: tea.KeyCtrlU})
 		}},
+		{"done-id-qr", func(wd, h int) Model {
+			s, st := fresh()
+			return press(testWizard(s, st, goldenConfig, wd, h), enter, paste(goldenLink), enter, enter, runes("a"), runes("i"))
+		}},
 		{"working-interrupted", func(wd, h int) Model {
 			s, st := fresh()
 			w := press(testWizard(s, st, goldenConfig, wd, h), enter, paste(goldenLink), enter, enter)

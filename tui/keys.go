@@ -73,7 +73,7 @@ func (k *keyMap) sync(w *Model) {
 	k.Retry.SetEnabled(st == flow.StateFailed && failure != nil && failure.Retry)
 	k.Back.SetEnabled(st == flow.StateInvitation || st == flow.StateServer || st == flow.StateName ||
 		st == flow.StateReview || (st == flow.StateFailed && failure != nil && failure.Back != flow.StateFailed))
-	k.Reveal.SetEnabled(st == flow.StateDone && !w.opts.Kiosk && !w.revealed && m.Result != nil && !m.Recovered && m.Existing == nil)
+	k.Reveal.SetEnabled(st == flow.StateDone && !w.opts.Kiosk && !w.revealed && !w.showingID && m.Result != nil && !m.Recovered && m.Existing == nil)
 	// Letters are text in the two input fields, so only Ctrl-C quits there.
 	k.Quit.SetEnabled(!typing && !st.Working() && st != flow.StateLoading)
 	k.Finish.SetEnabled(st == flow.StateDone || st == flow.StateDeclined)
