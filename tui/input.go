@@ -19,6 +19,9 @@ func (w Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	// Any key hides a revealed secret for good, whatever else it does: the
 	// screen says so.
 	w.showing = false
+	if w.escapedText(msg) {
+		return w.unknownSequence()
+	}
 	switch {
 	case key.Matches(msg, k.Abort):
 		return w.interrupt()
@@ -190,17 +193,63 @@ func (w Model) unknownSequence() (tea.Model, tea.Cmd) {
 	if w.machine.State != flow.StateInvitation && w.machine.State != flow.StateName {
 		return w, nil
 	}
-	// The rest of a scan or paste may still follow: until Enter, what is
-	// in the field is not what was sent, and Enter clears it.
+	// The rest of a scan or paste may still follow, within milliseconds:
+	// until the input has been quiet a moment, what reaches the field is
+	// not what was sent, and Enter clears it. Then the field is cleared of
+	// such leftovers and takes the person's next try as usual.
 	w.tainted, w.fbHold = true, false
+	w.taintSeq++
+	quiet := taintTimer(w.taintSeq)
+	w.clearField()
+	if w.machine.State == flow.StateName {
+		w.notice = "Not inserted: an escape sequence arrived inside the text. Type the name again."
+		return w, quiet
+	}
+	w.notice = "Not inserted: an escape sequence arrived inside the text. Copy the link again, from plain text, and paste or scan it again."
+	return w, quiet
+}
+
+// escapedText reports a character with Alt in a text field that is none of
+// the field's own Alt keys (a word left or right, delete a word): ESC and a
+// character that arrived inside a scan or a paste, such as the start of a
+// terminal title sequence. Inserting the character would quietly change
+// the token.
+func (w Model) escapedText(msg tea.KeyMsg) bool {
+	if !msg.Alt || msg.Type != tea.KeyRunes || !w.typing() || w.phoneStage != phoneOff {
+		return false
+	}
+	km := w.invitation.KeyMap
+	return !key.Matches(msg, km.WordForward, km.WordBackward, km.DeleteWordForward, km.DeleteWordBackward)
+}
+
+// taintQuiet is how long input must pause after an escape sequence inside
+// text before the field takes new text again: a scanner's or a paste's
+// burst arrives far faster, a person's next try far slower.
+const taintQuiet = 250 * time.Millisecond
+
+type taintOverMsg struct{ seq int }
+
+func taintTimer(seq int) tea.Cmd {
+	return tea.Tick(taintQuiet, func(time.Time) tea.Msg { return taintOverMsg{seq: seq} })
+}
+
+// taintOver ends the wait after an escape sequence: whatever the rest of
+// the burst left in the field goes, and the notice stays.
+func (w Model) taintOver(msg taintOverMsg) (tea.Model, tea.Cmd) {
+	if msg.seq == w.taintSeq && w.tainted {
+		w.tainted = false
+		w.clearField()
+	}
+	return w, nil
+}
+
+// clearField empties the field of the current screen.
+func (w *Model) clearField() {
 	if w.machine.State == flow.StateName {
 		w.name.Reset()
-		w.notice = "Not inserted: an escape sequence arrived inside the text. Type the name again."
-		return w, nil
+	} else if w.machine.State == flow.StateInvitation {
+		w.invitation.Reset()
 	}
-	w.invitation.Reset()
-	w.notice = "Not inserted: an escape sequence arrived inside the text. Copy the link again, from plain text, and paste or scan it again."
-	return w, nil
 }
 
 // isUnreadableInput reports Bubble Tea's messages for input it could not

@@ -85,3 +85,48 @@ func TestUnreadableSequenceClearsTheField(t *testing.T) {
 		}
 	}
 }
+
+// A character with Alt inside text (ESC ] of a terminal title sequence) is
+// refused like any escape sequence, while the field's own Alt keys (a word
+// left) still work; after a quiet moment, what the burst left is cleared and
+// the next try is taken as usual.
+func TestEscapedTextInAField(t *testing.T) {
+	w := press(testWizard(&memService{answer: goldenClient}, &memStore{}, goldenConfig, 80, 24), enter, paste(goldenLink), enter)
+	if w.machine.State != flow.StateName {
+		t.Fatalf("state %v", w.machine.State)
+	}
+	w = press(w, tea.KeyMsg{Type: tea.KeyCtrlU}, runes("lab"))
+	m, cmd := w.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("]"), Alt: true})
+	w = m.(Model)
+	if !w.tainted || w.name.Value() != "" || !strings.Contains(w.notice, "escape sequence") || cmd == nil {
+		t.Fatalf("alt+]: tainted %v, field %q, notice %q", w.tainted, w.name.Value(), w.notice)
+	}
+	first := w.taintSeq
+	w = press(w, runes("0;evil-1")) // the rest of the burst
+	if m, _ = w.Update(taintOverMsg{seq: first}); !m.(Model).tainted {
+		t.Fatal("the quiet ended while the burst went on")
+	}
+	m, _ = w.Update(taintOverMsg{seq: w.taintSeq})
+	if w = m.(Model); w.tainted || w.name.Value() != "" {
+		t.Fatalf("after the quiet: tainted %v, field %q", w.tainted, w.name.Value())
+	}
+	w = press(w, runes("lab-2"), tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("b"), Alt: true}, runes("x"))
+	if w.tainted || w.name.Value() != "xlab-2" {
+		t.Fatalf("alt+b is a word left: tainted %v, field %q", w.tainted, w.name.Value())
+	}
+	if w = press(w, enter); w.machine.State != flow.StateReview || w.machine.Name != "xlab-2" {
+		t.Fatalf("the next try was not taken: state %v, name %q", w.machine.State, w.machine.Name)
+	}
+}
+
+// After an escape sequence was refused on the invitation screen, the
+// person's next paste is taken once the input has been quiet.
+func TestNextTryAfterAnEscapeSequence(t *testing.T) {
+	w := press(testWizard(&memService{answer: goldenClient}, &memStore{}, goldenConfig, 80, 24), enter, runes("ab"))
+	m, _ := w.Update(unreadable(t, "\x1b[99z"))
+	w = m.(Model)
+	m, _ = w.Update(taintOverMsg{seq: w.taintSeq})
+	if w = press(m.(Model), paste(goldenLink), enter); w.machine.State != flow.StateName {
+		t.Fatalf("the next paste was not taken: state %v, field %q, notice %q", w.machine.State, w.invitation.Value(), w.notice)
+	}
+}

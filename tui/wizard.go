@@ -104,6 +104,7 @@ type Model struct {
 	gen       int    // kiosk restarts; stale timers carry an older number
 	idle      int    // key presses so far; a kiosk idle timer carries the count it saw
 	tainted   bool   // an unreadable sequence arrived inside the field's text
+	taintSeq  int    // the latest such arrival; its quiet timer carries it
 	quitting  bool
 }
 
@@ -364,9 +365,17 @@ func (w Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 		}
 		m, cmd := w.handleKey(msg)
+		if after := m.(Model); after.tainted && after.taintSeq == w.taintSeq {
+			// Still the burst that carried an escape sequence: the quiet
+			// it waits for starts again.
+			after.taintSeq++
+			m, cmd = after, tea.Batch(cmd, taintTimer(after.taintSeq))
+		}
 		return m, tea.Batch(cmd, m.(Model).kioskIdle())
 	case kioskIdleMsg:
 		return w.kioskIdleDone(msg)
+	case taintOverMsg:
+		return w.taintOver(msg)
 	}
 	if isUnreadableInput(msg) {
 		return w.unknownSequence()
