@@ -166,7 +166,11 @@ func reportFailure(e env, c *common, m flow.Machine, journal string, err error) 
 		writeJSON(e.stdout, r)
 	}
 	fmt.Fprintf(e.stderr, "enroll: %s\n", class.Summary)
-	fmt.Fprintf(e.stderr, "  %s\n", flow.SanitizeMax(err.Error(), 400))
+	if class.Kind == nil || err.Error() != class.Kind.Error() {
+		// The detail, unless it is only the kind's own name ("interrupted"
+		// under "Interrupted.").
+		fmt.Fprintf(e.stderr, "  %s\n", flow.SanitizeMax(err.Error(), 400))
+	}
 	switch {
 	case f.Reveal != nil || f.RevealRaw != nil:
 		fmt.Fprintln(e.stderr, "  What is shown above was kept nowhere: copy it now. For the credentials, write them into the credentials file by hand (see the README).")

@@ -43,3 +43,18 @@ func TestReportWizardLeftWhileWorking(t *testing.T) {
 		})
 	}
 }
+
+// An interruption is reported by its summary, without the sentinel's bare
+// name repeated under it.
+func TestReportInterruptionOnce(t *testing.T) {
+	m, _ := flow.Start(flow.Config{Server: "https://idp.example.com", Hostname: "lab-1"})
+	for _, ev := range []flow.Event{flow.Loaded{}, flow.Next{}, flow.Interrupt{}} {
+		m, _ = flow.Step(m, ev)
+	}
+	var stderr bytes.Buffer
+	st := persist.Open(persist.Options{Path: t.TempDir() + "/credentials.json"})
+	err := reportWizard(env{stdout: &bytes.Buffer{}, stderr: &stderr}, &common{}, m, st)
+	if got := stderr.String(); flow.Classify(err).Exit != flow.ExitInterrupted || !strings.Contains(got, "Interrupted.") || strings.Contains(got, "  interrupted\n") {
+		t.Errorf("exit %d, said %q", flow.Classify(err).Exit, got)
+	}
+}

@@ -76,7 +76,7 @@ var classes = []classRow{
 	{ErrPending, ExitUnknown, "An interrupted enrollment is waiting to be completed.", "Run `enroll accept` first: it completes the enrollment from the journal.", false},
 	{ErrBusy, ExitStore, "Another enrollment is running on this device.", "Wait for it to finish and run enroll again.", true},
 	{ErrInvalidInvitation, ExitRefused, "The service does not know this invitation.", "Check that the whole link or token was copied, or ask for a new invitation.", false},
-	{ErrInvitationUsed, ExitRefused, "This invitation has already been used.", "Ask the administrator for a new invitation.", false},
+	{ErrInvitationUsed, ExitRefused, "This invitation has already been used or declined.", "Ask the administrator for a new invitation.", false},
 	{ErrInvitationExpired, ExitRefused, "This invitation has expired or was revoked.", "Ask the administrator for a new invitation.", false},
 	{ErrNotForDevice, ExitRefused, "This invitation is not for this device.", "It is limited to already registered devices or to another device client; ask the administrator for one meant for this device.", false},
 	{ErrUnauthorized, ExitDevice, "The service refused this device's stored credentials.", "The device must be re-provisioned: run `enroll forget` and accept a new invitation.", false},

@@ -185,6 +185,13 @@ func goldenScreens() []goldenScreen {
 			s, st := fresh()
 			return press(testWizard(s, st, cfg, wd, h), enter, paste(goldenLink), enter, enter)
 		}},
+		{"review-existing", func(wd, h int) Model {
+			s, st := fresh()
+			existing := goldenExisting
+			existing.ClientID = "4ed1b9f8-b5ce-4b65-be00-9b3b3bae4a36" // as long as real ones
+			st.snap = flow.Snapshot{Existing: &existing}
+			return press(testWizard(s, st, cfg, wd, h), enter, paste(goldenLink), enter, enter)
+		}},
 		{"working", func(wd, h int) Model {
 			s, st := fresh()
 			w := press(testWizard(s, st, cfg, wd, h), enter, paste(goldenLink), enter, enter)

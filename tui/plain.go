@@ -269,12 +269,14 @@ func (r *plainRun) journalPath(f *flow.Failure) string {
 // end of the input is an interruption: the machine hears it and ok is
 // false. A line over plainMaxLine is refused here and asked again.
 func (r *plainRun) readLine(prompt string) (line string, ok bool) {
+	ended := false
 	for {
 		if r.ctx.Err() == nil {
 			r.view.prompt(prompt)
 			select {
 			case l, open := <-r.lines:
 				if !open {
+					ended = true
 					break
 				}
 				if l.tooLong {
@@ -285,6 +287,9 @@ func (r *plainRun) readLine(prompt string) (line string, ok bool) {
 			case <-r.ctx.Done():
 			}
 			r.view.say("") // end the prompt's line
+			if ended {
+				r.view.say("The input ended before this question was answered.")
+			}
 		}
 		if !r.interrupted {
 			r.interrupted = true

@@ -179,7 +179,7 @@ func TestPlainRuns(t *testing.T) {
 		{name: "demo: an empty line takes the demo link", demo: true, answers: []string{"", "y", "", "a"}, want: flow.StateDone,
 			wantOut: []string{"press Enter on an empty line to use the demo invitation", "Using the demo invitation."}},
 		{name: "input ends at the name prompt", answers: []string{"LINK", "y"}, want: flow.StateFailed, wantErr: flow.ErrInterrupted,
-			wantOut: []string{"Device name [kiosk-7]: \nInterrupted."}},
+			wantOut: []string{"Device name [kiosk-7]: \nThe input ended before this question was answered.\nInterrupted."}},
 		{name: "escape, C1 and bidi characters are shown inert", want: flow.StateDone,
 			answers: []string{"\x1b[31mhttps://ex\u202eample.com/invitations/abc\u009bdefghij\x1b]0;t\a", "LINK", "y",
 				"evil\x1b[2J\u202ename\u009b", "", "a"},

@@ -59,7 +59,11 @@ func (v plainView) enter(m flow.Machine, prev flow.State, prefilled string) {
 		v.welcome(m)
 	case flow.StateInvitation:
 		v.say("Step 2 of 4: invitation.")
-		v.say("Paste or type the invitation link, or the token alone, then press Enter.")
+		if m.Server != "" {
+			v.say("Paste or type the invitation link, or the token alone, then press Enter.")
+		} else {
+			v.say("Paste or type the invitation link, then press Enter.")
+		}
 		if prefilled != "" {
 			v.say(prefilled)
 		}
@@ -87,7 +91,9 @@ func (v plainView) welcome(m flow.Machine) {
 	}
 	v.say("An invitation lets this device use an organization's licenses.")
 	v.say("It comes from the administrator, usually as a link in an e-mail.")
-	v.say("The token alone, without the link, works too.")
+	if m.Server != "" {
+		v.say("The token alone, without the link, works too.")
+	}
 }
 
 func (v plainView) invitationTaken(inv flow.Invitation) {

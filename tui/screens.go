@@ -90,22 +90,30 @@ func (w Model) nameView() string {
 func (w Model) reviewView() string {
 	m := w.machine
 	device := "new device client"
+	accept := "Accept makes this device a device client and stores its credentials in " + flow.Sanitize(w.opts.Driver.Store.Path()) + "."
 	if m.Existing != nil {
-		device = "existing device client " + m.Existing.ClientID + ": the invitation adds it to more groups"
+		device = "existing device client"
+		accept = "Accept adds this device client to the invitation's groups; its credentials stay in " + flow.Sanitize(w.opts.Driver.Store.Path()) + "."
 	}
 	name := m.Name
 	if !m.NameChosen {
 		name += " (unchanged)"
 	}
 	from := invitationSource(m.Invitation, "as typed")
-	return strings.Join([]string{
+	rows := []string{
 		w.row("Server", m.Server),
 		w.row("Device", device),
+	}
+	if m.Existing != nil {
+		rows = append(rows, w.row("Client ID", m.Existing.ClientID))
+	}
+	rows = append(rows,
 		w.row("Name", name),
 		w.row("Invitation", w.mask(m.Invitation.Token)+" "+from),
 		"",
-		w.wrap("Accept makes this device a device client and stores its credentials in " + flow.Sanitize(w.opts.Driver.Store.Path()) + ". Decline tells the service you do not want it."),
-	}, "\n")
+		w.wrap(accept+" Decline tells the service you do not want it."),
+	)
+	return strings.Join(rows, "\n")
 }
 
 func (w Model) workingView() string {

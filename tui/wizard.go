@@ -128,6 +128,10 @@ func New(ctx context.Context, o Options) Model {
 	w.invitation = textinput.New()
 	w.invitation.Prompt = g.prompt
 	w.invitation.Placeholder = "paste or scan the invitation link, or type the token"
+	if o.Config.Server == "" {
+		// A token alone does not say which server to use.
+		w.invitation.Placeholder = "paste or scan the invitation link"
+	}
 	w.invitation.CharLimit = flow.MaxInvitationBytes + 1 // the parser refuses more, nothing is cut silently
 	w.name = textinput.New()
 	w.name.Prompt = g.prompt
