@@ -192,13 +192,14 @@ func (w Model) phoneScreen() string {
 	// Beside the text the code may use every line but the help line;
 	// above the countdown it must leave one more.
 	if code, err := w.qrFor(url, 1); err == nil && w.width >= code.Width+2+31 {
-		text = append(text, "", "Or open on the phone:", w.link(url, w.width-code.Width-4))
+		text = append(text, "", "Or open on the phone:")
+		text = append(text, strings.Split(w.link(url, w.width-code.Width-4), "\n")...)
 		return beside(code, text) + "\n" + help
 	}
 	code, err := w.qrFor(url, 2)
 	if err != nil {
 		// No room for the code: the address itself still works.
-		text = append(text, "", w.wrap("The window is too small for the code ("+err.Error()+"); open this address on the phone:"),
+		text = append(text, "", w.wrap(w.noRoomForCode(err)+" Open this address on the phone:"),
 			w.link(url, w.contentWidth()))
 		return strings.Join(text, "\n") + "\n\n" + help
 	}

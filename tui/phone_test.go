@@ -8,6 +8,8 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
 	"enroll/flow"
@@ -48,6 +50,22 @@ func phoneWizard(p *fakePhone, width, height int, ascii bool) Model {
 	return m.(Model)
 }
 
+// shownAddress puts together the pieces of url that end the screen's lines,
+// one after another: the address as someone would copy it off the screen.
+func shownAddress(view, url string) string {
+	got := ""
+	for _, line := range strings.Split(ansi.Strip(view), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if piece := f[len(f)-1]; got != "" && strings.HasPrefix(url, got+piece) || got == "" && len(piece) >= 8 && strings.HasPrefix(url, piece) {
+			got += piece
+		}
+	}
+	return got
+}
+
 func TestPhoneScreens(t *testing.T) {
 	for _, tc := range []struct {
 		name          string
@@ -68,7 +86,16 @@ func TestPhoneScreens(t *testing.T) {
 				m, _ := w.Update(phoneResultMsg{phone: p, result: PhoneResult{Text: goldenLink, From: "192.168.1.50", Code: "123 456"}})
 				w = m.(Model)
 			}
-			golden.RequireEqual(t, w.View())
+			v := w.View()
+			for _, line := range strings.Split(v, "\n") {
+				if lipgloss.Width(line) > tc.width {
+					t.Errorf("a line of %d columns: %q", lipgloss.Width(line), line)
+				}
+			}
+			if !tc.received && shownAddress(v, p.url) != p.url {
+				t.Errorf("the address is not shown whole: %q", shownAddress(v, p.url))
+			}
+			golden.RequireEqual(t, v)
 		})
 	}
 }

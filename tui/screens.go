@@ -209,7 +209,7 @@ func (w Model) idView(id string) string {
 	// Header, this line, blank lines and the footer take 7 lines.
 	code, err := w.qrFor(id, 7)
 	if err != nil {
-		return w.wrap(head) + "\n\n" + w.wrap("The window is too small for the code ("+err.Error()+").")
+		return w.wrap(head) + "\n\n" + w.wrap(w.noRoomForCode(err))
 	}
 	return w.wrap(head) + "\n\n" + code.Text
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -252,9 +253,31 @@ func (w Model) qrFor(url string, reserve int) (qr.Code, error) {
 // link draws a URL shortened to width, as an OSC 8 hyperlink where the
 // terminal can take one, so a click opens the whole address.
 func (w Model) link(url string, width int) string {
-	shown := w.cut(flow.Sanitize(url), width)
-	if w.opts.ASCII {
-		return shown
+	safe := flow.Sanitize(url)
+	// Broken across lines, never cut: someone may have to type it into
+	// the phone. Each piece links to the whole address.
+	var lines []string
+	for rs := []rune(safe); len(rs) > 0; {
+		n := min(len(rs), max(width, 10))
+		piece := string(rs[:n])
+		rs = rs[n:]
+		if !w.opts.ASCII {
+			piece = "\x1b]8;;" + safe + "\x1b\\" + piece + "\x1b]8;;\x1b\\"
+		}
+		lines = append(lines, piece)
 	}
-	return "\x1b]8;;" + flow.Sanitize(url) + "\x1b\\" + shown + "\x1b]8;;\x1b\\"
+	return strings.Join(lines, "\n")
+}
+
+// noRoomForCode says, in the person's words, why a QR code is not drawn.
+func (w Model) noRoomForCode(err error) string {
+	var small *qr.TooSmallError
+	if errors.As(err, &small) {
+		x := "×"
+		if w.opts.ASCII {
+			x = "x"
+		}
+		return fmt.Sprintf("The window is too small for the code: it needs %d%s%d.", small.NeedWidth, x, small.NeedHeight)
+	}
+	return "The code cannot be drawn: " + flow.SanitizeMax(err.Error(), 200) + "."
 }
