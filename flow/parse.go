@@ -27,7 +27,7 @@ const (
 // the link's host, the problem, and single offending characters escaped.
 func ParseInvitation(text string) (Invitation, error) {
 	if len(text) > maxInvitationInput {
-		return Invitation{}, refuse("the input is too long (%d bytes; at most %d)", len(text), maxInvitationInput).err()
+		return Invitation{}, refuse("the input is longer than %d bytes; an invitation link is far shorter", maxInvitationInput).err()
 	}
 	text = trimInput(text)
 	if text == "" {

@@ -136,8 +136,8 @@ func TestParseInvitationRefuses(t *testing.T) {
 		{"empty", "", "the invitation is empty", ""},
 		{"white space only", " \r\n\t", "the invitation is empty", ""},
 		{"bracketed paste of nothing", "\x1b[200~\x1b[201~", "the invitation is empty", ""},
-		{"4097 bytes", strings.Repeat("a", 4097), "the input is too long (4097 bytes; at most 4096)", strings.Repeat("a", 20)},
-		{"4097 bytes of link", link + parseTok + strings.Repeat("x", 4097-len(link+parseTok)), "too long", ""},
+		{"4097 bytes", strings.Repeat("a", 4097), "the input is longer than 4096 bytes; an invitation link is far shorter", strings.Repeat("a", 20)},
+		{"4097 bytes of link", link + parseTok + strings.Repeat("x", 4097-len(link+parseTok)), "longer than 4096 bytes", ""},
 
 		// Characters that hide or rewrite text.
 		{"NUL", "k3Y-Inv\x00_Tok.en", `a control character \x00`, "_Tok.en"},
