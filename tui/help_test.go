@@ -109,6 +109,10 @@ func refusalScreens() []goldenScreen {
 			s, st := fresh()
 			return press(testWizard(s, st, goldenConfig, wd, h), enter, paste(goldenLink), enter, tea.KeyMsg{Type: tea.KeyCtrlU})
 		}},
+		{"invitation-after-server-refused", func(wd, h int) Model {
+			s, st := fresh()
+			return press(testWizard(s, st, noServer, wd, h), enter, paste(goldenLink), enter, runes("n"))
+		}},
 		{"done-id-qr", func(wd, h int) Model {
 			s, st := fresh()
 			return press(testWizard(s, st, goldenConfig, wd, h), enter, paste(goldenLink), enter, enter, runes("a"), runes("i"))
@@ -157,5 +161,14 @@ func TestKeysWaitForAWindowLargeEnough(t *testing.T) {
 	m, _ = w.Update(tea.WindowSizeMsg{Width: 40, Height: 10})
 	if _, cmd := m.Update(tea.KeyMsg{Type: tea.KeyCtrlC}); cmd == nil {
 		t.Fatal("Ctrl-C did nothing on a window too small")
+	}
+}
+
+// Saying no to the link's server goes back to the invitation and says why.
+func TestServerRefusedSaysWhy(t *testing.T) {
+	s, st := fresh()
+	w := press(testWizard(s, st, flow.Config{Hostname: "lab-1"}, 80, 24), enter, paste(goldenLink), enter, runes("n"))
+	if v := w.View(); w.machine.State != flow.StateInvitation || !strings.Contains(v, "Not using that server") {
+		t.Fatalf("state %v:\n%s", w.machine.State, v)
 	}
 }

@@ -55,6 +55,7 @@ func (w Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			w.step(flow.ServerConfirmed{OK: true})
 		case key.Matches(msg, k.No):
 			w.step(flow.ServerConfirmed{OK: false})
+			w.notice = "Not using that server. Give a link to your organization's service, or run enroll with --server."
 		}
 	case flow.StateName:
 		return w.nameKey(msg)

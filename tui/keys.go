@@ -112,7 +112,9 @@ func (k *keyMap) sync(w *Model) {
 // ShortHelp is the footer: the keys of this screen. Where letters are
 // text, Ctrl-C is the way out, so it is shown there.
 func (k keyMap) ShortHelp() []key.Binding {
-	out := []key.Binding{k.Continue, k.Use, k.Fill, k.Phone, k.PhoneConfirm, k.PhoneCancel, k.Yes, k.No, k.Accept, k.Decline, k.Retry, k.Reveal, k.ShowID, k.Finish, k.Back, k.Quit, k.Help}
+	// What moves the enrollment on comes first, then the way back and the
+	// other ways in: a narrow window cuts the end of the line.
+	out := []key.Binding{k.Continue, k.Use, k.Yes, k.No, k.Accept, k.Decline, k.Retry, k.Reveal, k.ShowID, k.Finish, k.Back, k.Phone, k.PhoneConfirm, k.PhoneCancel, k.Fill, k.Quit, k.Help}
 	if !k.Quit.Enabled() {
 		// First, so a narrow window never cuts the only way out.
 		out = append([]key.Binding{k.Abort}, out...)
