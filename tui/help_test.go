@@ -2,6 +2,7 @@ package tui
 
 import (
 	"enroll/flow"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -170,5 +171,28 @@ func TestServerRefusedSaysWhy(t *testing.T) {
 	w := press(testWizard(s, st, flow.Config{Hostname: "lab-1"}, 80, 24), enter, paste(goldenLink), enter, runes("n"))
 	if v := w.View(); w.machine.State != flow.StateInvitation || !strings.Contains(v, "Not using that server") {
 		t.Fatalf("state %v:\n%s", w.machine.State, v)
+	}
+}
+
+// A screen taller than the window, though the window is of the smallest
+// size promised (a long message from the service), is hidden the same way:
+// what the last frame showed decides, as Bubble Tea draws after each update.
+func TestKeysWaitWhenTheScreenDoesNotFit(t *testing.T) {
+	s, st := fresh()
+	st.saveErr = errors.New(strings.Repeat("the disk is very sorry ", 20))
+	st.jourErr = st.saveErr // the credentials are then shown, and the screen is long
+	w := press(testWizard(s, st, goldenConfig, 60, 18), enter, paste(goldenLink), enter, enter, runes("a"))
+	if v := w.View(); w.machine.State != flow.StateFailed || !strings.Contains(v, "Make the window larger") {
+		t.Fatalf("state %v; want a failure too tall for 60×18:\n%s", w.machine.State, v)
+	}
+	st.saveErr, st.jourErr = nil, nil // a retry would now succeed
+	if w = press(w, runes("r")); st.saved != nil {
+		t.Fatalf("r retried behind the request for a larger window: state %v", w.machine.State)
+	}
+	m, _ := w.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	w = m.(Model)
+	_ = w.View()
+	if w = press(w, runes("r")); w.machine.State != flow.StateDone || st.saved == nil {
+		t.Fatalf("r once the screen fits: state %v", w.machine.State)
 	}
 }

@@ -19,9 +19,15 @@ func (w Model) View() string {
 	if w.quitting {
 		return ""
 	}
-	v, _ := w.screen()
+	v, shown := w.screen()
+	w.frame.hidden = !shown
 	return v
 }
+
+// frameMemo is shared by the copies of a model: Bubble Tea draws each
+// model it gets back from Update, so this is what the person sees when the
+// next key arrives.
+type frameMemo struct{ hidden bool }
 
 // screen draws the current screen, or the request for a larger window
 // instead (shown is false then).
@@ -48,10 +54,9 @@ func (w Model) screen() (view string, shown bool) {
 
 // hidden reports whether the screen is replaced by the request for a larger
 // window: keys then do nothing but Ctrl-C, so that nothing is accepted,
-// declined or typed blind.
+// declined or typed blind. The last frame tells, not a render per key.
 func (w Model) hidden() bool {
-	_, shown := w.screen()
-	return !shown
+	return w.width < minWidth || w.height < minHeight || w.frame.hidden
 }
 
 // fit drops blank lines, the last first, from a screen taller than the

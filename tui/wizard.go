@@ -83,6 +83,7 @@ type Model struct {
 	phoneResult PhoneResult
 	qrCache     *qr.Cache  // shared by copies of the model: one render per size
 	parsed      *parseMemo // likewise: one parse per text shown, not per frame
+	frame       *frameMemo // what the last View drew, for the keys that follow
 
 	// The feedback line under the invitation field holds still while
 	// someone types key by key (each change would be one more line sent
@@ -123,7 +124,7 @@ func New(ctx context.Context, o Options) Model {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	w := Model{opts: o, ctx: ctx, keys: newKeyMap(), styles: newStyles(r, o.ASCII), width: 80, height: 24, qrCache: &qr.Cache{}, parsed: &parseMemo{}}
+	w := Model{opts: o, ctx: ctx, keys: newKeyMap(), styles: newStyles(r, o.ASCII), width: 80, height: 24, qrCache: &qr.Cache{}, parsed: &parseMemo{}, frame: &frameMemo{}}
 	g := w.styles.glyph
 	w.invitation = textinput.New()
 	w.invitation.Prompt = g.prompt
