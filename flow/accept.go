@@ -19,9 +19,11 @@ func stepAccepting(m Machine, ev Event) (Machine, []Effect) {
 			break
 		}
 		m.locked = true
-		if m.Interrupted {
+		if m.Interrupted && m.NothingSent() {
 			return fail(m, ErrInterrupted, StateFailed)
 		}
+		// Interrupted or not, an answer already received is committed now
+		// that the store is ready: it may be the only copy of a secret.
 		switch {
 		case m.decoded != nil: // retrying a save
 			m.State = StateSaving
@@ -127,12 +129,15 @@ func acceptFailed(m Machine, err error) (Machine, []Effect) {
 	m.bearer = ""
 	switch m.State {
 	case StatePreparing, StateAuthenticating:
+		if m.raw != nil || m.decoded != nil {
+			// Only the commit of an answer already received is pending.
+			if errors.Is(err, ErrBusy) && m.journaled && !m.Interrupted {
+				return fail(m, err, StateReview) // another run holds the lock; the journal keeps the answer
+			}
+			return commitPending(m, err)
+		}
 		if m.Interrupted {
 			return fail(m, ErrInterrupted, StateFailed)
-		}
-		if (m.raw != nil || m.decoded != nil) && !errors.Is(err, ErrBusy) && !errors.Is(err, ErrInterrupted) {
-			// Only the commit of an answer already received is pending.
-			return fail(m, fmt.Errorf("%w: %w", ErrNotStored, err), StateFailed)
 		}
 		return fail(m, err, StateReview)
 	case StateAccepting:
@@ -166,6 +171,31 @@ func acceptFailed(m Machine, err error) (Machine, []Effect) {
 		return m, effects
 	}
 	return m, nil
+}
+
+// commitPending records a failure, or an interruption, of the store while
+// an answer already received waits for its commit (a save being retried, a
+// journal being finished): it is "received but not stored", and what only
+// memory holds is shown again rather than lost with the run.
+func commitPending(m Machine, err error) (Machine, []Effect) {
+	switch {
+	case m.Interrupted || errors.Is(err, ErrInterrupted):
+		err = fmt.Errorf("%w: interrupted before the credentials were stored", ErrNotStored)
+	case !errors.Is(err, ErrNotStored):
+		err = fmt.Errorf("%w: %w", ErrNotStored, err)
+	}
+	raw, decoded, journaled, issued := m.raw, m.decoded, m.journaled, m.issued
+	m, effects := fail(m, err, StateFailed)
+	m.Failure.Journaled = journaled
+	switch {
+	case journaled:
+	case decoded != nil && issued:
+		reveal := *decoded
+		m.Failure.Reveal = &reveal
+	case decoded == nil && raw != nil:
+		m.Failure.RevealRaw = raw
+	}
+	return m, effects
 }
 
 // unreadable handles an answer that cannot be turned into credentials. A

@@ -160,3 +160,35 @@ func TestJournalCarriesInvitationDigest(t *testing.T) {
 		t.Fatal("digests collide")
 	}
 }
+
+// While a save is being retried, the only copy of the new secret is in
+// memory: an interruption or a busy lock must show it again, never end the
+// run as if nothing had been received; and a store that gets ready after
+// an interruption is used to commit.
+func TestRetriedSaveKeepsTheSecret(t *testing.T) {
+	revealed := seq(toReview, ev(AcceptChosen{}, Prepared{}, Answered{Raw: []byte("{}"), At: answerAt},
+		EffectFailed{Err: errBoom}, Decoded{Client: newClient}, EffectFailed{Err: errBoom}, Retry{}))
+	for _, tc := range []struct {
+		name string
+		then []Event
+	}{
+		{"interrupted while preparing", ev(Interrupt{}, EffectFailed{Err: fmt.Errorf("lock: %w", ErrInterrupted)})},
+		{"the lock is busy", ev(EffectFailed{Err: fmt.Errorf("lock: %w", ErrBusy)})},
+		{"the disk is still full", ev(EffectFailed{Err: errBoom})},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := walk(cfgServer, append(revealed, tc.then...)...)
+			f := m.Failure
+			if m.State != StateFailed || f == nil || f.Class.Kind != ErrNotStored || f.Reveal == nil || f.Reveal.ClientSecret != newClient.ClientSecret {
+				t.Fatalf("state %v, failure %+v; want not stored, the secret shown again", m.State, f)
+			}
+		})
+	}
+	m := walk(cfgServer, append(revealed, Interrupt{}, Prepared{})...)
+	if m.State != StateSaving {
+		t.Fatalf("store ready after an interruption: state %v; want the commit to go on", m.State)
+	}
+	if m = walk2(m, Saved{}); m.State != StateDone || m.Result == nil {
+		t.Fatalf("after the save: state %v", m.State)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,5 +124,29 @@ func TestSecondCtrlCLeavesAStuckPrepare(t *testing.T) {
 	}
 	if got, _ := r.emu.Emulator.Invitation(inv.Token); got.State != emulator.StateOpen || r.emu.Emulator.Calls(emulator.OpAccept) != 0 {
 		t.Errorf("invitation %q; want open (no accept call)", got.State)
+	}
+}
+
+// Ctrl-C while a save of credentials kept nowhere else is retried does not
+// cut the retry short: the screen says the wizard stops once the step is
+// done, and the store, once ready, is used to commit.
+func TestCtrlCDuringARetriedSaveCommits(t *testing.T) {
+	s, st := fresh()
+	st.saveErr = errors.New("no space left on device")
+	st.jourErr = st.saveErr
+	w := press(testWizard(s, st, goldenConfig, 80, 24), enter, paste(goldenLink), enter, enter, runes("a"))
+	if w.machine.Failure == nil || w.machine.Failure.Reveal == nil {
+		t.Fatalf("want the credentials shown once, got %+v", w.machine.Failure)
+	}
+	st.saveErr, st.jourErr = nil, nil // space was freed
+	m, prepare := w.Update(runes("r"))
+	m, _ = m.Update(tea.KeyMsg{Type: tea.KeyCtrlC})
+	w = m.(Model)
+	if v := w.View(); !strings.Contains(v, "Stopping once this step is done") || !strings.Contains(v, "quit once stored") {
+		t.Fatalf("while retrying:\n%s", v)
+	}
+	w = settle(w, prepare)
+	if w.machine.State != flow.StateDone || st.saved == nil || st.saved.ClientSecret != goldenClient.ClientSecret {
+		t.Fatalf("state %v, saved %v; want the retried save committed", w.machine.State, st.saved != nil)
 	}
 }

@@ -90,9 +90,12 @@ func (k *keyMap) sync(w *Model) {
 		k.Help.SetHelp("?", "more keys")
 	}
 	k.Abort.SetEnabled(true)
-	if st.Sent() {
+	switch {
+	case st == flow.StateDeclining:
+		k.Abort.SetHelp("ctrl+c", "quit once declined")
+	case st.Working() && !m.NothingSent():
 		k.Abort.SetHelp("ctrl+c", "quit once stored")
-	} else {
+	default:
 		k.Abort.SetHelp("ctrl+c", "quit")
 	}
 	k.Phone.SetEnabled(st == flow.StateInvitation && w.opts.StartPhone != nil && w.phoneStage == phoneOff)

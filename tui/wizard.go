@@ -416,7 +416,7 @@ func (w Model) interrupt() (tea.Model, tea.Cmd) {
 		return w, tea.Quit
 	}
 	w.step(flow.Interrupt{})
-	if w.machine.State.Working() && !w.machine.State.Sent() && w.cancel != nil {
+	if w.machine.State.Working() && w.machine.NothingSent() && w.cancel != nil {
 		w.cancel() // nothing sent yet: stop waiting for the lock or the token
 	}
 	return w, w.next()
