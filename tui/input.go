@@ -179,7 +179,9 @@ func refuseInvisible(w *Model, msg tea.KeyMsg) (tea.KeyMsg, bool) {
 		w.notice = fmt.Sprintf("Not inserted: the text contains an invisible character %s. Copy the link again, from plain text.", flow.Sanitize(string(r)))
 		return msg, false
 	}
-	w.notice = ""
+	if !w.tainted { // the escape sequence's notice stays while its burst ends
+		w.notice = ""
+	}
 	return msg, true
 }
 

@@ -65,6 +65,11 @@ func (k *keyMap) sync(w *Model) {
 	failure := m.Failure
 	k.Continue.SetEnabled(st == flow.StateWelcome)
 	k.Use.SetEnabled(typing && !w.refusalShown())
+	if w.tainted {
+		k.Use.SetHelp("enter", "clear")
+	} else {
+		k.Use.SetHelp("enter", "use it")
+	}
 	k.Fill.SetEnabled(st == flow.StateInvitation && w.opts.DemoLink != "")
 	k.Yes.SetEnabled(st == flow.StateServer)
 	k.No.SetEnabled(st == flow.StateServer)

@@ -46,6 +46,10 @@ func fieldView(f textinput.Model) string { return strings.TrimRight(f.View(), " 
 // invitationFeedback reads the field as it is typed, so the person sees at
 // once whether the paste or scan was complete.
 func (w Model) invitationFeedback() string {
+	if w.tainted {
+		// What arrives now is the rest of the refused input, not a token.
+		return w.styles.muted.Render("Discarding the rest of that input" + w.styles.glyph.more)
+	}
 	if err := w.machine.InputErr; err != nil {
 		return w.styles.bad.Render(w.styles.glyph.bad+" ") + w.wrap(flow.SanitizeMax(flow.Message(err), 300))
 	}
@@ -77,7 +81,9 @@ func (w Model) serverView() string {
 
 func (w Model) nameView() string {
 	lines := []string{"Name this device as your administrator should see it:", "", fieldView(w.name), ""}
-	if err := w.machine.InputErr; err != nil {
+	if w.tainted {
+		lines = append(lines, w.styles.muted.Render("Discarding the rest of that input"+w.styles.glyph.more))
+	} else if err := w.machine.InputErr; err != nil {
 		lines = append(lines, w.styles.bad.Render(w.styles.glyph.bad+" ")+flow.SanitizeMax(flow.Message(err), 200))
 	} else if _, err := flow.ValidateName(w.name.Value()); err != nil {
 		lines = append(lines, w.styles.bad.Render(w.styles.glyph.bad+" ")+flow.SanitizeMax(flow.Message(err), 200))

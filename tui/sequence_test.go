@@ -103,6 +103,9 @@ func TestEscapedTextInAField(t *testing.T) {
 	}
 	first := w.taintSeq
 	w = press(w, runes("0;evil-1")) // the rest of the burst
+	if !strings.Contains(w.notice, "escape sequence") || !strings.Contains(w.View(), "enter clear") {
+		t.Fatalf("the rest of the burst: notice %q, screen:\n%s", w.notice, w.View())
+	}
 	if m, _ = w.Update(taintOverMsg{seq: first}); !m.(Model).tainted {
 		t.Fatal("the quiet ended while the burst went on")
 	}
