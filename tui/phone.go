@@ -196,10 +196,11 @@ func (w Model) phoneScreen() string {
 		text = append(text, strings.Split(w.link(url, w.width-code.Width-4), "\n")...)
 		return beside(code, text) + "\n" + help
 	}
-	code, err := w.qrFor(url, 2)
+	const reserve = 2 // the countdown and the help line
+	code, err := w.qrFor(url, reserve)
 	if err != nil {
 		// No room for the code: the address itself still works.
-		text = append(text, "", w.wrap(w.noRoomForCode(err)+" Open this address on the phone:"),
+		text = append(text, "", w.wrap(w.noRoomForCode(err, reserve)+" Open this address on the phone:"),
 			w.link(url, w.contentWidth()))
 		return strings.Join(text, "\n") + "\n\n" + help
 	}

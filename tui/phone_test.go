@@ -190,3 +190,38 @@ func TestPhoneHandOff(t *testing.T) {
 		}
 	})
 }
+
+// The window size a screen asks for to show its code is enough: at that
+// size the code is drawn (the hand-off page's address, and the device id).
+func TestCodeRoomAskedIsEnough(t *testing.T) {
+	sizeAsked := func(v string) (int, int) {
+		var wd, h int
+		v = strings.Join(strings.Fields(ansi.Strip(v)), " ")
+		i := strings.Index(v, "at least ")
+		if i < 0 {
+			t.Fatalf("no size asked for:\n%s", v)
+		}
+		if _, err := fmt.Sscanf(strings.ReplaceAll(v[i+len("at least "):], "×", " "), "%d %d", &wd, &h); err != nil {
+			t.Fatalf("reading the size: %v", err)
+		}
+		return wd, h
+	}
+	hasCode := func(v string) bool { return strings.Contains(v, "▀▀▀▀▀▀▀") }
+
+	v := phoneWizard(newFakePhone(), 60, 18, false).View()
+	wd, h := sizeAsked(v)
+	if got := phoneWizard(newFakePhone(), wd, h, false).View(); !hasCode(got) {
+		t.Errorf("at the %d×%d asked for, the hand-off code is not drawn:\n%s", wd, h, got)
+	}
+
+	idScreen := func(wd, h int) string {
+		s, st := fresh()
+		w := press(testWizard(s, st, goldenConfig, 80, 40), enter, paste(goldenLink), enter, enter, runes("a"), runes("i"))
+		m, _ := w.Update(tea.WindowSizeMsg{Width: wd, Height: h})
+		return m.(Model).View()
+	}
+	wd, h = sizeAsked(idScreen(60, 18))
+	if got := idScreen(wd, h); !hasCode(got) {
+		t.Errorf("at the %d×%d asked for, the id code is not drawn:\n%s", wd, h, got)
+	}
+}

@@ -212,10 +212,10 @@ func (w Model) failedView() string {
 // idView shows the device client's id as a QR code, for asset records.
 func (w Model) idView(id string) string {
 	head := "Device client id: " + flow.Sanitize(id)
-	// Header, this line, blank lines and the footer take 7 lines.
-	code, err := w.qrFor(id, 7)
+	const reserve = 7 // header, this line, blank lines and the footer
+	code, err := w.qrFor(id, reserve)
 	if err != nil {
-		return w.wrap(head) + "\n\n" + w.wrap(w.noRoomForCode(err))
+		return w.wrap(head) + "\n\n" + w.wrap(w.noRoomForCode(err, reserve))
 	}
 	return w.wrap(head) + "\n\n" + code.Text
 }

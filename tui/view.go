@@ -255,8 +255,8 @@ func (w Model) qrFor(url string, reserve int) (qr.Code, error) {
 	return w.qrCache.Get(url, w.opts.QRFormat, w.width, w.height-reserve, w.opts.ASCII)
 }
 
-// link draws a URL shortened to width, as an OSC 8 hyperlink where the
-// terminal can take one, so a click opens the whole address.
+// link draws a URL in pieces of width, as OSC 8 hyperlinks where the
+// terminal can take them, so a click opens the whole address.
 func (w Model) link(url string, width int) string {
 	safe := flow.Sanitize(url)
 	// Broken across lines, never cut: someone may have to type it into
@@ -274,15 +274,18 @@ func (w Model) link(url string, width int) string {
 	return strings.Join(lines, "\n")
 }
 
-// noRoomForCode says, in the person's words, why a QR code is not drawn.
-func (w Model) noRoomForCode(err error) string {
+// noRoomForCode says, in the person's words, why a QR code is not drawn:
+// for want of room, the window size that would show it, counting the
+// reserved lines the screen keeps besides the code.
+func (w Model) noRoomForCode(err error, reserve int) string {
 	var small *qr.TooSmallError
 	if errors.As(err, &small) {
 		x := "×"
 		if w.opts.ASCII {
 			x = "x"
 		}
-		return fmt.Sprintf("The window is too small for the code: it needs %d%s%d.", small.NeedWidth, x, small.NeedHeight)
+		return fmt.Sprintf("The window is too small for the code: it needs at least %d%s%d.",
+			max(small.NeedWidth, minWidth), x, max(small.NeedHeight+reserve, minHeight))
 	}
 	return "The code cannot be drawn: " + flow.SanitizeMax(err.Error(), 200) + "."
 }
