@@ -196,3 +196,20 @@ func TestKeysWaitWhenTheScreenDoesNotFit(t *testing.T) {
 		t.Fatalf("r once the screen fits: state %v", w.machine.State)
 	}
 }
+
+// An enrolled device keeps the name it has, even one longer than a new name
+// may be (the administrator may have set it on the service): Enter is
+// offered and keeps it unchanged.
+func TestLongExistingNameIsKept(t *testing.T) {
+	s, st := fresh()
+	existing := goldenExisting
+	existing.Name = strings.Repeat("Lobby kiosk ", 6) // 72 characters
+	st.snap = flow.Snapshot{Existing: &existing}
+	w := press(testWizard(s, st, goldenConfig, 80, 24), enter, paste(goldenLink), enter)
+	if w.machine.State != flow.StateName || !w.keys.Use.Enabled() {
+		t.Fatalf("state %v, Enter offered %v", w.machine.State, w.keys.Use.Enabled())
+	}
+	if w = press(w, enter); w.machine.State != flow.StateReview || w.machine.NameChosen {
+		t.Fatalf("state %v, name chosen %v; want the name kept, unchanged", w.machine.State, w.machine.NameChosen)
+	}
+}

@@ -16,9 +16,6 @@ import (
 // disabled in this state do nothing, exactly as the help line says.
 func (w Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	k := w.keys
-	// Any key hides a revealed secret for good, whatever else it does: the
-	// screen says so.
-	w.showing = false
 	if w.escapedText(msg) {
 		return w.unknownSequence()
 	}
@@ -143,7 +140,7 @@ func (w Model) nameKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			w.name.Reset()
 			return w, nil
 		}
-		if ex := w.machine.Existing; ex != nil && w.name.Value() == ex.Name {
+		if w.nameUnchanged() {
 			// Unchanged: do not overwrite a name the administrator may
 			// have set on the service since.
 			w.step(flow.NameDefault{})
@@ -218,7 +215,7 @@ func (w Model) unknownSequence() (tea.Model, tea.Cmd) {
 // terminal title sequence. Inserting the character would quietly change
 // the token.
 func (w Model) escapedText(msg tea.KeyMsg) bool {
-	if !msg.Alt || msg.Type != tea.KeyRunes || !w.typing() || w.phoneStage != phoneOff {
+	if !msg.Alt || (msg.Type != tea.KeyRunes && msg.Type != tea.KeySpace) || !w.typing() || w.phoneStage != phoneOff {
 		return false
 	}
 	km := w.invitation.KeyMap
@@ -275,7 +272,7 @@ func (w Model) refusalShown() bool {
 	}
 	if w.machine.State == flow.StateName {
 		_, err := flow.ValidateName(w.name.Value()) // shown as it is typed
-		return err != nil
+		return err != nil && !w.nameUnchanged()
 	}
 	if w.machine.State != flow.StateInvitation || w.fbHold {
 		return false
@@ -286,6 +283,13 @@ func (w Model) refusalShown() bool {
 	}
 	_, err := w.parsed.parse(v)
 	return err != nil
+}
+
+// nameUnchanged reports an enrolled device's own name left as it is: it is
+// kept (not sent), whatever the rules for a new name say of it.
+func (w Model) nameUnchanged() bool {
+	ex := w.machine.Existing
+	return ex != nil && w.name.Value() == ex.Name
 }
 
 // typing reports whether letters are text in a field rather than keys.

@@ -15,12 +15,19 @@ import (
 func (w Model) welcomeView() string {
 	lines := []string{w.row("Server", w.serverLine())}
 	lines = append(lines, w.deviceRows()...)
+	accepting := "Accepting it makes this device a device client of your organization, so the licensed application on it can use the organization's licenses."
+	if w.machine.Existing != nil {
+		accepting = "Accepting it adds this device client to the invitation's groups, so the licensed application on it can use their licenses."
+	}
+	how := "You can paste the link, scan it with a barcode scanner, or type the token."
+	if w.machine.Server == "" {
+		how = "You can paste the link or scan it with a barcode scanner." // a token alone names no server
+	}
 	lines = append(lines,
 		w.row("Credentials", w.opts.Driver.Store.Path()),
 		"",
-		w.wrap("An invitation comes from your administrator, usually as a link in an e-mail. "+
-			"Accepting it makes this device a device client of your organization, so the licensed application on it can use the organization's licenses."),
-		w.wrap("You can paste the link, scan it with a barcode scanner, or type the token."),
+		w.wrap("An invitation comes from your administrator, usually as a link in an e-mail. "+accepting),
+		w.wrap(how),
 	)
 	for _, warn := range w.machine.Warnings {
 		lines = append(lines, "", w.styles.warn.Render(w.wrap("! "+flow.SanitizeMax(warn, 300))))
@@ -85,6 +92,8 @@ func (w Model) nameView() string {
 		lines = append(lines, w.styles.muted.Render("Discarding the rest of that input"+w.styles.glyph.more))
 	} else if err := w.machine.InputErr; err != nil {
 		lines = append(lines, w.styles.bad.Render(w.styles.glyph.bad+" ")+flow.SanitizeMax(flow.Message(err), 200))
+	} else if w.nameUnchanged() {
+		lines = append(lines, w.styles.good.Render(w.styles.glyph.ok+" ")+"the name it has, kept as it is")
 	} else if _, err := flow.ValidateName(w.name.Value()); err != nil {
 		lines = append(lines, w.styles.bad.Render(w.styles.glyph.bad+" ")+flow.SanitizeMax(flow.Message(err), 200))
 	} else {

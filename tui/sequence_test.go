@@ -133,3 +133,12 @@ func TestNextTryAfterAnEscapeSequence(t *testing.T) {
 		t.Fatalf("the next paste was not taken: state %v, field %q, notice %q", w.machine.State, w.invitation.Value(), w.notice)
 	}
 }
+
+// ESC and a space inside text is refused like ESC and a letter.
+func TestEscapedSpaceInAField(t *testing.T) {
+	w := press(testWizard(&memService{answer: goldenClient}, &memStore{}, goldenConfig, 80, 24), enter, runes("ab"))
+	m, _ := w.Update(tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}, Alt: true})
+	if w = m.(Model); !w.tainted || w.invitation.Value() != "" {
+		t.Fatalf("alt+space: tainted %v, field %q", w.tainted, w.invitation.Value())
+	}
+}

@@ -352,6 +352,9 @@ func (w Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return w, nil
 	case tea.KeyMsg:
 		w.idle++
+		// Any key hides a revealed secret for good, whatever else it does
+		// (the screen says so); the reveal key itself shows it after this.
+		w.showing = false
 		if w.hidden() && !key.Matches(msg, w.keys.Abort) {
 			return w, w.kioskIdle()
 		}
