@@ -9,6 +9,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // bindings are all of the wizard's key bindings, the help's and Ctrl-C.
@@ -211,5 +212,39 @@ func TestLongExistingNameIsKept(t *testing.T) {
 	}
 	if w = press(w, enter); w.machine.State != flow.StateReview || w.machine.NameChosen {
 		t.Fatalf("state %v, name chosen %v; want the name kept, unchanged", w.machine.State, w.machine.NameChosen)
+	}
+}
+
+// Prose breaks at spaces; a word wider than the line is broken at its
+// width, never cut (Bubble Tea's renderer cuts lines wider than the window).
+func TestWrapBreaksLongWords(t *testing.T) {
+	const path = "/tmp/explore2/deep/directory/for/the/credentials/of/this/device/long"
+	got := wrapTo("The directory "+path+" is open to other users.", 30)
+	for _, line := range strings.Split(got, "\n") {
+		if ansi.StringWidth(line) > 30 {
+			t.Errorf("a line of %d columns: %q", ansi.StringWidth(line), line)
+		}
+	}
+	if !strings.Contains(strings.ReplaceAll(got, "\n", ""), path) {
+		t.Errorf("the path is not all there:\n%s", got)
+	}
+	if got := wrapTo("a short sentence that wraps at spaces", 12); got != "a short\nsentence\nthat wraps\nat spaces" {
+		t.Errorf("wrapTo = %q", got)
+	}
+}
+
+// Asking for all the keys where they do not fit keeps the short help
+// instead of hiding the screen (which left only Ctrl-C working).
+func TestAllKeysThatDoNotFitKeepTheScreen(t *testing.T) {
+	s, st := fresh()
+	warn := strings.Repeat("The directory is open to other users; ", 7)
+	st.snap = flow.Snapshot{Warnings: []string{warn, "The file was repaired."}}
+	w := testWizard(s, st, goldenConfig, 60, 18)
+	w = press(w, runes("?"))
+	if v := w.View(); strings.Contains(v, "Make the window larger") || !strings.Contains(v, "enter continue") {
+		t.Fatalf("after ?:\n%s", v)
+	}
+	if w = press(w, enter); w.machine.State != flow.StateInvitation {
+		t.Fatalf("Enter after ?: state %v", w.machine.State)
 	}
 }

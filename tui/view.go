@@ -48,6 +48,11 @@ func (w Model) screen() (view string, shown bool) {
 	if fitted, ok := fit(out, w.height); ok {
 		return fitted, true
 	}
+	if w.help.ShowAll {
+		// All the keys do not fit with this screen: the short help does.
+		w.help.ShowAll = false
+		return w.screen()
+	}
 	// The terminal would drop the top lines, header included.
 	return w.tooSmallFor(max(w.width, minWidth), lipgloss.Height(out)), false
 }
@@ -145,9 +150,9 @@ func (w Model) row(label, value string) string {
 	return w.styles.label.Render(label) + w.styles.value.Render(w.cut(flow.Sanitize(value), room))
 }
 
-// wrap breaks prose at spaces only, without padding: a hyphenated command
-// or a URL is never split (a word longer than the line keeps its own line),
-// and no trailing blanks are sent.
+// wrap breaks prose at spaces, without padding: a hyphenated command or a
+// URL is not split unless it is wider than the line, and then at the
+// line's width rather than cut; no trailing blanks are sent.
 func (w Model) wrap(s string) string { return wrapTo(s, w.contentWidth()) }
 
 func wrapTo(s string, width int) string {
@@ -167,7 +172,10 @@ func wrapTo(s string, width int) string {
 		b.WriteString(word)
 		col += n
 	}
-	return b.String()
+	// A word wider than the window (a long path, a support reference) is
+	// broken rather than left for the renderer, which would cut it off
+	// without a sign.
+	return ansi.Hardwrap(b.String(), width, true)
 }
 
 // cut shortens s to width cells by taking out its middle, so both the host
