@@ -135,21 +135,29 @@ func stepInput(m Machine, ev Event) (Machine, []Effect) {
 
 func takeInvitation(m Machine, text string) (Machine, []Effect) {
 	inv, err := ParseInvitation(text)
+	if err == nil {
+		err = m.Usable(inv)
+	}
 	if err != nil {
 		m.InputErr = err
 		return m, nil
 	}
-	switch {
-	case m.Server != "":
+	if m.Server != "" {
 		m.State = StateName
-	case inv.Origin != "":
+	} else {
 		m.Proposed, m.State = inv.Origin, StateServer
-	default:
-		m.InputErr = fmt.Errorf("%w: a token alone does not say which server to use; paste the whole link or pass --server", ErrUsage)
-		return m, nil
 	}
 	m.Invitation = inv
 	return m, nil
+}
+
+// Usable says why an invitation read from text cannot be used in this run,
+// or nil: a token alone names no server, so one must be known already.
+func (m Machine) Usable(inv Invitation) error {
+	if m.Server == "" && inv.Origin == "" {
+		return fmt.Errorf("%w: a token alone does not say which server to use; paste the whole link or pass --server", ErrUsage)
+	}
+	return nil
 }
 
 func backFrom(m Machine) State {

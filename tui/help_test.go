@@ -248,3 +248,13 @@ func TestAllKeysThatDoNotFitKeepTheScreen(t *testing.T) {
 		t.Fatalf("Enter after ?: state %v", w.machine.State)
 	}
 }
+
+// Without a server, a token alone is refused as it is pasted, not only
+// after Enter.
+func TestTokenAloneRefusedAtOnceWithoutAServer(t *testing.T) {
+	s, st := fresh()
+	w := press(testWizard(s, st, flow.Config{Hostname: "lab-1"}, 80, 24), enter, paste("Zm9vYmFyLXRva2VuLTAxMjM0NTY3ODk"))
+	if v := w.View(); !strings.Contains(v, "a token alone does not say which server") || strings.Contains(v, "Token read") || w.keys.Use.Enabled() {
+		t.Fatalf("Enter offered %v:\n%s", w.keys.Use.Enabled(), v)
+	}
+}

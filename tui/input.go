@@ -281,8 +281,8 @@ func (w Model) refusalShown() bool {
 	if strings.TrimSpace(v) == "" {
 		return false
 	}
-	_, err := w.parsed.parse(v)
-	return err != nil
+	inv, err := w.parsed.parse(v)
+	return err != nil || w.machine.Usable(inv) != nil
 }
 
 // nameUnchanged reports an enrolled device's own name left as it is: it is

@@ -145,7 +145,11 @@ func (r *plainRun) ask() bool {
 	case flow.StateWelcome:
 		r.feed(flow.Next{}) // the welcome text was shown on entering it
 	case flow.StateInvitation:
-		if line, ok := r.readLine("Invitation link or token: "); ok {
+		prompt := "Invitation link or token: "
+		if r.m.Server == "" {
+			prompt = "Invitation link: " // a token alone names no server
+		}
+		if line, ok := r.readLine(prompt); ok {
 			switch {
 			case line == "" && r.o.Invitation != "":
 				r.view.say("Using the invitation from the link that was opened.")

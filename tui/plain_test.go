@@ -160,7 +160,7 @@ func TestPlainRuns(t *testing.T) {
 	}{
 		{name: "new device: link, default name, accept", answers: []string{"LINK", "y", "", "a"}, want: flow.StateDone,
 			wantOut: []string{"Step 1 of 4: this device.", "Server: none set", "This device is new", "Step 2 of 4: invitation.",
-				"Invitation link or token: ", "Token read from a link at 127.0.0.1.", "Use it? [y/n]: ", "Device name [kiosk-7]: ",
+				"Invitation link: ", "Token read from a link at 127.0.0.1.", "Use it? [y/n]: ", "Device name [kiosk-7]: ",
 				"Step 4 of 4: review.", "Device: new", "Accept (a), decline (d) or go back (b)? ",
 				"Checking that the credentials can be stored...", "Accepting the invitation...", "Keeping the answer safe...",
 				"Storing the credentials...", "Enrolled.", "Name: kiosk-7", "Secret: stored, not shown.", "Credentials file: ",
@@ -186,7 +186,7 @@ func TestPlainRuns(t *testing.T) {
 			wantOut: []string{`Not accepted: the link's host contains a text-direction character \u202e`,
 				`Not accepted: the name contains a control character \x1b at position 5`}},
 		{name: "a line over 8 KiB is refused and asked again", answers: []string{strings.Repeat("x", 9000), "LINK", "y", "", "a"},
-			want: flow.StateDone, wantOut: []string{"Not accepted: the line is longer than 8 KiB.\nInvitation link or token: "}},
+			want: flow.StateDone, wantOut: []string{"Not accepted: the line is longer than 8 KiB.\nInvitation link: "}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

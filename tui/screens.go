@@ -68,6 +68,9 @@ func (w Model) invitationFeedback() string {
 		return w.styles.muted.Render("Waiting for the invitation" + w.styles.glyph.more)
 	}
 	inv, err := w.parsed.parse(value)
+	if err == nil {
+		err = w.machine.Usable(inv)
+	}
 	if err != nil {
 		return w.styles.bad.Render(w.styles.glyph.bad+" ") + w.wrap(flow.SanitizeMax(flow.Message(err), 300))
 	}
