@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"runtime/debug"
@@ -57,6 +58,7 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 		r.Verified = &ok
 	}
 	var code qr.Code
+	qrNote := ""
 	if *showQR {
 		format, err := qr.ParseFormat(*qrFormat)
 		if err != nil {
@@ -65,7 +67,19 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 		if c.json {
 			format = qr.FormatASCII // JSON carries text, not terminal colours
 		}
-		if code, err = qr.Render(snap.Existing.ID, format, 0, 0, asciiOnly(e)); err != nil {
+		// On a terminal the code must fit the window whole to be scanned:
+		// a wrapped row breaks it, so auto picks a layout that fits.
+		width, height := 0, 0
+		if e.termSize != nil && !c.json {
+			if w, h, ok := e.termSize(); ok {
+				width, height = w, h-1
+			}
+		}
+		code, err = qr.Render(snap.Existing.ID, format, width, height, asciiOnly(e))
+		switch {
+		case errors.Is(err, qr.ErrTooSmall):
+			qrNote = "The window is too small for the id as a QR code: make it larger and run this again."
+		case err != nil:
 			return fail(e, c, err)
 		}
 		r.IDQR = code.Text
@@ -80,7 +94,10 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 	if *verify {
 		fmt.Fprintln(&b, "  verified     the service issued an access token")
 	}
-	if *showQR {
+	switch {
+	case qrNote != "":
+		fmt.Fprintf(&b, "\n%s\n", qrNote)
+	case *showQR:
 		fmt.Fprintf(&b, "\nDevice client id as a QR code:\n%s\n", code.Text)
 	}
 	_, _ = io.WriteString(e.stdout, b.String())

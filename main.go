@@ -42,6 +42,9 @@ type env struct {
 	// may enroll ask questions.
 	tty      bool
 	hostname func() (string, error)
+	// termSize is the size of the terminal on stdout; ok is false when
+	// stdout is not one (nil in tests: no terminal).
+	termSize func() (width, height int, ok bool)
 	// fs is the filesystem of the credentials store; nil is the real one.
 	// Tests put a failing one here to fill the disk at a chosen moment.
 	fs persist.FS
@@ -54,6 +57,10 @@ func systemEnv() env {
 		uid:      os.Getuid(),
 		tty:      term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stdout.Fd())),
 		hostname: os.Hostname,
+		termSize: func() (int, int, bool) {
+			w, h, err := term.GetSize(int(os.Stdout.Fd()))
+			return w, h, err == nil && w > 0 && h > 0
+		},
 	}
 }
 

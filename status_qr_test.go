@@ -1,0 +1,54 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"enroll/flow"
+)
+
+// `enroll status --qr` on a terminal draws the id in a layout that fits the
+// window whole (a wrapped or scrolled code cannot be scanned), or says the
+// window is too small; without a terminal it draws at full size.
+func TestStatusQRFitsTheTerminal(t *testing.T) {
+	run := startEmulator(t)
+	dir := t.TempDir()
+	e, _, errOut := testEnv(dir, nil, invite(t, run).Link)
+	if code := run1(e, "accept", "--token-file", "-"); code != flow.ExitOK {
+		t.Fatalf("accept: exit %d\n%s", code, errOut)
+	}
+	for _, tc := range []struct {
+		width, height int
+		fits          bool
+	}{{80, 24, true}, {60, 20, true}, {30, 12, false}} {
+		e, out, errOut := testEnv(dir, nil, "")
+		e.termSize = func() (int, int, bool) { return tc.width, tc.height, true }
+		getenv := e.getenv
+		e.getenv = func(k string) string { // a UTF-8 terminal: block characters
+			if k == "LANG" {
+				return "C.UTF-8"
+			}
+			return getenv(k)
+		}
+		if code := run1(e, "status", "--qr"); code != flow.ExitOK {
+			t.Fatalf("%d×%d: exit %d\n%s", tc.width, tc.height, code, errOut)
+		}
+		text := out.String()
+		_, qrText, found := strings.Cut(text, "QR code:\n")
+		if found != tc.fits || (!tc.fits && !strings.Contains(text, "too small")) {
+			t.Fatalf("%d×%d: code shown %v:\n%s", tc.width, tc.height, found, text)
+		}
+		rows := strings.Split(strings.TrimRight(qrText, "\n"), "\n")
+		if tc.fits && len(rows) > tc.height-1 {
+			t.Errorf("%d×%d: %d rows", tc.width, tc.height, len(rows))
+		}
+		for _, row := range rows {
+			if ansi.StringWidth(row) > tc.width {
+				t.Errorf("%d×%d: a row of %d columns", tc.width, tc.height, ansi.StringWidth(row))
+				break
+			}
+		}
+	}
+}
