@@ -69,7 +69,7 @@ var classes = []classRow{
 	{ErrUsage, ExitUsage, "The command line is not valid.", "See enroll --help.", false},
 	{ErrMalformed, ExitUsage, "That is not an invitation enroll can read.", "Paste the whole link from the invitation mail, or the token alone.", false},
 	{ErrBadName, ExitUsage, "That device name cannot be used.", "Use 1 to 64 visible characters.", false},
-	{ErrOutcomeUnknown, ExitUnknown, "The request was sent but no answer arrived, so it is not known whether it took effect.", "Do not reuse the invitation blindly: run `enroll status`; if this device is not enrolled, ask the administrator whether the invitation was used and for a new one if so.", false},
+	{ErrOutcomeUnknown, ExitUnknown, "The request was sent, but it is not known whether it took effect.", "Do not reuse the invitation blindly: run `enroll status`; if this device is not enrolled, ask the administrator whether the invitation was used and for a new one if so.", false},
 	{ErrNotStored, ExitUnknown, "The service enrolled this device but the credentials could not be stored.", "Free space or fix permissions, then run enroll again: it completes the enrollment from the journal.", true},
 	{ErrBadResponse, ExitUnknown, "The service answered with something enroll cannot read.", "The raw answer is kept in the journal; contact support with it before asking for a new invitation.", false},
 	{ErrStoreUnavailable, ExitStore, "The credentials file cannot be written, so the invitation was not used.", "Fix the directory (permissions, space, --credentials) and run enroll again.", true},

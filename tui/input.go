@@ -173,7 +173,11 @@ func refuseInvisible(w *Model, msg tea.KeyMsg) (tea.KeyMsg, bool) {
 		return msg, true
 	}
 	if r, bad := invisible(string(msg.Runes)); bad {
-		w.notice = fmt.Sprintf("Not inserted: the text contains an invisible character %s. Copy the link again, from plain text.", flow.Sanitize(string(r)))
+		again := "Copy the link again, from plain text."
+		if w.machine.State == flow.StateName {
+			again = "Type the name instead."
+		}
+		w.notice = fmt.Sprintf("Not inserted: the text contains an invisible character %s. %s", flow.Sanitize(string(r)), again)
 		return msg, false
 	}
 	if !w.tainted { // the escape sequence's notice stays while its burst ends

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -172,7 +174,7 @@ func (w Model) phoneScreen() string {
 		return w.spin.View() + " Starting the hand-off page" + g.more + "\n\n" + help
 	case phoneFailed:
 		return w.styles.bad.Render(g.bad+" The hand-off ended.") + "\n\n" +
-			w.wrap(flow.SanitizeMax(w.phoneErr.Error(), 300)) + "\n\n" + help
+			w.wrap(flow.SanitizeMax(sentence(strings.TrimPrefix(w.phoneErr.Error(), "handoff: ")), 300)) + "\n\n" + help
 	case phoneReceived:
 		return w.phoneReceivedView() + "\n\n" + help
 	}
@@ -250,4 +252,17 @@ func beside(code qr.Code, text []string) string {
 		}
 	}
 	return b.String()
+}
+
+// sentence starts text with a capital letter and ends it with a full stop.
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	s = string(unicode.ToUpper(r)) + s[n:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
 }
