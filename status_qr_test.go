@@ -52,3 +52,19 @@ func TestStatusQRFitsTheTerminal(t *testing.T) {
 		}
 	}
 }
+
+// --token-file - says what it waits for when a person is at a terminal, and
+// nothing when the invitation comes down a pipe.
+func TestTokenFromATerminalSaysWhatItWaitsFor(t *testing.T) {
+	run := startEmulator(t)
+	for _, tty := range []bool{true, false} {
+		e, _, errOut := testEnv(t.TempDir(), nil, invite(t, run).Link)
+		e.tty = tty
+		if code := run1(e, "accept", "--token-file", "-"); code != flow.ExitOK {
+			t.Fatalf("tty %v: exit %d\n%s", tty, code, errOut)
+		}
+		if said := strings.Contains(errOut.String(), "paste it, then press Enter and Ctrl-D"); said != tty {
+			t.Errorf("tty %v: hint shown %v:\n%s", tty, said, errOut)
+		}
+	}
+}
