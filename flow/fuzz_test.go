@@ -73,6 +73,9 @@ func checkInvitation(t *testing.T, in string, inv Invitation) {
 	default:
 		t.Fatalf("ParseInvitation(%q) source %q", in, inv.Source)
 	}
+	if warn := LookAlikeWarning(inv.Host); warn != Sanitize(warn) {
+		t.Fatalf("ParseInvitation(%q): the look-alike warning %q is not inert", in, warn)
+	}
 	if inv.Host != Sanitize(inv.Host) {
 		t.Fatalf("ParseInvitation(%q) host %q is not inert", in, inv.Host)
 	}

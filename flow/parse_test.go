@@ -278,3 +278,23 @@ func BenchmarkParseInvitation(b *testing.B) {
 		}
 	}
 }
+
+func TestLookAlike(t *testing.T) {
+	for _, tc := range []struct {
+		host, ascii string
+		lookalike   bool
+	}{
+		{"idp.acme.example", "", false},
+		{"idp.\u0430cme.example", "idp.xn--cme-5cd.example", true}, // Cyrillic а
+		{"xn--cme-8cd.example", "", false},                         // already ASCII: shown as it is
+		{"b\u00fccher.example", "xn--bcher-kva.example", true},
+	} {
+		ascii, ok := LookAlike(tc.host)
+		if ascii != tc.ascii || ok != tc.lookalike {
+			t.Errorf("LookAlike(%q) = %q, %v; want %q, %v", tc.host, ascii, ok, tc.ascii, tc.lookalike)
+		}
+		if warn := LookAlikeWarning(tc.host); (warn != "") != tc.lookalike || (tc.ascii != "" && !strings.Contains(warn, tc.ascii)) {
+			t.Errorf("LookAlikeWarning(%q) = %q", tc.host, warn)
+		}
+	}
+}

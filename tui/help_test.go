@@ -1,11 +1,13 @@
 package tui
 
 import (
+	"context"
 	"enroll/flow"
 	"errors"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -256,5 +258,24 @@ func TestTokenAloneRefusedAtOnceWithoutAServer(t *testing.T) {
 	w := press(testWizard(s, st, flow.Config{Hostname: "lab-1"}, 80, 24), enter, paste("Zm9vYmFyLXRva2VuLTAxMjM0NTY3ODk"))
 	if v := w.View(); !strings.Contains(v, "a token alone does not say which server") || strings.Contains(v, "Token read") || w.keys.Use.Enabled() {
 		t.Fatalf("Enter offered %v:\n%s", w.keys.Use.Enabled(), v)
+	}
+}
+
+// The screen that asks whether to trust a server says when its name is
+// written with letters that can imitate another name, and gives its ASCII
+// form; --plain says so before the question.
+func TestLookAlikeServerIsPointedOut(t *testing.T) {
+	link := "https://idp.\u0430cme.example/invitation?token=Zm9vYmFyLXRva2VuLTAxMjM0NTY3ODk"
+	s, st := fresh()
+	w := press(testWizard(s, st, flow.Config{Hostname: "lab-1"}, 80, 24), enter, paste(link), enter)
+	if v := w.View(); w.machine.State != flow.StateServer || !strings.Contains(v, "idp.xn--cme-5cd.example") {
+		t.Fatalf("state %v:\n%s", w.machine.State, v)
+	}
+	var out strings.Builder
+	s, st = fresh()
+	d := flow.Driver{Service: s, Store: st, Now: time.Now}
+	_, _ = RunPlain(context.Background(), PlainOptions{In: strings.NewReader("\n" + link + "\nn\n"), Out: &out, Driver: d, Config: flow.Config{Hostname: "lab-1"}})
+	if !strings.Contains(out.String(), "Warning: This name is written with letters outside ASCII") || !strings.Contains(out.String(), "idp.xn--cme-5cd.example") {
+		t.Errorf("--plain did not point it out:\n%s", out.String())
 	}
 }

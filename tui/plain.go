@@ -161,6 +161,9 @@ func (r *plainRun) ask() bool {
 			r.input(flow.InvitationEntered{Text: line})
 		}
 	case flow.StateServer:
+		if warn := flow.LookAlikeWarning(r.m.Invitation.Host); warn != "" {
+			r.view.say("Warning: " + warn)
+		}
 		prompt := "The link names the server " + flow.SanitizeMax(r.m.Proposed, 200) + ". Use it? [y/n]: "
 		if line, ok := r.readLine(prompt); ok {
 			r.answerServer(line)

@@ -79,14 +79,18 @@ func (w Model) invitationFeedback() string {
 
 func (w Model) serverView() string {
 	host := w.machine.Invitation.Host
-	return strings.Join([]string{
+	lines := []string{
 		"No server is configured. The invitation link points to:",
 		"",
 		"    " + w.styles.title.Render(w.cut(flow.Sanitize(host), w.contentWidth()-4)),
 		"    " + w.styles.muted.Render(w.cut(flow.Sanitize(w.machine.Proposed), w.contentWidth()-4)),
-		"",
-		w.wrap("Use this server only if it is your organization's 10Duke service: the device will trust it with its credentials."),
-	}, "\n")
+	}
+	if warn := flow.LookAlikeWarning(host); warn != "" {
+		lines = append(lines, "", w.styles.warn.Render(w.wrap("! "+warn)))
+	}
+	lines = append(lines, "",
+		w.wrap("Use this server only if it is your organization's 10Duke service: the device will trust it with its credentials."))
+	return strings.Join(lines, "\n")
 }
 
 func (w Model) nameView() string {
