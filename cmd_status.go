@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -136,11 +137,22 @@ func cmdToken(ctx context.Context, e env, args []string) error {
 }
 
 func cmdForget(ctx context.Context, e env, args []string) error {
-	fs, c, envErr := newFlags(e, "forget", "[flags]", "  enroll forget --credentials /var/lib/enroll/credentials.json")
+	fs, c, envErr := newFlags(e, "forget", "[--yes] [flags]", "  enroll forget --yes --credentials /var/lib/enroll/credentials.json")
+	yes := fs.Bool("yes", false, "do not ask first (asked only on a terminal)")
 	if _, err := parseArgs(e, fs, envErr, args); err != nil {
 		return fail(e, c, err)
 	}
 	st := c.store(e)
+	if e.tty && !*yes && !c.json {
+		// A person at a terminal is asked: the secret cannot be had again,
+		// only a new enrollment replaces it. Scripts are not asked.
+		fmt.Fprintf(e.stderr, "Delete the credentials in %s? This device then needs a new invitation to be a device client again. [y/N]: ", flow.Sanitize(st.Path()))
+		answer, _ := bufio.NewReader(io.LimitReader(e.stdin, 256)).ReadString('\n')
+		if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+			fmt.Fprintln(e.stderr, "Nothing was deleted.")
+			return errReported{flow.ErrInterrupted}
+		}
+	}
 	if err := st.Forget(); err != nil {
 		return fail(e, c, err)
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -66,5 +68,39 @@ func TestTokenFromATerminalSaysWhatItWaitsFor(t *testing.T) {
 		if said := strings.Contains(errOut.String(), "paste it, then press Enter and Ctrl-D"); said != tty {
 			t.Errorf("tty %v: hint shown %v:\n%s", tty, said, errOut)
 		}
+	}
+}
+
+// enroll forget asks first on a terminal, and only there; --yes does not.
+func TestForgetAsksOnATerminal(t *testing.T) {
+	run := startEmulator(t)
+	for _, tc := range []struct {
+		name    string
+		tty     bool
+		answer  string
+		args    []string
+		exit    int
+		deleted bool
+	}{
+		{"terminal, no", true, "n\n", nil, flow.ExitInterrupted, false},
+		{"terminal, nothing typed", true, "", nil, flow.ExitInterrupted, false},
+		{"terminal, yes", true, "y\n", nil, flow.ExitOK, true},
+		{"terminal, --yes", true, "", []string{"--yes"}, flow.ExitOK, true},
+		{"script", false, "", nil, flow.ExitOK, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			e, _, errOut := testEnv(dir, nil, invite(t, run).Link)
+			if code := run1(e, "accept", "--token-file", "-"); code != flow.ExitOK {
+				t.Fatalf("accept: exit %d\n%s", code, errOut)
+			}
+			e, _, errOut = testEnv(dir, nil, tc.answer)
+			e.tty = tc.tty
+			code := run1(e, append([]string{"forget"}, tc.args...)...)
+			_, err := os.Stat(filepath.Join(dir, "enroll", "credentials.json"))
+			if code != tc.exit || os.IsNotExist(err) != tc.deleted {
+				t.Fatalf("exit %d, deleted %v; want %d, %v\n%s", code, os.IsNotExist(err), tc.exit, tc.deleted, errOut)
+			}
+		})
 	}
 }
