@@ -1,5 +1,8 @@
 package main
 
+// Commands whose behaviour depends on a person being at a terminal: the
+// size of the window, a question before deleting, a hint while reading.
+
 import (
 	"os"
 	"path/filepath"
