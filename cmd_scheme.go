@@ -247,8 +247,8 @@ func openLink(ctx context.Context, e env, c *common, pos []string, ses session) 
 		return err
 	}
 	if server == "" && !storedHere(e, d.Store.Path(), d.Store.JournalPath()) {
-		// The wizard would say "a token alone does not say which server
-		// to use" and ask again for ever: the link cannot do better.
+		// The wizard would say "a token alone names no server" and
+		// ask again for ever: the link cannot do better.
 		return fmt.Errorf("%w: an app link names no server and this device has none stored: pass --server URL or set ENROLL_SERVER (a vendor installs the handler with `enroll scheme install --server URL`)", flow.ErrUsage)
 	}
 	host, _ := e.hostname()

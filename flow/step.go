@@ -155,7 +155,7 @@ func takeInvitation(m Machine, text string) (Machine, []Effect) {
 // or nil: a token alone names no server, so one must be known already.
 func (m Machine) Usable(inv Invitation) error {
 	if m.Server == "" && inv.Origin == "" {
-		return fmt.Errorf("%w: a token alone does not say which server to use; paste the whole link or pass --server", ErrUsage)
+		return fmt.Errorf("%w: a token alone names no server; paste the whole link, or use --server", ErrUsage)
 	}
 	return nil
 }

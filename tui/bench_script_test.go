@@ -12,7 +12,7 @@ import (
 	"enroll/flow"
 )
 
-// bench/run drives `enroll demo` in a pseudo-terminal by waiting for words
+// bench/run drives the wizard in a pseudo-terminal by waiting for words
 // on screen. When the wizard's words change, the benchmark would stall on
 // a wait that never matches; this keeps the two in step. The script's
 // opening steps for the wizard (waits, and Enter between them) are replayed
@@ -24,20 +24,22 @@ func TestBenchScriptMatchesTheWizard(t *testing.T) {
 	}
 	var steps []string
 	for _, block := range strings.Split(string(raw), `"$BIN/ptymeasure"`) {
-		if strings.Contains(block, `-- "$BIN/enroll" demo`) {
+		if strings.Contains(block, `-- "$BIN/enroll" --server`) {
 			for _, m := range regexp.MustCompile(`-do '([^']*)'`).FindAllStringSubmatch(block, -1) {
 				steps = append(steps, m[1])
 			}
 		}
 	}
 	if len(steps) == 0 {
-		t.Fatal("bench/run has no steps for enroll demo")
+		t.Fatal("bench/run has no steps for the wizard")
 	}
 	st := &memStore{}
 	w := New(context.Background(), Options{
 		Driver:   flow.Driver{Service: &memService{answer: goldenClient}, Store: st},
 		Config:   flow.Config{Server: goldenServer, Hostname: "lab-1"},
-		Renderer: asciiRenderer(), DemoLink: goldenLink,
+		Renderer: asciiRenderer(),
+		// --handoff-listen: the phone hand-off is on offer.
+		StartPhone: func() (Phone, error) { return newFakePhone(), nil },
 	})
 	m, _ := w.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
 	w = m.(Model)
@@ -54,7 +56,7 @@ func TestBenchScriptMatchesTheWizard(t *testing.T) {
 			w = press(w, enter)
 		default:
 			if waits == 0 {
-				t.Fatal("bench/run's steps for enroll demo start without a wait")
+				t.Fatal("bench/run's steps for the wizard start without a wait")
 			}
 			return
 		}

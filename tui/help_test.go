@@ -256,7 +256,7 @@ func TestAllKeysThatDoNotFitKeepTheScreen(t *testing.T) {
 func TestTokenAloneRefusedAtOnceWithoutAServer(t *testing.T) {
 	s, st := fresh()
 	w := press(testWizard(s, st, flow.Config{Hostname: "lab-1"}, 80, 24), enter, paste("Zm9vYmFyLXRva2VuLTAxMjM0NTY3ODk"))
-	if v := w.View(); !strings.Contains(v, "a token alone does not say which server") || strings.Contains(v, "Token read") || w.keys.Use.Enabled() {
+	if v := w.View(); !strings.Contains(v, "a token alone names no server") || strings.Contains(v, "Token read") || w.keys.Use.Enabled() {
 		t.Fatalf("Enter offered %v:\n%s", w.keys.Use.Enabled(), v)
 	}
 }

@@ -170,7 +170,7 @@ func TestPlainRuns(t *testing.T) {
 		{name: "invalid token, then corrected", answers: []string{"not a token !!", "LINK", "y", "", "a"}, want: flow.StateDone,
 			wantOut: []string{"Not accepted: the token contains characters that are not allowed"}},
 		{name: "bare token without a server is asked again, then the link", answers: []string{"TOKEN", "LINK", "y", "", "a"},
-			want: flow.StateDone, wantOut: []string{"Not accepted: a token alone does not say which server to use"}},
+			want: flow.StateDone, wantOut: []string{"Not accepted: a token alone names no server"}},
 		{name: "server refused, then accepted", answers: []string{"LINK", "n", "LINK", "maybe", "y", "", "a"}, want: flow.StateDone,
 			wantOut: []string{"Not using it.", "Please answer y for yes or n for no."}},
 		{name: "accept answered 503 once, then retried", server: true, fail503: true, answers: []string{"LINK", "", "a", "r"},

@@ -76,7 +76,7 @@ func build(dir string) (*report, error) {
 
 	// Start-up.
 	ef, gf := med(enroll, func(p ptyResult) float64 { return p.FirstFrameMS }), med(gum, func(p ptyResult) float64 { return p.FirstFrameMS })
-	r.rows = append(r.rows, row{"start to first frame in an 80×24 pty (`enroll demo` / `gum input`)",
+	r.rows = append(r.rows, row{"start to first frame in an 80×24 pty (the wizard, `enroll --server …` / `gum input`)",
 		ms(ef), ms(gf), ratio(ef, gf), "ratio ≤ 1.0", r.check(ef <= gf)})
 	eq, gq := med(enroll, queries), med(gum, queries)
 	r.rows = append(r.rows, row{"terminal queries at start-up (each a round trip, or a stall where nothing answers)",
@@ -163,7 +163,7 @@ func build(dir string) (*report, error) {
 
 	// Memory and size.
 	rss, grss := med(enroll, func(p ptyResult) float64 { return p.MaxRSSKB }), med(gum, func(p ptyResult) float64 { return p.MaxRSSKB })
-	r.rows = append(r.rows, row{"peak resident memory of the wizard (`enroll demo`, emulator in-process, up to the hand-off screen)",
+	r.rows = append(r.rows, row{"peak resident memory of the wizard (`enroll --server …`, up to the hand-off screen)",
 		mb(rss * 1024), mb(grss * 1024), ratio(rss, grss), "≤ 30 MB", r.check(rss*1024 <= 30e6)})
 	for _, arch := range []string{"amd64", "arm64"} {
 		s := oneWhere(lines, "size", "arch", arch, "bytes")
