@@ -132,7 +132,11 @@ func acceptFailed(m Machine, err error) (Machine, []Effect) {
 		if m.raw != nil || m.decoded != nil {
 			// Only the commit of an answer already received is pending.
 			if errors.Is(err, ErrBusy) && m.journaled && !m.Interrupted {
-				return fail(m, err, StateReview) // another run holds the lock; the journal keeps the answer
+				// Another run holds the lock; the journal keeps the answer.
+				// Nothing leads back to the invitation: it is spent.
+				m, effects := fail(m, err, StateFailed)
+				m.Failure.Journaled = true
+				return m, effects
 			}
 			return commitPending(m, err)
 		}
@@ -179,7 +183,7 @@ func acceptFailed(m Machine, err error) (Machine, []Effect) {
 // memory holds is shown again rather than lost with the run.
 func commitPending(m Machine, err error) (Machine, []Effect) {
 	switch {
-	case m.Interrupted || errors.Is(err, ErrInterrupted):
+	case errors.Is(err, ErrInterrupted):
 		err = fmt.Errorf("%w: interrupted before the credentials were stored", ErrNotStored)
 	case !errors.Is(err, ErrNotStored):
 		err = fmt.Errorf("%w: %w", ErrNotStored, err)

@@ -79,8 +79,11 @@ type Effect interface{ isEffect() }
 
 type (
 	LoadCredentials struct{}
-	// PrepareStore takes the lock and proves the store writable.
-	PrepareStore struct{}
+	// PrepareStore takes the lock and proves the store writable. Commit
+	// is set when an answer already received waits for it (a journal being
+	// finished, a save being retried): then an interruption must not cut
+	// it short, as the commit is what keeps the secret.
+	PrepareStore struct{ Commit bool }
 	Authenticate struct {
 		Server      string
 		Credentials Credentials

@@ -30,7 +30,11 @@ func (d Driver) Execute(ctx context.Context, eff Effect) Event {
 		}
 		return Loaded{Snapshot: snap}
 	case PrepareStore:
-		if err := d.Store.Prepare(ctx); err != nil {
+		pctx := ctx
+		if e.Commit {
+			pctx = committed // the lock's wait is bounded on its own
+		}
+		if err := d.Store.Prepare(pctx); err != nil {
 			return EffectFailed{Err: err}
 		}
 		return Prepared{}

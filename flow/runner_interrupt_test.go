@@ -66,3 +66,51 @@ func TestRunInterruptedWhileAnEffectSucceeds(t *testing.T) {
 		})
 	}
 }
+
+// ctxStore records the context its Prepare was given.
+type ctxStore struct {
+	*fakeStore
+	cancelled bool
+}
+
+func (s *ctxStore) Prepare(ctx context.Context) error {
+	s.cancelled = ctx.Err() != nil
+	if s.cancelled {
+		return ctx.Err() // as the lock's wait does
+	}
+	return s.fakeStore.Prepare(ctx)
+}
+
+// Preparing the store for the commit of an answer already received is not
+// cut short by an interruption (a signal, --plain's Ctrl-C): the commit is
+// what keeps the secret. Preparing before the accept call is.
+func TestPrepareForACommitIgnoresCancellation(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tc := range []struct {
+		eff           PrepareStore
+		wantCancelled bool
+	}{{PrepareStore{Commit: true}, false}, {PrepareStore{}, true}} {
+		st := &ctxStore{fakeStore: &fakeStore{}}
+		ev := Driver{Service: &fakeService{}, Store: st}.Execute(ctx, tc.eff)
+		if st.cancelled != tc.wantCancelled {
+			t.Errorf("%+v: the store saw a cancelled context: %v", tc.eff, st.cancelled)
+		}
+		if _, ok := ev.(Prepared); ok == tc.wantCancelled {
+			t.Errorf("%+v: outcome %T", tc.eff, ev)
+		}
+	}
+	// The machine asks for it where an answer waits: a retried save and a
+	// journal found at start.
+	m := walk(cfgServer, seq(toReview, ev(AcceptChosen{}, Prepared{}, Answered{Raw: []byte("{}"), At: answerAt},
+		EffectFailed{Err: errBoom}, Decoded{Client: newClient}, EffectFailed{Err: errBoom}))...)
+	if _, effs := Step(m, Retry{}); len(effs) != 1 || effs[0] != (PrepareStore{Commit: true}) {
+		t.Errorf("retried save: effects %+v", effs)
+	}
+	if _, effs := Step(walk(cfgServer), Loaded{Snapshot: Snapshot{Pending: &Pending{Server: testServer, Raw: []byte("{}")}}}); len(effs) != 1 || effs[0] != (PrepareStore{Commit: true}) {
+		t.Errorf("journal found at start: effects %+v", effs)
+	}
+	if _, effs := Step(walk(cfgServer, toReview...), AcceptChosen{}); len(effs) != 1 || effs[0] != (PrepareStore{}) {
+		t.Errorf("before the accept call: effects %+v", effs)
+	}
+}

@@ -77,7 +77,7 @@ func recoverPending(m Machine, p Pending) (Machine, []Effect) {
 		m.Existing = &ex
 	}
 	m.State = StatePreparing
-	return m, []Effect{PrepareStore{}}
+	return m, []Effect{PrepareStore{Commit: true}}
 }
 
 func stepInput(m Machine, ev Event) (Machine, []Effect) {
@@ -204,7 +204,7 @@ func stepFailed(m Machine, ev Event) (Machine, []Effect) {
 			return m, []Effect{CallDecline{Request: DeclineRequest{Server: m.Server, Token: m.Invitation.Token}}}
 		}
 		m.State = StatePreparing
-		return m, []Effect{PrepareStore{}}
+		return m, []Effect{PrepareStore{Commit: m.raw != nil || m.decoded != nil}}
 	case Back:
 		if f == nil || f.Back == StateFailed {
 			return m, nil

@@ -144,8 +144,8 @@ func TestExistingSecretNeverRevealed(t *testing.T) {
 func TestRecoveryLosingTheLockIsBusy(t *testing.T) {
 	p := &Pending{Server: testServer, Raw: []byte(`{}`)}
 	m := walk(cfgNone, Loaded{Snapshot: Snapshot{Pending: p}}, EffectFailed{Err: fmt.Errorf("lock: %w", ErrBusy)})
-	if m.State != StateFailed || m.Failure.Class.Kind != ErrBusy {
-		t.Fatalf("failure %+v", m.Failure)
+	if m.State != StateFailed || m.Failure.Class.Kind != ErrBusy || !m.Failure.Journaled || m.Failure.Back != StateFailed {
+		t.Fatalf("failure %+v; want busy, journaled, and no way back to the spent invitation", m.Failure)
 	}
 }
 
@@ -175,12 +175,17 @@ func TestRetriedSaveKeepsTheSecret(t *testing.T) {
 		{"interrupted while preparing", ev(Interrupt{}, EffectFailed{Err: fmt.Errorf("lock: %w", ErrInterrupted)})},
 		{"the lock is busy", ev(EffectFailed{Err: fmt.Errorf("lock: %w", ErrBusy)})},
 		{"the disk is still full", ev(EffectFailed{Err: errBoom})},
+		{"Ctrl-C, then the lock is busy", ev(Interrupt{}, EffectFailed{Err: fmt.Errorf("lock: %w", ErrBusy)})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := walk(cfgServer, append(revealed, tc.then...)...)
 			f := m.Failure
 			if m.State != StateFailed || f == nil || f.Class.Kind != ErrNotStored || f.Reveal == nil || f.Reveal.ClientSecret != newClient.ClientSecret {
 				t.Fatalf("state %v, failure %+v; want not stored, the secret shown again", m.State, f)
+			}
+			last := tc.then[len(tc.then)-1].(EffectFailed).Err
+			if interrupted := strings.Contains(f.Err.Error(), "interrupted"); interrupted != errors.Is(last, ErrInterrupted) {
+				t.Errorf("the failure says %q for %v", f.Err, last)
 			}
 		})
 	}

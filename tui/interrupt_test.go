@@ -134,7 +134,7 @@ func TestCtrlCDuringARetriedSaveCommits(t *testing.T) {
 	s, st := fresh()
 	st.saveErr = errors.New("no space left on device")
 	st.jourErr = st.saveErr
-	w := press(testWizard(s, st, goldenConfig, 80, 24), enter, paste(goldenLink), enter, enter, runes("a"))
+	w := press(testWizard(s, heedingStore{st}, goldenConfig, 80, 24), enter, paste(goldenLink), enter, enter, runes("a"))
 	if w.machine.Failure == nil || w.machine.Failure.Reveal == nil {
 		t.Fatalf("want the credentials shown once, got %+v", w.machine.Failure)
 	}
@@ -148,5 +148,63 @@ func TestCtrlCDuringARetriedSaveCommits(t *testing.T) {
 	w = settle(w, prepare)
 	if w.machine.State != flow.StateDone || st.saved == nil || st.saved.ClientSecret != goldenClient.ClientSecret {
 		t.Fatalf("state %v, saved %v; want the retried save committed", w.machine.State, st.saved != nil)
+	}
+}
+
+// In kiosk mode an interruption during the accept call that ends on
+// credentials kept nowhere else does not quit: a kiosk clears its screen at
+// the end and prints nothing, so the screen that holds them stays until
+// someone acts.
+func TestKioskKeepsTheOnlyCopyAfterAnInterruption(t *testing.T) {
+	s, st := fresh()
+	st.saveErr = errors.New("no space left on device")
+	st.jourErr = st.saveErr
+	w := testWizard(s, st, goldenConfig, 80, 24)
+	w.opts.Kiosk, w.opts.KioskTimeout = true, time.Millisecond // its timers' messages are dropped by settle
+	w = press(w, enter, paste(goldenLink), enter, enter)
+	m, _ := w.Update(runes("a"))                                 // the store's preparation is not run...
+	m, accept := m.Update(effectDoneMsg{event: flow.Prepared{}}) // ...but reported done: the accept call starts
+	m, _ = m.Update(tea.KeyMsg{Type: tea.KeyCtrlC})              // Ctrl-C while it is in flight
+	w = settle(m.(Model), accept)
+	if w.quitting || w.machine.Failure == nil || w.machine.Failure.Reveal == nil || !strings.Contains(w.View(), goldenClient.ClientSecret) {
+		t.Fatalf("quitting %v, failure %+v; want the credentials on screen", w.quitting, w.machine.Failure)
+	}
+}
+
+// heedingStore's Prepare gives up on a cancelled context, as the lock's
+// wait does.
+type heedingStore struct{ *memStore }
+
+func (s heedingStore) Prepare(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.memStore.Prepare(ctx)
+}
+
+// heedingService's Decline gives up on a cancelled context, as an HTTP call
+// does.
+type heedingService struct{ *memService }
+
+func (s heedingService) Decline(ctx context.Context, r flow.DeclineRequest) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.memService.Decline(ctx, r)
+}
+
+// Ctrl-C while the decline call is in flight lets it finish: it may already
+// have reached the service, and the screen says the wizard stops once it
+// is done.
+func TestCtrlCDuringADeclineLetsItFinish(t *testing.T) {
+	s, st := fresh()
+	w := press(testWizard(heedingService{s}, st, goldenConfig, 80, 24), enter, paste(goldenLink), enter, enter)
+	m, decline := w.Update(runes("d"))
+	m, _ = m.Update(tea.KeyMsg{Type: tea.KeyCtrlC})
+	if v := m.(Model).View(); !strings.Contains(v, "quit once declined") {
+		t.Fatalf("while declining:\n%s", v)
+	}
+	if w = settle(m.(Model), decline); w.machine.State != flow.StateDeclined {
+		t.Fatalf("state %v, failure %+v; want the decline finished", w.machine.State, w.machine.Failure)
 	}
 }

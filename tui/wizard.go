@@ -219,6 +219,12 @@ func (w *Model) settle() tea.Cmd {
 		return nil
 	}
 	if w.machine.Interrupted || (w.machine.Failure != nil && w.machine.Failure.Class.Kind == flow.ErrInterrupted) {
+		if w.opts.Kiosk && w.mustStay() {
+			// A kiosk clears its screen when the wizard ends and prints
+			// nothing after it: what only this screen holds stays until
+			// someone acts on it.
+			return nil
+		}
 		w.quitting = true
 		return tea.Quit
 	}
