@@ -64,7 +64,7 @@ func TestTokenFromATerminalSaysWhatItWaitsFor(t *testing.T) {
 	run := startEmulator(t)
 	for _, tty := range []bool{true, false} {
 		e, _, errOut := testEnv(t.TempDir(), nil, invite(t, run).Link)
-		e.tty = tty
+		e.stdinTTY = tty
 		if code := run1(e, "accept", "--token-file", "-"); code != flow.ExitOK {
 			t.Fatalf("tty %v: exit %d\n%s", tty, code, errOut)
 		}
@@ -98,12 +98,21 @@ func TestForgetAsksOnATerminal(t *testing.T) {
 				t.Fatalf("accept: exit %d\n%s", code, errOut)
 			}
 			e, _, errOut = testEnv(dir, nil, tc.answer)
-			e.tty = tc.tty
+			e.stdinTTY = tc.tty
 			code := run1(e, append([]string{"forget"}, tc.args...)...)
 			_, err := os.Stat(filepath.Join(dir, "enroll", "credentials.json"))
 			if code != tc.exit || os.IsNotExist(err) != tc.deleted {
 				t.Fatalf("exit %d, deleted %v; want %d, %v\n%s", code, os.IsNotExist(err), tc.exit, tc.deleted, errOut)
 			}
 		})
+	}
+}
+
+// With nothing stored there is nothing to ask about: forget says so at once.
+func TestForgetAsksNothingWhenNotEnrolled(t *testing.T) {
+	e, _, errOut := testEnv(t.TempDir(), nil, "")
+	e.stdinTTY = true
+	if code := run1(e, "forget"); code != flow.ExitDevice || strings.Contains(errOut.String(), "[y/N]") {
+		t.Fatalf("exit %d:\n%s", code, errOut)
 	}
 }

@@ -87,7 +87,7 @@ func readInvitation(e env, pos []string, tokenFile string) (string, error) {
 		fmt.Fprintln(e.stderr, "enroll: warning: an invitation given as an argument is visible to other users in the process list; prefer --token-file or ENROLL_TOKEN")
 		return pos[0], nil
 	case tokenFile == "-":
-		if e.tty {
+		if e.stdinTTY {
 			// Someone typing, not a pipe: say what is awaited, and how to end.
 			fmt.Fprintln(e.stderr, "enroll: reading the invitation from the terminal: paste it, then press Enter and Ctrl-D.")
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime/debug"
 	"strings"
 
@@ -73,13 +74,17 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 		width, height := 0, 0
 		if e.termSize != nil && !c.json {
 			if w, h, ok := e.termSize(); ok {
-				width, height = w, h-1
+				width, height = w, max(h-1, 1) // 0 would mean no limit
 			}
 		}
 		code, err = qr.Render(snap.Existing.ID, format, width, height, asciiOnly(e))
 		switch {
 		case errors.Is(err, qr.ErrTooSmall):
 			qrNote = "The window is too small for the id as a QR code: make it larger and run this again."
+			var small *qr.TooSmallError
+			if errors.As(err, &small) {
+				qrNote = fmt.Sprintf("The window is too small for the id as a QR code (it needs %d×%d): make it larger and run this again.", small.NeedWidth, small.NeedHeight+1)
+			}
 		case err != nil:
 			return fail(e, c, err)
 		}
@@ -143,7 +148,10 @@ func cmdForget(ctx context.Context, e env, args []string) error {
 		return fail(e, c, err)
 	}
 	st := c.store(e)
-	if e.tty && !*yes && !c.json {
+	if _, err := os.Lstat(st.Path()); err != nil {
+		*yes = true // nothing to ask about: Forget says what there is
+	}
+	if e.stdinTTY && !*yes && !c.json {
 		// A person at a terminal is asked: the secret cannot be had again,
 		// only a new enrollment replaces it. Scripts are not asked.
 		fmt.Fprintf(e.stderr, "Delete the credentials in %s? This device then needs a new invitation to be a device client again. [y/N]: ", flow.Sanitize(st.Path()))

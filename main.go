@@ -41,6 +41,9 @@ type env struct {
 	// tty reports whether stdin and stdout are both terminals: only then
 	// may enroll ask questions.
 	tty      bool
+	// stdinTTY reports whether stdin alone is a terminal: someone may be
+	// typing there even when stdout goes to a file.
+	stdinTTY bool
 	hostname func() (string, error)
 	// termSize is the size of the terminal on stdout; ok is false when
 	// stdout is not one (nil in tests: no terminal).
@@ -56,6 +59,7 @@ func systemEnv() env {
 		getenv:   os.Getenv,
 		uid:      os.Getuid(),
 		tty:      term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stdout.Fd())),
+		stdinTTY: term.IsTerminal(int(os.Stdin.Fd())),
 		hostname: os.Hostname,
 		termSize: func() (int, int, bool) {
 			w, h, err := term.GetSize(int(os.Stdout.Fd()))

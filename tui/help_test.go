@@ -243,7 +243,7 @@ func TestAllKeysThatDoNotFitKeepTheScreen(t *testing.T) {
 	st.snap = flow.Snapshot{Warnings: []string{warn, "The file was repaired."}}
 	w := testWizard(s, st, goldenConfig, 60, 18)
 	w = press(w, runes("?"))
-	if v := w.View(); strings.Contains(v, "Make the window larger") || !strings.Contains(v, "enter continue") {
+	if v := w.View(); strings.Contains(v, "Make the window larger") || !strings.Contains(v, "enter continue") || !strings.Contains(v, "? more keys") {
 		t.Fatalf("after ?:\n%s", v)
 	}
 	if w = press(w, enter); w.machine.State != flow.StateInvitation {

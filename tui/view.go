@@ -49,8 +49,10 @@ func (w Model) screen() (view string, shown bool) {
 		return fitted, true
 	}
 	if w.help.ShowAll {
-		// All the keys do not fit with this screen: the short help does.
+		// All the keys do not fit with this screen: the short help does,
+		// and offers them as it always does.
 		w.help.ShowAll = false
+		w.keys.Help.SetHelp("?", "more keys")
 		return w.screen()
 	}
 	// The terminal would drop the top lines, header included.
