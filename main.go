@@ -40,7 +40,7 @@ type env struct {
 	uid    int
 	// tty reports whether stdin and stdout are both terminals: only then
 	// may enroll ask questions.
-	tty      bool
+	tty bool
 	// stdinTTY reports whether stdin alone is a terminal: someone may be
 	// typing there even when stdout goes to a file.
 	stdinTTY bool
