@@ -204,36 +204,6 @@ func (w *Model) next() tea.Cmd {
 	}
 }
 
-// settle decides what happens once nothing is running: quit after an
-// interruption, or in kiosk mode start over after a while.
-func (w *Model) settle() tea.Cmd {
-	if w.busy {
-		return nil // decided when the effect in flight is done
-	}
-	if w.quitIdle {
-		w.quitting = true
-		return tea.Quit
-	}
-	st := w.machine.State
-	if !st.Terminal() {
-		return nil
-	}
-	if w.machine.Interrupted || (w.machine.Failure != nil && w.machine.Failure.Class.Kind == flow.ErrInterrupted) {
-		if w.opts.Kiosk && w.mustStay() {
-			// A kiosk clears its screen when the wizard ends and prints
-			// nothing after it: what only this screen holds stays until
-			// someone acts on it.
-			return nil
-		}
-		w.quitting = true
-		return tea.Quit
-	}
-	if w.opts.Kiosk && !w.mustStay() {
-		return kioskReset(w.gen, w.opts.KioskTimeout)
-	}
-	return nil
-}
-
 // step feeds one event to the machine and queues what it asks for.
 func (w *Model) step(ev flow.Event) {
 	before := w.machine.State
@@ -290,23 +260,8 @@ func (w Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return w, nil
 	}
 	if w.quitIdle {
-		// Leaving, once the effect in flight is done: no key may start
-		// anything now, but asking a second time leaves at once (the lock
-		// goes with the process, and the next run sweeps the reserved
-		// file).
-		switch msg := msg.(type) {
-		case effectDoneMsg, tea.WindowSizeMsg:
-		case tea.KeyMsg:
-			if !key.Matches(msg, w.keys.Abort) {
-				return w, nil
-			}
-			w.quitting = true
-			return w, tea.Quit
-		case InterruptMsg:
-			w.quitting = true
-			return w, tea.Quit
-		default:
-			return w, nil
+		if m, cmd, done := w.whileLeaving(msg); done {
+			return m, cmd
 		}
 	}
 
@@ -395,40 +350,6 @@ func (w Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return w.unknownSequence()
 	}
 	return w, nil
-}
-
-// quit ends the wizard; with an effect in flight (the store's release,
-// which also removes the journal's reserved file) once it is done, and
-// until then nothing but its outcome is taken.
-func (w Model) quit() (tea.Model, tea.Cmd) {
-	w.closePhone()
-	if w.busy {
-		w.quitIdle = true
-		return w, nil
-	}
-	w.quitting = true
-	return w, tea.Quit
-}
-
-// interrupt is Ctrl-C: quit at once where nothing was sent, let the commit
-// finish first where the accept call may have reached the service.
-func (w Model) interrupt() (tea.Model, tea.Cmd) {
-	w.closePhone()
-	if w.machine.State.Terminal() {
-		return w.quit()
-	}
-	if w.machine.Interrupted && w.machine.State.Working() && w.machine.NothingSent() {
-		// Asked twice while nothing has been sent: the work in flight
-		// (a lock, a store on a dead mount) may not heed its cancellation,
-		// and leaving loses nothing; the lock goes with the process.
-		w.quitting = true
-		return w, tea.Quit
-	}
-	w.step(flow.Interrupt{})
-	if w.machine.State.Working() && w.machine.NothingSent() && w.cancel != nil {
-		w.cancel() // nothing sent yet: stop waiting for the lock or the token
-	}
-	return w, w.next()
 }
 
 func (w Model) now() time.Time { return w.opts.Now() }
