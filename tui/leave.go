@@ -12,10 +12,16 @@ import (
 // that must not be cut (the store's release, a commit) is waited for; what
 // only the screen holds is never cleared unseen.
 
-// leave ends the program now.
+// leave ends the program now; left does the same where the model is
+// returned with the command.
 func (w *Model) leave() tea.Cmd {
 	w.quitting = true
 	return tea.Quit
+}
+
+func (w Model) left() (tea.Model, tea.Cmd) {
+	cmd := w.leave()
+	return w, cmd
 }
 
 // settle decides what happens once nothing is running: quit after an
@@ -59,9 +65,11 @@ func (w Model) whileLeaving(msg tea.Msg) (m tea.Model, cmd tea.Cmd, done bool) {
 		if !key.Matches(msg, w.keys.Abort) {
 			return w, nil, true
 		}
-		return w, w.leave(), true
+		m, cmd := w.left()
+		return m, cmd, true
 	case InterruptMsg:
-		return w, w.leave(), true
+		m, cmd := w.left()
+		return m, cmd, true
 	}
 	return w, nil, true
 }
@@ -75,7 +83,7 @@ func (w Model) quit() (tea.Model, tea.Cmd) {
 		w.quitIdle = true
 		return w, nil
 	}
-	return w, w.leave()
+	return w.left()
 }
 
 // interrupt is Ctrl-C: quit at once where nothing was sent, let the commit
@@ -89,7 +97,7 @@ func (w Model) interrupt() (tea.Model, tea.Cmd) {
 		// Asked twice while nothing has been sent: the work in flight
 		// (a lock, a store on a dead mount) may not heed its cancellation,
 		// and leaving loses nothing; the lock goes with the process.
-		return w, w.leave()
+		return w.left()
 	}
 	w.step(flow.Interrupt{})
 	if w.machine.State.Working() && w.machine.NothingSent() && w.cancel != nil {
