@@ -18,14 +18,14 @@ type styles struct {
 // font and terminals without a UTF-8 locale cannot show ✓ or …, so those
 // get ASCII.
 type glyphs struct {
-	ok, bad, prompt, more, sep, dot string
+	ok, bad, prompt, more, sep, dot, times string
 }
 
 func glyphSet(ascii bool) glyphs {
 	if ascii {
-		return glyphs{ok: "+", bad: "x", prompt: "> ", more: "...", sep: " - ", dot: " - "}
+		return glyphs{ok: "+", bad: "x", prompt: "> ", more: "...", sep: " - ", dot: " - ", times: "x"}
 	}
-	return glyphs{ok: "✓", bad: "✗", prompt: "› ", more: "…", sep: " • ", dot: " · "}
+	return glyphs{ok: "✓", bad: "✗", prompt: "› ", more: "…", sep: " • ", dot: " · ", times: "×"}
 }
 
 func newStyles(r *lipgloss.Renderer, ascii bool) styles {

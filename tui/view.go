@@ -87,10 +87,7 @@ func fit(screen string, height int) (string, bool) {
 func (w Model) tooSmall() string { return w.tooSmallFor(minWidth, minHeight) }
 
 func (w Model) tooSmallFor(needW, needH int) string {
-	x := "×"
-	if w.opts.ASCII {
-		x = "x"
-	}
+	x := w.styles.glyph.times
 	msg := fmt.Sprintf("Make the window larger: this screen needs %d%s%d; the window is %d%s%d. Until then only Ctrl-C works.", needW, x, needH, w.width, x, w.height)
 	if w.machine.State == flow.StateFailed && w.mustStay() {
 		msg += " What this screen shows must not be lost."
@@ -290,10 +287,7 @@ func (w Model) link(url string, width int) string {
 func (w Model) noRoomForCode(err error, reserve int) string {
 	var small *qr.TooSmallError
 	if errors.As(err, &small) {
-		x := "×"
-		if w.opts.ASCII {
-			x = "x"
-		}
+		x := w.styles.glyph.times
 		return fmt.Sprintf("The window is too small for the code: it needs at least %d%s%d.",
 			max(small.NeedWidth, minWidth), x, max(small.NeedHeight+reserve, minHeight))
 	}
