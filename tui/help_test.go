@@ -243,8 +243,18 @@ func TestAllKeysThatDoNotFitKeepTheScreen(t *testing.T) {
 	st.snap = flow.Snapshot{Warnings: []string{warn, "The file was repaired."}}
 	w := testWizard(s, st, goldenConfig, 60, 18)
 	w = press(w, runes("?"))
-	if v := w.View(); strings.Contains(v, "Make the window larger") || !strings.Contains(v, "enter continue") || !strings.Contains(v, "? more keys") {
+	if v := w.View(); strings.Contains(v, "Make the window larger") || !strings.Contains(v, "enter continue") ||
+		!strings.Contains(v, "? more keys") || !strings.Contains(v, "All the keys need a larger window") || w.help.ShowAll {
 		t.Fatalf("after ?:\n%s", v)
+	}
+	// Shown where they fit, they give way when the window shrinks.
+	m, _ := w.Update(tea.WindowSizeMsg{Width: 80, Height: 40})
+	if w = press(m.(Model), runes("?")); !w.help.ShowAll {
+		t.Fatal("? in a large window did not show all the keys")
+	}
+	m, _ = w.Update(tea.WindowSizeMsg{Width: 60, Height: 18})
+	if w = m.(Model); w.help.ShowAll || strings.Contains(w.View(), "Make the window larger") {
+		t.Fatalf("after shrinking, all keys still asked for:\n%s", w.View())
 	}
 	if w = press(w, enter); w.machine.State != flow.StateInvitation {
 		t.Fatalf("Enter after ?: state %v", w.machine.State)

@@ -24,6 +24,10 @@ func (w Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return w.interrupt()
 	case key.Matches(msg, k.Help):
 		w.help.ShowAll = !w.help.ShowAll
+		if w.help.ShowAll && !w.allKeysFit() {
+			w.help.ShowAll = false
+			w.notice = "All the keys need a larger window."
+		}
 		return w, nil
 	case w.phoneStage != phoneOff:
 		return w.phoneKey(msg)

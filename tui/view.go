@@ -48,15 +48,17 @@ func (w Model) screen() (view string, shown bool) {
 	if fitted, ok := fit(out, w.height); ok {
 		return fitted, true
 	}
-	if w.help.ShowAll {
-		// All the keys do not fit with this screen: the short help does,
-		// and offers them as it always does.
-		w.help.ShowAll = false
-		w.keys.Help.SetHelp("?", "more keys")
-		return w.screen()
-	}
 	// The terminal would drop the top lines, header included.
 	return w.tooSmallFor(max(w.width, minWidth), lipgloss.Height(out)), false
+}
+
+// allKeysFit reports whether the screen still fits the window with all the
+// keys under it: where they do not, they are not shown (the short help
+// stays, and the screen is never hidden for want of room for the help).
+func (w Model) allKeysFit() bool {
+	w.help.ShowAll = true
+	_, shown := w.screen()
+	return shown
 }
 
 // hidden reports whether the screen is replaced by the request for a larger

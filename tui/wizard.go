@@ -271,6 +271,9 @@ func (w Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		w.help.Width = msg.Width
 		w.invitation.Width = max(10, min(msg.Width, 100)-6)
 		w.name.Width = max(10, min(msg.Width, 100)-6)
+		if w.help.ShowAll && !w.allKeysFit() {
+			w.help.ShowAll = false // back to the keys of this screen
+		}
 		return w, nil
 	case beginMsg:
 		return w, w.next()
