@@ -4,6 +4,7 @@ package main
 // size of the window, a question before deleting, a hint while reading.
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,12 +25,9 @@ func TestStatusQRFitsTheTerminal(t *testing.T) {
 	if code := run1(e, "accept", "--token-file", "-"); code != flow.ExitOK {
 		t.Fatalf("accept: exit %d\n%s", code, errOut)
 	}
-	for _, tc := range []struct {
-		width, height int
-		fits          bool
-	}{{80, 24, true}, {60, 20, true}, {30, 12, false}} {
+	status := func(width, height int) string {
 		e, out, errOut := testEnv(dir, nil, "")
-		e.termSize = func() (int, int, bool) { return tc.width, tc.height, true }
+		e.termSize = func() (int, int, bool) { return width, height, true }
 		getenv := e.getenv
 		e.getenv = func(k string) string { // a UTF-8 terminal: block characters
 			if k == "LANG" {
@@ -38,9 +36,15 @@ func TestStatusQRFitsTheTerminal(t *testing.T) {
 			return getenv(k)
 		}
 		if code := run1(e, "status", "--qr"); code != flow.ExitOK {
-			t.Fatalf("%d×%d: exit %d\n%s", tc.width, tc.height, code, errOut)
+			t.Fatalf("%d×%d: exit %d\n%s", width, height, code, errOut)
 		}
-		text := out.String()
+		return out.String()
+	}
+	for _, tc := range []struct {
+		width, height int
+		fits          bool
+	}{{80, 24, true}, {60, 20, true}, {30, 12, false}} {
+		text := status(tc.width, tc.height)
 		_, qrText, found := strings.Cut(text, "QR code:\n")
 		if found != tc.fits || (!tc.fits && !strings.Contains(text, "too small")) {
 			t.Fatalf("%d×%d: code shown %v:\n%s", tc.width, tc.height, found, text)
@@ -55,6 +59,15 @@ func TestStatusQRFitsTheTerminal(t *testing.T) {
 				break
 			}
 		}
+	}
+	// The size a too small window is asked to grow to shows the code.
+	var w, h int
+	text := status(30, 12)
+	if _, err := fmt.Sscanf(text[strings.Index(text, "it needs ")+len("it needs "):], "%d×%d", &w, &h); err != nil {
+		t.Fatalf("no size asked for: %v\n%s", err, text)
+	}
+	if !strings.Contains(status(w, h), "QR code:\n") {
+		t.Errorf("at the %d×%d asked for, no code", w, h)
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime/debug"
 	"strings"
 
@@ -71,20 +70,23 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 		}
 		// On a terminal the code must fit the window whole to be scanned:
 		// a wrapped row breaks it, so auto picks a layout that fits.
+		const reserve = 1 // the shell's prompt after it
 		width, height := 0, 0
 		if e.termSize != nil && !c.json {
 			if w, h, ok := e.termSize(); ok {
-				width, height = w, max(h-1, 1) // 0 would mean no limit
+				width, height = w, max(h-reserve, 1) // 0 would mean no limit
 			}
 		}
 		code, err = qr.Render(snap.Existing.ID, format, width, height, asciiOnly(e))
+		var small *qr.TooSmallError
 		switch {
-		case errors.Is(err, qr.ErrTooSmall):
-			qrNote = "The window is too small for the id as a QR code: make it larger and run this again."
-			var small *qr.TooSmallError
-			if errors.As(err, &small) {
-				qrNote = fmt.Sprintf("The window is too small for the id as a QR code (it needs %d×%d): make it larger and run this again.", small.NeedWidth, small.NeedHeight+1)
+		case errors.As(err, &small):
+			x := "×"
+			if asciiOnly(e) {
+				x = "x"
 			}
+			qrNote = fmt.Sprintf("The window is too small for the id as a QR code (it needs %d%s%d): make it larger and run this again.",
+				small.NeedWidth, x, small.NeedHeight+reserve)
 		case err != nil:
 			return fail(e, c, err)
 		}
@@ -148,10 +150,8 @@ func cmdForget(ctx context.Context, e env, args []string) error {
 		return fail(e, c, err)
 	}
 	st := c.store(e)
-	if _, err := os.Lstat(st.Path()); err != nil {
-		*yes = true // nothing to ask about: Forget says what there is
-	}
-	if e.stdinTTY && !*yes && !c.json {
+	// With nothing stored there is nothing to ask about: Forget says so.
+	if e.stdinTTY && !*yes && !c.json && storedHere(e, st.Path()) {
 		// A person at a terminal is asked: the secret cannot be had again,
 		// only a new enrollment replaces it. Scripts are not asked.
 		fmt.Fprintf(e.stderr, "Delete the credentials in %s? This device then needs a new invitation to be a device client again. [y/N]: ", flow.Sanitize(st.Path()))

@@ -296,7 +296,7 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 // shape of the answer can carry them into the message.
 func redactBytes(b []byte, secrets []string) []byte {
 	for _, sec := range secrets {
-		if len(sec) >= 4 && bytes.Contains(b, []byte(sec)) {
+		if len(sec) >= flow.MinRedact && bytes.Contains(b, []byte(sec)) {
 			b = bytes.ReplaceAll(b, []byte(sec), []byte("[redacted]"))
 		}
 	}

@@ -8,7 +8,7 @@ import "strings"
 // no real token or secret is that short.
 func Redact(s string, secrets ...string) string {
 	for _, sec := range secrets {
-		if len(sec) < minRedact {
+		if len(sec) < MinRedact {
 			continue
 		}
 		s = strings.ReplaceAll(s, sec, "[redacted]")
@@ -20,8 +20,8 @@ func Redact(s string, secrets ...string) string {
 	return s
 }
 
-// minRedact is the shortest secret, or start of one, that Redact cuts.
-const minRedact = 4
+// MinRedact is the shortest secret, or start of one, that Redact cuts.
+const MinRedact = 4
 
 // redactCutShort cuts a start of sec that ends where the text was capped:
 // a message a layer below shortened to its limit may end inside a secret it
@@ -35,7 +35,7 @@ func redactCutShort(s, sec string) string {
 			break
 		}
 		head := s[:i]
-		for n := min(len(sec)-1, len(head)); n >= minRedact; n-- {
+		for n := min(len(sec)-1, len(head)); n >= MinRedact; n-- {
 			if strings.HasSuffix(head, sec[:n]) {
 				head = head[:len(head)-n] + "[redacted]"
 				break

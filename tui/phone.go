@@ -195,7 +195,7 @@ func (w Model) phoneScreen() string {
 	// above the countdown it must leave one more.
 	if code, err := w.qrFor(url, 1); err == nil && w.width >= code.Width+2+31 {
 		text = append(text, "", "Or open on the phone:")
-		text = append(text, strings.Split(w.link(url, w.width-code.Width-4), "\n")...)
+		text = append(text, w.link(url, w.width-code.Width-4)...)
 		return beside(code, text) + "\n" + help
 	}
 	const reserve = 2 // the countdown and the help line
@@ -203,7 +203,7 @@ func (w Model) phoneScreen() string {
 	if err != nil {
 		// No room for the code: the address itself still works.
 		text = append(text, "", w.wrap(w.noRoomForCode(err, reserve)+" Open this address on the phone:"),
-			w.link(url, w.contentWidth()))
+			strings.Join(w.link(url, w.contentWidth()), "\n"))
 		return strings.Join(text, "\n") + "\n\n" + help
 	}
 	return code.Text + "\n" + text[7] + " " + text[8] + "\n" + help

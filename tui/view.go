@@ -264,9 +264,9 @@ func (w Model) qrFor(url string, reserve int) (qr.Code, error) {
 	return w.qrCache.Get(url, w.opts.QRFormat, w.width, w.height-reserve, w.opts.ASCII)
 }
 
-// link draws a URL in pieces of width, as OSC 8 hyperlinks where the
+// link draws a URL as lines of width, each an OSC 8 hyperlink where the
 // terminal can take them, so a click opens the whole address.
-func (w Model) link(url string, width int) string {
+func (w Model) link(url string, width int) []string {
 	safe := flow.Sanitize(url)
 	// Broken across lines, never cut: someone may have to type it into
 	// the phone. Each piece links to the whole address.
@@ -280,7 +280,7 @@ func (w Model) link(url string, width int) string {
 		}
 		lines = append(lines, piece)
 	}
-	return strings.Join(lines, "\n")
+	return lines
 }
 
 // noRoomForCode says, in the person's words, why a QR code is not drawn:
