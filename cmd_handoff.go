@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"strings"
 	"time"
 
 	"enroll/flow"
@@ -42,7 +43,7 @@ func startPhone(listen string) func() (tui.Phone, error) {
 	return func() (tui.Phone, error) {
 		s, err := handoff.Start(handoff.Options{Listen: listen})
 		if err != nil {
-			return nil, err
+			return nil, forPerson(err)
 		}
 		return phoneSession{s}, nil
 	}
@@ -64,13 +65,28 @@ func (p phoneSession) Wait() tui.PhoneResult { return phoneResult(<-p.s.Done()) 
 // same way.
 func phoneResult(r handoff.Result) tui.PhoneResult {
 	if r.Err != nil {
-		return tui.PhoneResult{Err: r.Err}
+		return tui.PhoneResult{Err: forPerson(r.Err)}
 	}
 	if c, bad := flow.Invisible(r.Received.Text); bad {
 		return tui.PhoneResult{Err: fmt.Errorf("the phone sent text with an invisible character %s, so it was not used; copy the link again, from plain text", flow.Sanitize(string(c)))}
 	}
 	return tui.PhoneResult{Text: r.Received.Text, From: r.Received.From, Code: r.Received.Code}
 }
+
+// forPerson is a hand-off error as the wizard shows it: without the
+// package's "handoff: " prefix, which says where in enroll it came from,
+// not what happened. The error itself stays in the chain.
+func forPerson(err error) error {
+	return personError{err: err, msg: strings.TrimPrefix(err.Error(), "handoff: ")}
+}
+
+type personError struct {
+	err error
+	msg string
+}
+
+func (e personError) Error() string { return e.msg }
+func (e personError) Unwrap() error { return e.err }
 
 func envOr(e env, key, fallback string) string {
 	if v := e.getenv(key); v != "" {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"enroll/api"
 	"enroll/flow"
 	"enroll/persist"
+	"enroll/qr/handoff"
 	"enroll/tui"
 )
 
@@ -118,4 +120,16 @@ func sealAndPost(t *testing.T, pageURL, text string) string {
 	n := (uint32(tag[0])<<24 | uint32(tag[1])<<16 | uint32(tag[2])<<8 | uint32(tag[3])) % 1000000
 	s := []byte{byte('0' + n/100000%10), byte('0' + n/10000%10), byte('0' + n/1000%10), ' ', byte('0' + n/100%10), byte('0' + n/10%10), byte('0' + n%10)}
 	return string(s)
+}
+
+// The hand-off's end reaches the wizard in a person's words: without the
+// package's prefix, and still the same error underneath.
+func TestHandoffErrorsForAPerson(t *testing.T) {
+	r := phoneResult(handoff.Result{Err: handoff.ErrTooManyFailures})
+	if msg := r.Err.Error(); msg != "too many failed attempts; the hand-off was closed" || !errors.Is(r.Err, handoff.ErrTooManyFailures) {
+		t.Errorf("%q", msg)
+	}
+	if _, err := startPhone("not an address")(); err == nil || strings.HasPrefix(err.Error(), "handoff:") {
+		t.Errorf("start: %v", err)
+	}
 }

@@ -174,7 +174,7 @@ func (w Model) phoneScreen() string {
 		return w.spin.View() + " Starting the hand-off page" + g.more + "\n\n" + help
 	case phoneFailed:
 		return w.styles.bad.Render(g.bad+" The hand-off ended.") + "\n\n" +
-			w.wrap(flow.SanitizeMax(sentence(strings.TrimPrefix(w.phoneErr.Error(), "handoff: ")), 300)) + "\n\n" + help
+			w.wrap(flow.SanitizeMax(sentence(w.phoneErr.Error()), 300)) + "\n\n" + help
 	case phoneReceived:
 		return w.phoneReceivedView() + "\n\n" + help
 	}

@@ -172,7 +172,8 @@ func TestPhoneHandOff(t *testing.T) {
 		m, start := press(w, enter).Update(tea.KeyMsg{Type: tea.KeyCtrlO})
 		m, _ = m.Update(start())
 		w = m.(Model)
-		if v := w.View(); w.phoneStage != phoneFailed || !strings.Contains(v, "The hand-off ended") || !strings.Contains(v, "address not available") {
+		// Shown as a sentence: capital letter, full stop.
+		if v := w.View(); w.phoneStage != phoneFailed || !strings.Contains(v, "The hand-off ended") || !strings.Contains(v, "Listen tcp") || !strings.Contains(v, "address not available.") {
 			t.Fatalf("stage %v:\n%s", w.phoneStage, v)
 		}
 		w = press(w, esc, paste("x"))
