@@ -78,12 +78,36 @@ func (s State) Sent() bool {
 	return s == StateAccepting || s == StateJournaling || s == StateSaving
 }
 
-// NothingSent reports whether stopping now loses nothing and leaves the
-// invitation as it was: no accept or decline call may have reached the
-// service, and no answer of one is held (a save being retried holds one).
-func (m Machine) NothingSent() bool {
-	return !m.State.Sent() && m.State != StateDeclining && m.raw == nil && m.decoded == nil && !m.journaled
+// Outstanding is what an interruption must let finish before a run ends.
+type Outstanding int
+
+const (
+	// OutstandingNone: stopping loses nothing and leaves the invitation
+	// as it was.
+	OutstandingNone Outstanding = iota
+	// OutstandingDecline: a decline call that may have reached the service.
+	OutstandingDecline
+	// OutstandingCommit: the accept call may have reached the service, or
+	// its answer is held (a save being retried, a journal being finished):
+	// the credentials must be stored.
+	OutstandingCommit
+)
+
+// Outstanding says what an interruption now has to wait for; every
+// screen, label and report of an interruption follows it.
+func (m Machine) Outstanding() Outstanding {
+	switch {
+	case m.State == StateDeclining:
+		return OutstandingDecline
+	case m.State.Sent() || m.raw != nil || m.decoded != nil || m.journaled:
+		return OutstandingCommit
+	}
+	return OutstandingNone
 }
+
+// NothingSent reports whether stopping now loses nothing: no accept or
+// decline call may have reached the service, and no answer of one is held.
+func (m Machine) NothingSent() bool { return m.Outstanding() == OutstandingNone }
 
 // Config is what the machine knows before it starts.
 type Config struct {

@@ -197,3 +197,24 @@ func TestRetriedSaveKeepsTheSecret(t *testing.T) {
 		t.Fatalf("after the save: state %v", m.State)
 	}
 }
+
+func TestOutstanding(t *testing.T) {
+	atReview := seq(toReview)
+	for _, tc := range []struct {
+		name   string
+		events []Event
+		want   Outstanding
+	}{
+		{"review", atReview, OutstandingNone},
+		{"preparing before the accept call", append(seq(atReview), AcceptChosen{}), OutstandingNone},
+		{"declining", append(seq(atReview), DeclineChosen{}), OutstandingDecline},
+		{"accepting", append(seq(atReview), AcceptChosen{}, Prepared{}), OutstandingCommit},
+		{"a save retried", append(seq(atReview), AcceptChosen{}, Prepared{}, Answered{Raw: []byte("{}"), At: answerAt},
+			EffectFailed{Err: errBoom}, Decoded{Client: newClient}, EffectFailed{Err: errBoom}, Retry{}), OutstandingCommit},
+		{"a journal found at start", []Event{Loaded{Snapshot: Snapshot{Pending: &Pending{Server: testServer, Raw: []byte("{}")}}}}, OutstandingCommit},
+	} {
+		if m := walk(cfgServer, tc.events...); m.Outstanding() != tc.want || m.NothingSent() != (tc.want == OutstandingNone) {
+			t.Errorf("%s (state %v): outstanding %v, want %v", tc.name, m.State, m.Outstanding(), tc.want)
+		}
+	}
+}

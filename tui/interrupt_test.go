@@ -142,7 +142,7 @@ func TestCtrlCDuringARetriedSaveCommits(t *testing.T) {
 	m, prepare := w.Update(runes("r"))
 	m, _ = m.Update(tea.KeyMsg{Type: tea.KeyCtrlC})
 	w = m.(Model)
-	if v := w.View(); !strings.Contains(v, "Stopping once this step is done") || !strings.Contains(v, "quit once stored") {
+	if v := w.View(); !strings.Contains(v, "Finishing first") || !strings.Contains(v, "quit once stored") {
 		t.Fatalf("while retrying:\n%s", v)
 	}
 	w = settle(w, prepare)
@@ -201,7 +201,7 @@ func TestCtrlCDuringADeclineLetsItFinish(t *testing.T) {
 	w := press(testWizard(heedingService{s}, st, goldenConfig, 80, 24), enter, paste(goldenLink), enter, enter)
 	m, decline := w.Update(runes("d"))
 	m, _ = m.Update(tea.KeyMsg{Type: tea.KeyCtrlC})
-	if v := m.(Model).View(); !strings.Contains(v, "quit once declined") {
+	if v := m.(Model).View(); !strings.Contains(v, "quit once declined") || !strings.Contains(v, "Stopping once the decline is done") {
 		t.Fatalf("while declining:\n%s", v)
 	}
 	if w = settle(m.(Model), decline); w.machine.State != flow.StateDeclined {

@@ -95,13 +95,14 @@ func (k *keyMap) sync(w *Model) {
 		k.Help.SetHelp("?", "more keys")
 	}
 	k.Abort.SetEnabled(true)
-	switch {
-	case st == flow.StateDeclining:
-		k.Abort.SetHelp("ctrl+c", "quit once declined")
-	case st.Working() && !m.NothingSent():
-		k.Abort.SetHelp("ctrl+c", "quit once stored")
-	default:
-		k.Abort.SetHelp("ctrl+c", "quit")
+	k.Abort.SetHelp("ctrl+c", "quit")
+	if st.Working() {
+		switch m.Outstanding() {
+		case flow.OutstandingDecline:
+			k.Abort.SetHelp("ctrl+c", "quit once declined")
+		case flow.OutstandingCommit:
+			k.Abort.SetHelp("ctrl+c", "quit once stored")
+		}
 	}
 	k.Phone.SetEnabled(st == flow.StateInvitation && w.opts.StartPhone != nil && w.phoneStage == phoneOff)
 	k.PhoneConfirm.SetEnabled(false)

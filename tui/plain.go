@@ -105,7 +105,7 @@ func (r *plainRun) noticeCancel() {
 		return
 	}
 	r.interrupted = true
-	if r.m.State.Working() && r.m.State != flow.StateDeclining && !r.m.NothingSent() {
+	if r.m.State.Working() && r.m.Outstanding() == flow.OutstandingCommit {
 		r.view.say("Interrupted. Finishing first: the invitation may already be used, so the credentials must be stored.")
 	}
 	r.feed(flow.Interrupt{})

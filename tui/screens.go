@@ -140,15 +140,17 @@ func (w Model) reviewView() string {
 
 func (w Model) workingView() string {
 	line := w.spin.View() + " " + w.machine.State.Doing() + w.styles.glyph.more
-	switch {
-	case w.machine.Interrupted && w.machine.State.Sent():
-		line += "\n\n" + w.styles.warn.Render("Finishing first: the service may already have issued this device's credentials.")
-	case w.machine.Interrupted && w.machine.NothingSent():
-		line += "\n\n" + w.styles.warn.Render("Stopping: nothing was sent. Ctrl-C again leaves at once.")
-	case w.machine.Interrupted:
-		line += "\n\n" + w.styles.warn.Render("Stopping once this step is done.")
+	if !w.machine.Interrupted {
+		return line
 	}
-	return line
+	why := "Stopping: nothing was sent. Ctrl-C again leaves at once."
+	switch w.machine.Outstanding() {
+	case flow.OutstandingDecline:
+		why = "Stopping once the decline is done."
+	case flow.OutstandingCommit:
+		why = "Finishing first: the service may already have issued this device's credentials, and they must be stored."
+	}
+	return line + "\n\n" + w.styles.warn.Render(w.wrap(why))
 }
 
 func (w Model) doneView() string {
