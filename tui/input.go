@@ -289,8 +289,19 @@ func (w Model) refusalShown() bool {
 	if strings.TrimSpace(v) == "" {
 		return false
 	}
-	inv, err := w.parsed.parse(v)
-	return err != nil || w.machine.Usable(inv) != nil
+	_, err := w.read(v)
+	return err != nil
+}
+
+// read is what the machine will make of text as an invitation, as it is
+// typed, scanned or sent from a phone: read once per text, and refused
+// where this run could not use it (a token alone with no server known).
+func (w Model) read(text string) (flow.Invitation, error) {
+	inv, err := w.parsed.parse(text)
+	if err == nil {
+		err = w.machine.Usable(inv)
+	}
+	return inv, err
 }
 
 // nameUnchanged reports an enrolled device's own name left as it is: it is

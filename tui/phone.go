@@ -220,7 +220,7 @@ func (w Model) phoneReceivedView() string {
 		"    " + w.styles.title.Render(flow.Sanitize(r.Code)),
 		"",
 	}
-	if inv, err := w.parsed.parse(r.Text); err != nil {
+	if inv, err := w.read(r.Text); err != nil {
 		lines = append(lines, w.styles.bad.Render(g.bad+" ")+w.wrap(flow.SanitizeMax(flow.Message(err), 300)))
 	} else {
 		lines = append(lines, w.styles.good.Render(g.ok+" ")+"Invitation "+invitationSource(inv, "as a token")+": "+w.mask(inv.Token))

@@ -226,3 +226,18 @@ func TestCodeRoomAskedIsEnough(t *testing.T) {
 		t.Errorf("at the %d×%d asked for, the id code is not drawn:\n%s", wd, h, got)
 	}
 }
+
+// A token alone sent from a phone, where no server is known, is refused on
+// the hand-off screen already, as it would be when typed.
+func TestPhoneTokenAloneWithoutAServer(t *testing.T) {
+	p := newFakePhone()
+	s, st := fresh()
+	w := testWizard(s, st, flow.Config{Hostname: "lab-1"}, 80, 24)
+	w.opts.StartPhone = func() (Phone, error) { return p, nil }
+	m, start := press(w, enter).Update(tea.KeyMsg{Type: tea.KeyCtrlO})
+	m, _ = m.Update(start())
+	m, _ = m.Update(phoneResultMsg{phone: p, result: PhoneResult{Text: "Zm9vYmFyLXRva2VuLTAxMjM0NTY3ODk", From: "192.168.1.50", Code: "123 456"}})
+	if v := m.(Model).View(); !strings.Contains(v, "a token alone names no server") || strings.Contains(v, "as a token:") {
+		t.Fatalf("hand-off screen:\n%s", v)
+	}
+}

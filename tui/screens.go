@@ -67,10 +67,7 @@ func (w Model) invitationFeedback() string {
 	if strings.TrimSpace(value) == "" {
 		return w.styles.muted.Render("Waiting for the invitation" + w.styles.glyph.more)
 	}
-	inv, err := w.parsed.parse(value)
-	if err == nil {
-		err = w.machine.Usable(inv)
-	}
+	inv, err := w.read(value)
 	if err != nil {
 		return w.styles.bad.Render(w.styles.glyph.bad+" ") + w.wrap(flow.SanitizeMax(flow.Message(err), 300))
 	}
