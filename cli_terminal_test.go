@@ -102,6 +102,7 @@ func TestForgetAsksOnATerminal(t *testing.T) {
 		{"terminal, nothing typed", true, "", nil, flow.ExitInterrupted, false},
 		{"terminal, yes", true, "y\n", nil, flow.ExitOK, true},
 		{"terminal, --yes", true, "", []string{"--yes"}, flow.ExitOK, true},
+		{"terminal, --json", true, "", []string{"--json"}, flow.ExitOK, true},
 		{"script", false, "", nil, flow.ExitOK, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -269,6 +269,15 @@ func TestTokenAloneRefusedAtOnceWithoutAServer(t *testing.T) {
 	if v := w.View(); !strings.Contains(v, "a token alone names no server") || strings.Contains(v, "Token read") || w.keys.Use.Enabled() {
 		t.Fatalf("Enter offered %v:\n%s", w.keys.Use.Enabled(), v)
 	}
+	// Nor is it offered on the way there.
+	s, st = fresh()
+	w = testWizard(s, st, flow.Config{Hostname: "lab-1"}, 80, 24)
+	if v := w.View(); strings.Contains(v, "type the token") {
+		t.Errorf("welcome offers the token alone:\n%s", v)
+	}
+	if w = press(w, enter); strings.Contains(w.invitation.Placeholder, "token") {
+		t.Errorf("placeholder %q", w.invitation.Placeholder)
+	}
 }
 
 // The screen that asks whether to trust a server says when its name is

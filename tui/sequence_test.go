@@ -103,7 +103,7 @@ func TestEscapedTextInAField(t *testing.T) {
 	}
 	first := w.taintSeq
 	w = press(w, runes("0;evil-1")) // the rest of the burst
-	if !strings.Contains(w.notice, "escape sequence") || !strings.Contains(w.View(), "enter clear") {
+	if !strings.Contains(w.notice, "escape sequence") || !strings.Contains(w.View(), "enter clear") || !strings.Contains(w.View(), "Discarding the rest of that input") {
 		t.Fatalf("the rest of the burst: notice %q, screen:\n%s", w.notice, w.View())
 	}
 	if m, _ = w.Update(taintOverMsg{seq: first}); !m.(Model).tainted {
@@ -140,5 +140,15 @@ func TestEscapedSpaceInAField(t *testing.T) {
 	m, _ := w.Update(tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}, Alt: true})
 	if w = m.(Model); !w.tainted || w.invitation.Value() != "" {
 		t.Fatalf("alt+space: tainted %v, field %q", w.tainted, w.invitation.Value())
+	}
+}
+
+// An invisible character pasted into the name asks for the name to be
+// typed, not for a link to be copied again.
+func TestInvisibleCharacterInTheName(t *testing.T) {
+	w := press(testWizard(&memService{answer: goldenClient}, &memStore{}, goldenConfig, 80, 24), enter, paste(goldenLink), enter)
+	w = press(w, paste("lab\u202eevil"))
+	if !strings.Contains(w.notice, "Type the name instead") || strings.Contains(w.notice, "link") {
+		t.Fatalf("notice %q", w.notice)
 	}
 }
