@@ -56,6 +56,8 @@ func acceptOrDecline(ctx context.Context, e env, args []string, decline bool) er
 	}
 	host, _ := e.hostname()
 	seen := map[flow.State]bool{}
+	ctx, cancel := c.bounded(ctx)
+	defer cancel()
 	m, err := flow.Run(ctx, d, flow.Config{Server: server, Hostname: host}, script, func(m flow.Machine) {
 		reportProgress(e, c, m, seen)
 	})

@@ -21,6 +21,8 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 	if _, err := parseArgs(e, fs, envErr, args); err != nil {
 		return fail(e, c, err)
 	}
+	ctx, cancel := c.bounded(ctx)
+	defer cancel()
 	st := c.store(e)
 	snap, err := st.Load(ctx)
 	if err != nil {
@@ -117,6 +119,8 @@ func cmdToken(ctx context.Context, e env, args []string) error {
 	if _, err := parseArgs(e, fs, envErr, args); err != nil {
 		return fail(e, c, err)
 	}
+	ctx, cancel := c.bounded(ctx)
+	defer cancel()
 	snap, err := c.store(e).Load(ctx)
 	if err != nil {
 		return fail(e, c, err)

@@ -117,12 +117,12 @@ func acceptRows() []faultRow {
 				x.noCreds()
 				x.state(inv, open)
 			}},
-		{"accept answered 429 with Retry-After: 86400", "exit 5 \"asked to wait 86400s\", never retried by itself; invitation open",
+		{"accept answered 429 with Retry-After: 86400", "exit 5 \"asks to wait 1 day\", never retried by itself; invitation open",
 			func(t *testing.T, x *fx) {
 				inv := x.svc.invite(emulator.InvitationSpec{})
 				x.svc.emu.FailNext(emulator.OpAccept, emulator.Fault{Status: 429, RetryAfter: "86400", Body: `{"error":"slow_down"}`})
 				r := x.runIn(runOpts{stdin: inv.Link}, "accept", "--token-file", "-")
-				x.exit(r, 5, `asked enroll to slow down`, `asked to wait 86400s`, `try again in a minute`)
+				x.exit(r, 5, `asked enroll to slow down`, `the service asks to wait 1 day`, `try again after the wait the service asks for`)
 				x.calls(emulator.OpAccept, 1)
 				x.state(inv, open)
 				x.noCreds()

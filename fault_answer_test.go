@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"testing"
 
 	"enroll/api"
@@ -82,16 +83,34 @@ func answerRows() []faultRow {
 					return committedThen(edit(func(m map[string]any) { delete(m, "clientSecret") }), sent)
 				}, `sent no client secret`)
 			}},
-		{"accept answered 200 to an enrolled device, naming another client", "exit 7; the old file unchanged, the answer set aside",
+		{"accept answered 200 to an enrolled device, naming another client (its id, clientId or both; with or without a new secret)", "exit 7; the old file unchanged, the answer set aside",
 			func(t *testing.T, x *fx) {
-				old := x.enroll()
-				inv := x.svc.invite(emulator.InvitationSpec{})
-				var sent []byte
-				x.svc.front(api.PathAccept, committedThen(edit(func(m map[string]any) { m["clientId"] = "somebody-else" }), &sent))
-				r := x.runIn(runOpts{stdin: inv.Link}, "accept", "--token-file", "-")
-				x.exit(r, 7, `names another client than this device`, `unreadable-`)
-				x.credsEqual(old)
-				x.state(inv, emulator.StateAccepted)
+				// Each variant on a device of its own; x stays unused.
+				for _, v := range []struct {
+					name   string
+					change map[string]any
+				}{
+					{"clientId", map[string]any{"clientId": "somebody-else"}},
+					{"id", map[string]any{"id": "another-device-id"}},
+					{"both", map[string]any{"id": "another-device-id", "clientId": "somebody-else"}},
+					{"clientId with a new secret", map[string]any{"clientId": "somebody-else", "clientSecret": "fresh-secret-0001"}},
+					{"id with a new secret", map[string]any{"id": "another-device-id", "clientSecret": "fresh-secret-0001"}},
+					{"both with a new secret", map[string]any{"id": "another-device-id", "clientId": "somebody-else", "clientSecret": "fresh-secret-0001"}},
+				} {
+					t.Run(v.name, func(t *testing.T) {
+						y := newFx(t)
+						y.also("fresh-secret-0001")
+						old := y.enroll()
+						inv := y.svc.invite(emulator.InvitationSpec{})
+						var sent []byte
+						y.svc.front(api.PathAccept, committedThen(edit(func(m map[string]any) { maps.Copy(m, v.change) }), &sent))
+						r := y.runIn(runOpts{stdin: inv.Link}, "accept", "--token-file", "-")
+						y.exit(r, 7, `names another client than this device`, `unreadable-`)
+						y.credsEqual(old)
+						y.state(inv, emulator.StateAccepted)
+						y.finish()
+					})
+				}
 			}},
 	}
 }

@@ -135,7 +135,7 @@ func networkRows() []faultRow {
 				inv := x.svc.invite(emulator.InvitationSpec{})
 				x.svc.front(api.PathAccept, hangs)
 				r := x.runIn(runOpts{stdin: inv.Link}, "accept", "--token-file", "-", "--timeout", "200ms")
-				x.exit(r, 7, `no answer arrived`, `enroll status`)
+				x.exit(r, 7, `no answer came within the time limit \(--timeout\)`, `enroll status`)
 				x.state(inv, open)
 				x.noCreds()
 			}},

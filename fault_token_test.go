@@ -73,7 +73,7 @@ func tokenRows() []faultRow {
 				x.state(inv, open)
 				x.calls(emulator.OpAccept, 1)
 			}},
-		{"token endpoint answers 429 with Retry-After: 86400, then Ctrl-C", "the wait is capped at 60 s and the ask reported (\"asked to wait 86400s\"); the interrupted wait exits 130, nothing changed",
+		{"token endpoint answers 429 with Retry-After: 20, then Ctrl-C", "the wait is honoured and reported (\"asks to wait 20 seconds\"); the interrupted wait exits 130, nothing changed",
 			func(t *testing.T, x *fx) {
 				watch := newWatch("retrying in")
 				ctx, cancel := context.WithCancel(context.Background())
@@ -85,20 +85,20 @@ func tokenRows() []faultRow {
 					}
 					cancel() // Ctrl-C while it waits to retry
 				}()
-				old, inv, r := second(x, repeat(2, emulator.Fault{Status: 429, RetryAfter: "86400", Body: `{"error":"slow_down"}`}), runOpts{ctx: ctx, stderr: watch})
-				x.exit(r, 130, `retrying in 1m0s`, `asked to wait 86400s`, `Interrupted`, `Nothing was sent after the interruption`)
+				old, inv, r := second(x, repeat(2, emulator.Fault{Status: 429, RetryAfter: "20", Body: `{"error":"slow_down"}`}), runOpts{ctx: ctx, stderr: watch})
+				x.exit(r, 130, `retrying in 20s`, `asks to wait 20 seconds`, `Interrupted`, `Nothing was sent after the interruption`)
 				x.credsEqual(old)
 				x.state(inv, open)
 				x.calls(emulator.OpAccept, 1)
 			}},
-		{"discovery names an insecure token endpoint", "exit 5 \"refusing to send the device's credentials there\"; the secret is never sent, nothing changed",
+		{"discovery names a token endpoint on another origin", "exit 5 \"a token endpoint on another origin\"; the secret is never sent there, nothing changed",
 			func(t *testing.T, x *fx) {
 				front := func(e *emulator.Emulator) {
 					x.svc.front(api.PathDiscovery, answer(200, http.Header{"Content-Type": {"application/json"}},
 						`{"token_endpoint":"http://idp.evil.example/user/oauth20/token"}`))
 				}
 				old, inv, r := second(x, front, runOpts{})
-				x.exit(r, 5, `insecure token endpoint \(http://idp\.evil\.example\)`, `refusing to send the device's credentials there`)
+				x.exit(r, 5, `a token endpoint on another origin \(http://idp\.evil\.example\)`, `secret only to http://127\.0\.0\.1:\d+, the server it is enrolled with`)
 				x.calls(emulator.OpToken, 0)
 				x.credsEqual(old)
 				x.state(inv, open)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -48,7 +49,7 @@ func newFlags(e env, name, synopsis, example string) (*flag.FlagSet, *common, en
 	fs.StringVar(&c.server, "server", e.getenv("ENROLL_SERVER"), "service base `URL`, https://… (ENROLL_SERVER)")
 	fs.StringVar(&c.credentials, "credentials", e.getenv("ENROLL_CREDENTIALS"), "credentials `FILE` (ENROLL_CREDENTIALS; default "+persist.DefaultPath(e.uid, e.getenv)+")")
 	fs.StringVar(&c.caFile, "ca-file", e.getenv("ENROLL_CA_FILE"), "also trust the CA certificates in this PEM `FILE` (ENROLL_CA_FILE)")
-	fs.DurationVar(&c.timeout, "timeout", timeout, "overall time limit of each call to the service (ENROLL_TIMEOUT)")
+	fs.DurationVar(&c.timeout, "timeout", timeout, "the most time a command waits for the service, retries and waits included; in the wizard, each step (ENROLL_TIMEOUT)")
 	fs.BoolVar(&c.json, "json", envBool("json", "ENROLL_JSON"), "print one JSON object on stdout; messages go to stderr (ENROLL_JSON)")
 	fs.BoolVar(&c.plain, "plain", envBool("plain", "ENROLL_PLAIN"), "line-by-line prompts for screen readers and serial consoles (ENROLL_PLAIN)")
 	fs.BoolVar(&c.noColor, "no-color", envBool("no-color", "ENROLL_NO_COLOR") || e.getenv("NO_COLOR") != "", "no colour (ENROLL_NO_COLOR, NO_COLOR)")
@@ -166,13 +167,22 @@ func (c *common) client(e env) (*api.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := api.Options{HTTP: hc}
+	opts := api.Options{HTTP: hc, Timeout: c.timeout}
 	if c.verbose {
 		opts.Logf = func(format string, args ...any) {
 			fmt.Fprintf(e.stderr, "enroll: "+format+"\n", args...)
 		}
 	}
 	return api.New(opts), nil
+}
+
+// bounded is the context of a scripted command that talks to the service:
+// --timeout is its one deadline, so every wait (connect, TLS, answers,
+// retries and the waits a service asks for, another enrollment's lock)
+// ends by it. A secret already received is still stored after it (see
+// flow.Driver.Execute), and Ctrl-C still ends any wait before that.
+func (c *common) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, c.timeout)
 }
 
 // logf prints a progress line on stderr when --verbose is set.

@@ -7,9 +7,9 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
@@ -34,6 +34,11 @@ type Options struct {
 	Sleep       func(ctx context.Context, d time.Duration) error // backoff waits; default a timer honouring ctx
 	Rand        func() float64                                   // jitter in [0,1); default math/rand/v2
 	MaxAttempts int                                              // for idempotent calls (discovery, token); default 4
+	// Timeout bounds each call as a whole (discovery, both of x/oauth2's
+	// client authentication styles, every retry and Retry-After wait);
+	// a deadline of the caller's context that comes sooner wins.
+	// Default: the HTTP client's Timeout, or 30s.
+	Timeout time.Duration
 }
 
 // Client talks to the 10Duke service. It satisfies flow.Service. It is safe
@@ -42,6 +47,7 @@ type Options struct {
 // style learnt once is reused), all in memory.
 type Client struct {
 	hc          *http.Client
+	timeout     time.Duration
 	logf        func(string, ...any)
 	sleep       func(context.Context, time.Duration) error
 	rand        func() float64
@@ -57,13 +63,19 @@ var _ flow.Service = (*Client)(nil)
 // New builds a Client.
 func New(o Options) *Client {
 	c := &Client{
-		hc: o.HTTP, logf: o.Logf, sleep: o.Sleep, rand: o.Rand, maxAttempts: o.MaxAttempts,
+		hc: o.HTTP, timeout: o.Timeout, logf: o.Logf, sleep: o.Sleep, rand: o.Rand, maxAttempts: o.MaxAttempts,
 		tokenURLs: map[string]string{},
 		configs:   map[[2]string]*clientcredentials.Config{},
 	}
 	if c.hc == nil {
 		// Cannot fail: only a CA file can make NewHTTPClient fail.
 		c.hc, _ = NewHTTPClient(HTTPOptions{})
+	}
+	if c.timeout <= 0 {
+		c.timeout = c.hc.Timeout
+	}
+	if c.timeout <= 0 {
+		c.timeout = 30 * time.Second
 	}
 	if c.logf != nil {
 		// A copy, so the caller's client is not changed behind its back.
@@ -72,7 +84,7 @@ func New(o Options) *Client {
 		if base == nil {
 			base = http.DefaultTransport
 		}
-		hc.Transport = &logTransport{base: base, logf: c.logf}
+		hc.Transport = &logTransport{base: base, log: c.log}
 		c.hc = &hc
 	} else {
 		c.logf = func(string, ...any) {}
@@ -93,7 +105,9 @@ func New(o Options) *Client {
 // second accept of a used invitation would hide whether the first worked.
 // On 2xx it returns the body bytes as they arrived, even cut short, for
 // the caller to journal before DecodeAccept judges them.
-func (c *Client) Accept(ctx context.Context, req flow.AcceptRequest) ([]byte, error) {
+func (c *Client) Accept(ctx context.Context, req flow.AcceptRequest) (_ []byte, err error) {
+	ctx, done := c.call(ctx, &err, req.Token, req.Bearer)
+	defer done()
 	payload, err := json.Marshal(AcceptBody{Token: req.Token, Name: req.Name})
 	if err != nil {
 		return nil, kindErr(flow.ErrUsage, err, "accept: cannot encode the request: %v", err)
@@ -110,7 +124,7 @@ func (c *Client) Accept(ctx context.Context, req flow.AcceptRequest) ([]byte, er
 	if err != nil {
 		// Not an error to the caller: the service may have enrolled the
 		// device, so the bytes that did arrive must be journaled.
-		c.logf("accept: answer cut short after %d bytes: %s", len(raw), logText(err))
+		c.log(ctx, "accept: answer cut short after %d bytes: %s", len(raw), logText(err))
 	}
 	return raw, nil
 }
@@ -143,6 +157,9 @@ func decodeAccept(raw []byte) (flow.Client, error) {
 	if len(missing) > 0 {
 		return flow.Client{}, kindErr(flow.ErrBadResponse, nil, "accept: the answer has no %s", strings.Join(missing, " and no "))
 	}
+	if err := checkAnswer(t, cb); err != nil {
+		return flow.Client{}, err
+	}
 	return flow.Client{ID: cb.ID, ClientID: cb.ClientID, ClientSecret: cb.ClientSecret, Name: cb.Name}, nil
 }
 
@@ -162,7 +179,9 @@ func jsonWhere(err error) string {
 }
 
 // Decline sends the decline once; like Accept it is not retried.
-func (c *Client) Decline(ctx context.Context, req flow.DeclineRequest) error {
+func (c *Client) Decline(ctx context.Context, req flow.DeclineRequest) (err error) {
+	ctx, done := c.call(ctx, &err, req.Token)
+	defer done()
 	payload, err := json.Marshal(DeclineBody{Token: req.Token})
 	if err != nil {
 		return kindErr(flow.ErrUsage, err, "decline: cannot encode the request: %v", err)
@@ -180,7 +199,9 @@ func (c *Client) Decline(ctx context.Context, req flow.DeclineRequest) error {
 
 // SendInvitation creates an invitation as an administrator. Not retried:
 // a retry could mail the same person twice.
-func (c *Client) SendInvitation(ctx context.Context, server, adminToken, organizationID string, body SendBody) (InvitationBody, error) {
+func (c *Client) SendInvitation(ctx context.Context, server, adminToken, organizationID string, body SendBody) (_ InvitationBody, err error) {
+	ctx, done := c.call(ctx, &err, adminToken)
+	defer done()
 	if organizationID == "" {
 		return InvitationBody{}, kindErr(flow.ErrUsage, nil, "send: no organization id given")
 	}
@@ -274,15 +295,28 @@ func retryableTransport(ctx context.Context, op string, err error) attempt {
 func transportError(op string, err error, wrote bool) error {
 	var ke *kindError
 	switch {
+	case wrote && errors.Is(err, errUnusable) && errors.As(err, &ke):
+		return kindErr(flow.ErrOutcomeUnknown, err, "%s: %v; the request was delivered, so whether it took effect is not known", op, ke)
 	case errors.As(err, &ke):
 		return kindErr(ke.kind, err, "%s: %v", op, ke)
 	case transportKind(err) == flow.ErrCertificate:
 		return kindErr(flow.ErrCertificate, err, "%s: %v", op, err)
+	case wrote && timedOut(err):
+		return kindErr(flow.ErrOutcomeUnknown, err, "%s: the request was sent but no answer came within the time limit (--timeout)", op)
 	case wrote:
 		return kindErr(flow.ErrOutcomeUnknown, err, "%s: the request was sent but no answer arrived: %v", op, err)
+	case timedOut(err):
+		return kindErr(flow.ErrNetwork, err, "%s: the service did not answer within the time limit (--timeout)", op)
 	default:
 		return kindErr(flow.ErrNetwork, err, "%s: %v", op, err)
 	}
+}
+
+// timedOut reports whether a request ended at a deadline: the call's or
+// the command's (context), or one of the transport's own.
+func timedOut(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
 }
 
 func (c *Client) statusError(resp *http.Response, op string, a audience, secrets ...string) *StatusError {
@@ -326,7 +360,7 @@ func logText(err error) string {
 	if errors.As(err, &se) {
 		text := se.Op + ": the service answered " + statusWords(se.Status)
 		if se.RetryAfter > 0 { // a number enroll read, not the server's words
-			text += fmt.Sprintf("; asked to wait %ds", int64(se.RetryAfter/time.Second))
+			text += "; it asks to wait " + waitWords(se.RetryAfter)
 		}
 		return text
 	}

@@ -3,7 +3,9 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -20,21 +22,23 @@ const (
 	// maxErrorBody is how much of a failed answer is read for its message;
 	// the text worth showing is at the start.
 	maxErrorBody = 64 << 10
-	// maxRetryAfter bounds what StatusError.RetryAfter records, so a silly
-	// header cannot overflow a Duration.
-	maxRetryAfter = 24 * time.Hour
+	// maxRetryAfter is the longest wait a Duration holds (292 years): a
+	// longer Retry-After is recorded as this, and shown as "more than".
+	maxRetryAfter = time.Duration(math.MaxInt64)
 )
 
 // StatusError is a non-2xx answer. Code and Message are the server's text,
 // already sanitized and capped (readErrorBody), so Error can print them as
 // they are: sanitizing twice would double the escapes.
 type StatusError struct {
-	Op         string // accept, decline, send, discovery, token
-	Status     int
-	Kind       error // a flow sentinel
-	Code       string
-	Message    string
-	RetryAfter time.Duration // what the server asked for (429/503), 0 if nothing
+	Op      string // accept, decline, send, discovery, token
+	Status  int
+	Kind    error // a flow sentinel
+	Code    string
+	Message string
+	// RetryAfter is the wait the server asked for, as it asked (read for
+	// 429 and 5xx only, where it means "try again later"), 0 if none.
+	RetryAfter time.Duration
 	// Redirect is, for a 3xx, where it pointed: scheme://host only,
 	// sanitized (its path and query may hold anything), "" if unknown.
 	Redirect string
@@ -72,7 +76,7 @@ func (e *StatusError) Error() string {
 		b.WriteString(": " + e.Code)
 	}
 	if e.RetryAfter > 0 {
-		fmt.Fprintf(&b, "; asked to wait %ds", int64(e.RetryAfter/time.Second))
+		b.WriteString("; the service asks to wait " + waitWords(e.RetryAfter))
 	}
 	return b.String()
 }
@@ -135,7 +139,11 @@ func newStatusError(op string, a audience, status int, h http.Header, base *url.
 	}
 	code, msg := readErrorBody(redactBytes(body, secrets))
 	se.Code, se.Message = flow.Redact(code, secrets...), flow.Redact(msg, secrets...)
-	se.RetryAfter = parseRetryAfter(h.Get("Retry-After"), now)
+	if status == http.StatusTooManyRequests || status >= 500 {
+		// Beside a refusal (401, 404, 410, …) a Retry-After would only
+		// suggest that waiting helps, which it does not.
+		se.RetryAfter = parseRetryAfter(h.Get("Retry-After"), now)
+	}
 	return se
 }
 
@@ -270,35 +278,55 @@ func clean(s string, limit int) string {
 }
 
 // parseRetryAfter reads delay-seconds or an HTTP date; bad or past values
-// give 0. The result is bounded by maxRetryAfter; the caller decides how
-// much of it to honour (MaxRetryAfterSecs).
+// give 0. The wait is kept as asked (up to maxRetryAfter, 292 years); the
+// caller decides whether to honour it (MaxRetryAfterSecs, its deadline).
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
 	}
 	var d time.Duration
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n <= 0 {
-			return 0
-		}
-		if n > int64(maxRetryAfter/time.Second) {
+	if n, err := strconv.ParseUint(v, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		if err != nil || n > uint64(maxRetryAfter/time.Second) {
 			return maxRetryAfter
 		}
 		d = time.Duration(n) * time.Second
 	} else if t, err := http.ParseTime(v); err == nil {
-		d = t.Sub(now).Round(time.Second)
+		d = t.Sub(now).Round(time.Second) // Sub saturates: no overflow
 	}
-	return min(max(d, 0), maxRetryAfter)
+	return max(d, 0)
 }
 
-// redactBytes cuts secrets out of an answer before it is parsed, so no
-// shape of the answer can carry them into the message.
-func redactBytes(b []byte, secrets []string) []byte {
-	for _, sec := range secrets {
-		if len(sec) >= flow.MinRedact && bytes.Contains(b, []byte(sec)) {
-			b = bytes.ReplaceAll(b, []byte(sec), []byte("[redacted]"))
+// waitWords says a wait in the largest unit that keeps it readable: "45
+// seconds", "3 minutes", "2 days", "3 years".
+func waitWords(d time.Duration) string {
+	const day, year = 24 * time.Hour, 365 * 24 * time.Hour
+	if d >= maxRetryAfter {
+		return "more than 292 years"
+	}
+	for _, u := range []struct {
+		size time.Duration
+		name string
+	}{{year, "year"}, {day, "day"}, {time.Hour, "hour"}, {time.Minute, "minute"}} {
+		if d >= 2*u.size || d >= u.size && d%u.size == 0 {
+			return plural(int64(d/u.size), u.name)
 		}
+	}
+	return plural(int64((d+time.Second-1)/time.Second), "second")
+}
+
+func plural(n int64, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.FormatInt(n, 10) + " " + unit + "s"
+}
+
+// redactBytes cuts secrets, in every form, out of an answer before it is
+// parsed, so no shape of the answer can carry them into the message.
+func redactBytes(b []byte, secrets []string) []byte {
+	if r := flow.Redact(string(b), secrets...); r != string(b) {
+		return []byte(r)
 	}
 	return b
 }

@@ -229,13 +229,43 @@ func TestRetryAfter(t *testing.T) {
 		want time.Duration
 	}{
 		{"", 0}, {"7", 7 * time.Second}, {" 12 ", 12 * time.Second}, {"0", 0}, {"-3", 0}, {"soon", 0},
-		{"99999999999999", maxRetryAfter}, {"1.5", 0},
+		{"99999999", 99999999 * time.Second}, {"99999999999999", maxRetryAfter}, {"99999999999999999999999", maxRetryAfter}, {"1.5", 0},
 		{now.Add(30 * time.Second).Format(http.TimeFormat), 30 * time.Second},
 		{now.Add(-time.Hour).Format(http.TimeFormat), 0},
-		{now.Add(72 * time.Hour).Format(http.TimeFormat), maxRetryAfter},
+		{now.Add(72 * time.Hour).Format(http.TimeFormat), 72 * time.Hour},
+		{"Fri, 31 Dec 9999 23:59:59 GMT", maxRetryAfter},
 	} {
 		if got := parseRetryAfter(tc.in, now); got != tc.want {
 			t.Errorf("parseRetryAfter(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestWaitWords(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		time.Second: "1 second", 1500 * time.Millisecond: "2 seconds", 90 * time.Second: "90 seconds",
+		time.Minute: "1 minute", 150 * time.Second: "2 minutes", time.Hour: "1 hour", 36 * time.Hour: "36 hours",
+		48 * time.Hour: "2 days", 99999999 * time.Second: "3 years", maxRetryAfter: "more than 292 years",
+	} {
+		if got := waitWords(d); got != want {
+			t.Errorf("waitWords(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+// A refusal's Retry-After is not shown: waiting does not help, and the
+// words would sit beside "ask for a new invitation".
+func TestRefusalsSayNothingOfWaiting(t *testing.T) {
+	for _, status := range []int{400, 401, 403, 404, 409, 410, 422} {
+		se := newStatusError("accept", acceptNew, status, http.Header{"Retry-After": {"120"}}, nil, []byte(`{"error":"no"}`), time.Now())
+		if se.RetryAfter != 0 || strings.Contains(se.Error(), "wait") {
+			t.Errorf("%d: %q (RetryAfter %v)", status, se, se.RetryAfter)
+		}
+	}
+	for _, status := range []int{429, 500, 503} {
+		se := newStatusError("accept", acceptNew, status, http.Header{"Retry-After": {"120"}}, nil, nil, time.Now())
+		if se.RetryAfter != 2*time.Minute || !strings.Contains(se.Error(), "asks to wait 2 minutes") {
+			t.Errorf("%d: %q", status, se)
 		}
 	}
 }
@@ -248,7 +278,7 @@ func TestAcceptRateLimitedIsNotRetried(t *testing.T) {
 	if !errors.Is(err, flow.ErrRateLimited) || !errors.As(err, &se) || se.RetryAfter != 30*time.Second {
 		t.Fatalf("got %v", err)
 	}
-	if want := "accept: the service answered 429 Too Many Requests: slow_down; asked to wait 30s"; err.Error() != want {
+	if want := "accept: the service answered 429 Too Many Requests: slow_down; the service asks to wait 30 seconds"; err.Error() != want {
 		t.Fatalf("got %q, want %q", err, want)
 	}
 	if len(e.Sleeps()) != 0 {

@@ -1,8 +1,10 @@
 package api
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"io"
 	"io/fs"
 	"net"
@@ -29,7 +31,7 @@ const maxLogText = 500
 // HTTPOptions configures the one HTTP client enroll uses. Zero values take
 // the defaults noted on each field.
 type HTTPOptions struct {
-	Timeout        time.Duration // whole exchange, body included; default 30s
+	Timeout        time.Duration // one request, body included; default 30s (Options.Timeout bounds a whole call)
 	ConnectTimeout time.Duration // TCP connect and TLS handshake each; default 10s
 	HeaderTimeout  time.Duration // from request written to status line; default 20s
 	CAFile         string        // extra PEM roots, added to the system pool
@@ -109,6 +111,14 @@ func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	if resp.StatusCode < 200 {
+		// Go reads past 1xx answers itself but one: 101 Switching
+		// Protocols hands over the connection as the body, beyond every
+		// timeout and cancellation of the request. Nothing enroll asks
+		// for is answered so; close it now.
+		resp.Body.Close()
+		return nil, kindErr(flow.ErrServer, errUnusable, "the service answered %s, which enroll cannot use", statusWords(resp.StatusCode))
+	}
 	resp.Body = &cappedBody{rc: resp.Body, max: MaxBody}
 	if resp.StatusCode >= 300 && resp.StatusCode <= 399 && !safeMethod(req.Method) {
 		// net/http parses Location before checkRedirect can refuse to
@@ -139,6 +149,10 @@ func checkTransportURL(u *url.URL) error {
 		return kindErr(flow.ErrUsage, nil, "refusing URL scheme %q; use https", flow.SanitizeMax(u.Scheme, 20))
 	}
 }
+
+// errUnusable marks an answer that arrived but cannot be read as one (a
+// protocol switch): the request was delivered.
+var errUnusable = errors.New("unusable answer")
 
 // errTooLarge is what reading past MaxBody returns.
 var errTooLarge = kindErr(flow.ErrBadResponse, nil, "answer larger than 1 MiB")
@@ -294,10 +308,11 @@ func isScheme(s string) bool {
 }
 
 // logTransport writes the verbose log. It sees only the request line and
-// the status, never headers or bodies.
+// the status, never headers or bodies; log cuts the secrets of the call
+// the request belongs to (its context carries them).
 type logTransport struct {
 	base http.RoundTripper
-	logf func(string, ...any)
+	log  func(ctx context.Context, format string, args ...any)
 }
 
 func (l *logTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -306,11 +321,11 @@ func (l *logTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	where := flow.SanitizeMax(req.URL.Host+req.URL.EscapedPath(), maxText)
 	d := time.Since(start).Round(time.Millisecond)
 	if err != nil {
-		l.logf("%s %s failed after %s: %s", req.Method, where, d, logText(err))
+		l.log(req.Context(), "%s %s failed after %s: %s", req.Method, where, d, logText(err))
 		return nil, err
 	}
 	// The status code, not the status line: its reason phrase is the
 	// server's free text and could echo what the request carried.
-	l.logf("%s %s → %s in %s", req.Method, where, statusWords(resp.StatusCode), d)
+	l.log(req.Context(), "%s %s → %s in %s", req.Method, where, statusWords(resp.StatusCode), d)
 	return resp, nil
 }

@@ -264,12 +264,13 @@ func TestRedirectRules(t *testing.T) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET "+PathDiscovery, http.RedirectHandler("/moved", http.StatusMovedPermanently))
+	var moved *httptest.Server
 	mux.HandleFunc("GET /moved", func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.WriteString(w, `{"token_endpoint":"https://idp.example.test/token"}`)
+		_, _ = io.WriteString(w, `{"token_endpoint":"`+moved.URL+`/token"}`)
 	})
-	moved := httptest.NewServer(mux)
+	moved = httptest.NewServer(mux)
 	defer moved.Close()
-	if u, err := c.DiscoverTokenURL(context.Background(), moved.URL); err != nil || u != "https://idp.example.test/token" {
+	if u, err := c.DiscoverTokenURL(context.Background(), moved.URL); err != nil || u != moved.URL+"/token" {
 		t.Fatalf("moved: %q, %v", u, err)
 	}
 }

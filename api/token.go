@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -28,7 +29,9 @@ const maxBackoff = 8 * time.Second
 // failure, the form parameters; the style that worked is remembered per
 // token endpoint and client for later calls of this Client. Until then one
 // attempt may send two requests.
-func (c *Client) Authenticate(ctx context.Context, server string, cr flow.Credentials) (string, error) {
+func (c *Client) Authenticate(ctx context.Context, server string, cr flow.Credentials) (_ string, err error) {
+	ctx, done := c.call(ctx, &err, cr.Secrets()...)
+	defer done()
 	if cr.ClientID == "" || cr.ClientSecret == "" {
 		return "", kindErr(flow.ErrNotEnrolled, nil, "token: no client id or client secret stored for this device")
 	}
@@ -42,7 +45,7 @@ func (c *Client) Authenticate(ctx context.Context, server string, cr flow.Creden
 	err = c.withRetry(ctx, "token", func() attempt {
 		tok, err := cfg.Token(octx)
 		if err != nil {
-			return c.tokenError(ctx, err, cr.ClientSecret)
+			return c.tokenError(ctx, err, cr.Secrets())
 		}
 		if !usableAccessToken(tok.AccessToken) {
 			// Never shown: it is a credential, or it is hostile text.
@@ -99,13 +102,13 @@ func (c *Client) config(tokenURL string, cr flow.Credentials) *clientcredentials
 
 // tokenError maps what x/oauth2 returned. Only network trouble, 429 and
 // 5xx are worth another attempt.
-func (c *Client) tokenError(ctx context.Context, err error, secret string) attempt {
+func (c *Client) tokenError(ctx context.Context, err error, secrets []string) attempt {
 	var re *oauth2.RetrieveError
 	var ke *kindError
 	var ue *url.Error
 	switch {
 	case errors.As(err, &re):
-		return c.retrieveError(re, secret)
+		return c.retrieveError(re, secrets)
 	case errors.As(err, &ke), errors.As(err, &ue):
 		return retryableTransport(ctx, "token", err)
 	default:
@@ -118,16 +121,16 @@ func (c *Client) tokenError(ctx context.Context, err error, secret string) attem
 // (or its right to the grant) were refused.
 var oauthRefused = map[string]bool{"invalid_client": true, "unauthorized_client": true, "invalid_grant": true}
 
-func (c *Client) retrieveError(re *oauth2.RetrieveError, secret string) attempt {
+func (c *Client) retrieveError(re *oauth2.RetrieveError, secrets []string) attempt {
 	status, h := 0, http.Header{}
 	if re.Response != nil {
 		status, h = re.Response.StatusCode, re.Response.Header
 	}
-	se := newStatusError("token", token, status, h, requestURL(re.Response), re.Body, time.Now(), secret)
+	se := newStatusError("token", token, status, h, requestURL(re.Response), re.Body, time.Now(), secrets...)
 	if re.ErrorCode != "" { // x/oauth2 also reads form-encoded answers
-		se.Code = clean(flow.Redact(re.ErrorCode, secret), maxCode)
+		se.Code = clean(flow.Redact(re.ErrorCode, secrets...), maxCode)
 		if re.ErrorDescription != "" {
-			se.Message = clean(flow.Redact(re.ErrorDescription, secret), maxText)
+			se.Message = clean(flow.Redact(re.ErrorDescription, secrets...), maxText)
 		}
 	}
 	if oauthRefused[se.Code] {
@@ -147,7 +150,9 @@ func (c *Client) retrieveError(re *oauth2.RetrieveError, secret string) attempt 
 // unusable document means the documented default path; a document that
 // names an insecure endpoint is refused, not ignored, since it would have
 // the device send its secret in the clear.
-func (c *Client) DiscoverTokenURL(ctx context.Context, server string) (string, error) {
+func (c *Client) DiscoverTokenURL(ctx context.Context, server string) (_ string, err error) {
+	ctx, done := c.call(ctx, &err)
+	defer done()
 	base, err := NormalizeServer(server)
 	if err != nil {
 		return "", err
@@ -189,13 +194,13 @@ func (c *Client) discover(ctx context.Context, base string) (string, attempt) {
 		se := c.statusError(resp, "discovery", token)
 		return "", attempt{err: se, retry: true, after: se.RetryAfter}
 	case resp.StatusCode != http.StatusOK:
-		c.logf("discovery: status %d; using the default token endpoint", resp.StatusCode)
+		c.log(ctx, "discovery: status %d; using the default token endpoint", resp.StatusCode)
 		return fallback, attempt{}
 	}
 	body, err := io.ReadAll(resp.Body)
 	var d Discovery
 	if err != nil || json.Unmarshal(body, &d) != nil || strings.TrimSpace(d.TokenEndpoint) == "" {
-		c.logf("discovery: document unusable; using the default token endpoint")
+		c.log(ctx, "discovery: document unusable; using the default token endpoint")
 		return fallback, attempt{}
 	}
 	u, err := checkTokenEndpoint(base, d.TokenEndpoint)
@@ -203,36 +208,49 @@ func (c *Client) discover(ctx context.Context, base string) (string, attempt) {
 		return "", attempt{err: err}
 	}
 	if u == "" {
-		c.logf("discovery: token_endpoint is not an absolute URL; using the default")
+		c.log(ctx, "discovery: token_endpoint is not an absolute URL; using the default")
 		return fallback, attempt{}
 	}
 	return u, attempt{}
 }
 
 // checkTokenEndpoint decides whether the device may send its secret to the
-// endpoint a discovery document names. https is accepted on any host (an
-// identity provider is often a separate host; TLS authenticates it). Plain
-// http only when both the server and the endpoint are loopback (the
-// emulator). It returns "" with no error for a value that is not an
+// endpoint a discovery document names: only on the origin (scheme, host,
+// port) of the server the device is enrolled with, where the real service
+// serves it (<server>/user/oauth20/token). A document that names another
+// origin, plain http where the server is https, or user info is refused,
+// not ignored: it would have the device hand its secret to whoever wrote
+// the document. It returns "" with no error for a value that is not an
 // absolute URL, which the caller treats as no document.
 func checkTokenEndpoint(base, ep string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(ep))
 	if err != nil || !u.IsAbs() || u.Hostname() == "" {
 		return "", nil
 	}
+	b, err := url.Parse(base)
+	if err != nil {
+		return "", kindErr(flow.ErrUsage, err, "discovery: the server %s is not a URL", serverShown(base))
+	}
 	shown := flow.SanitizeMax(u.Scheme+"://"+u.Host, maxText)
 	switch {
 	case u.User != nil:
-		return "", kindErr(flow.ErrServer, nil, "discovery: the token endpoint holds a user name or password; refusing it")
-	case u.Scheme == "https":
-		return u.String(), nil
-	case u.Scheme == "http":
-		if b, err := url.Parse(base); err == nil && isLoopback(b.Hostname()) && isLoopback(u.Hostname()) {
-			return u.String(), nil
-		}
+		return "", kindErr(flow.ErrEndpointRefused, nil, "discovery: the token endpoint holds a user name or password; refusing it")
+	case origin(u) != origin(b):
+		return "", kindErr(flow.ErrEndpointRefused, nil,
+			"discovery: the service names a token endpoint on another origin (%s); enroll sends this device's secret only to %s, the server it is enrolled with",
+			shown, flow.SanitizeMax(origin(b), maxText))
 	}
-	return "", kindErr(flow.ErrServer, nil,
-		"discovery: the service names an insecure token endpoint (%s); refusing to send the device's credentials there", shown)
+	return u.String(), nil
+}
+
+// origin is scheme://host:port with the scheme's default port written out
+// and the host in lower case, so that equal origins compare equal.
+func origin(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"https": "443", "http": "80"}[strings.ToLower(u.Scheme)]
+	}
+	return strings.ToLower(u.Scheme) + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
 }
 
 // attempt is one try of a retried call: the error, whether another try may
@@ -244,54 +262,48 @@ type attempt struct {
 }
 
 // withRetry runs f up to maxAttempts times with capped, jittered
-// exponential backoff, or the server's Retry-After bounded by
-// MaxRetryAfterSecs. It gives up early rather than sleep past ctx's
-// deadline.
+// exponential backoff, or the server's Retry-After. It never starts a wait
+// that would end after ctx's deadline, nor one longer than
+// MaxRetryAfterSecs: it gives up at once and says what the server asked.
 func (c *Client) withRetry(ctx context.Context, op string, f func() attempt) error {
-	var asked time.Duration
 	for n := 1; ; n++ {
 		a := f()
 		if a.err == nil {
 			return nil
 		}
-		asked = max(asked, a.after)
 		if !a.retry || n >= c.maxAttempts || ctx.Err() != nil {
-			return gaveUp(a, n, asked)
+			return gaveUp(a.err, n, "")
 		}
 		wait := c.backoff(n)
 		if a.after > 0 {
-			wait = min(a.after, MaxRetryAfterSecs*time.Second)
+			wait = a.after
+			if limit := MaxRetryAfterSecs * time.Second; wait > limit {
+				return gaveUp(a.err, n, "enroll waits at most "+waitWords(limit))
+			}
 		}
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
-			return gaveUp(a, n, asked)
+		if left, ok := timeLeft(ctx); ok && left < wait {
+			if a.after > 0 {
+				return gaveUp(a.err, n, "the time limit (--timeout) leaves "+waitWords(max(left, 0)))
+			}
+			return gaveUp(a.err, n, "")
 		}
-		c.logf("%s: attempt %d of %d failed (%s); retrying in %s", op, n, c.maxAttempts, logText(a.err), wait)
+		c.log(ctx, "%s: attempt %d of %d failed (%s); retrying in %s", op, n, c.maxAttempts, logText(a.err), wait.Round(time.Millisecond))
 		if err := c.sleep(ctx, wait); err != nil {
 			return fmt.Errorf("%w; stopped waiting to retry: %w", a.err, err)
 		}
 	}
 }
 
-// gaveUp says how many attempts were made, and when the server asked for a
-// longer wait than enroll honours, how long it asked for.
-func gaveUp(a attempt, n int, asked time.Duration) error {
-	if !a.retry && asked == 0 {
-		return a.err
+// gaveUp says how many attempts were made and, when a wait the server asked
+// for was not started, why.
+func gaveUp(err error, n int, why string) error {
+	switch {
+	case why != "":
+		return fmt.Errorf("%w; giving up: %s", err, why)
+	case n == 1:
+		return err
 	}
-	var suffix string
-	if asked > MaxRetryAfterSecs*time.Second {
-		var se *StatusError
-		if !errors.As(a.err, &se) || se.RetryAfter != asked {
-			suffix = fmt.Sprintf("; asked to wait %ds", int64(asked/time.Second))
-		}
-	}
-	if n == 1 && suffix == "" {
-		return a.err
-	}
-	if n == 1 {
-		return fmt.Errorf("%w%s; gave up", a.err, suffix)
-	}
-	return fmt.Errorf("%w%s; gave up after %d attempts", a.err, suffix, n)
+	return fmt.Errorf("%w; gave up after %d attempts", err, n)
 }
 
 // backoff is "equal jitter": half the exponential step fixed, half random,

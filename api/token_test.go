@@ -29,7 +29,7 @@ const tokenOK = `{"access_token":"at-1","token_type":"bearer","expires_in":3600}
 
 func TestAuthenticateUsesDiscoveredEndpointOnce(t *testing.T) {
 	e := newStubEnv(t)
-	e.reg.Register("GET", PathDiscovery, jsonResp(200, `{"issuer":"x","token_endpoint":"https://idp.enroll.test/oauth/token"}`))
+	e.reg.Register("GET", PathDiscovery, jsonResp(200, `{"issuer":"x","token_endpoint":"https://ENROLL.test:443/oauth/token"}`))
 	e.reg.Register("POST", "/oauth/token", jsonResp(200, tokenOK)).Times(2)
 	for range 2 { // the second call must not fetch the document again
 		if tok, err := e.c.Authenticate(context.Background(), stubServer, creds); err != nil || tok != "at-1" {
@@ -37,7 +37,7 @@ func TestAuthenticateUsesDiscoveredEndpointOnce(t *testing.T) {
 		}
 	}
 	reqs := e.reg.Requests()
-	if reqs[1].Host != "idp.enroll.test" {
+	if reqs[1].Host != "ENROLL.test:443" {
 		t.Errorf("token request went to %q", reqs[1].Host)
 	}
 	if u, p, ok := (&http.Request{Header: reqs[1].Header}).BasicAuth(); !ok || u != "cid-1" || p != clientSecret {
@@ -68,18 +68,31 @@ func TestDiscoveryFallsBackToDefaultPath(t *testing.T) {
 	}
 }
 
-func TestDiscoveryRefusesInsecureEndpoint(t *testing.T) {
-	for _, ep := range []string{"http://idp.example/token", "http://127.0.0.1/token", "ftp://idp.example/t", "https://u:p@idp.example/t"} {
+// The stored secret goes only to the origin the device is enrolled with:
+// another host, port or scheme, or user info, is refused before anything
+// is sent there.
+func TestDiscoveryRefusesAnotherOrigin(t *testing.T) {
+	for _, ep := range []string{
+		"http://idp.example/token", "http://127.0.0.1/token", "ftp://idp.example/t", "https://u:p@enroll.test/t",
+		"https://idp.enroll.test/oauth/token", "https://enroll.test:8443/token", "http://enroll.test/token",
+		"https://enroll.test.evil.example/token", "https://enroll.test@evil.example/token",
+	} {
 		e := newStubEnv(t)
 		e.reg.Register("GET", PathDiscovery, jsonResp(200, `{"token_endpoint":"`+ep+`"}`))
 		_, err := e.c.Authenticate(context.Background(), stubServer, creds)
-		if !errors.Is(err, flow.ErrServer) || !strings.HasPrefix(err.Error(), "discovery: ") {
+		if !errors.Is(err, flow.ErrEndpointRefused) || !strings.HasPrefix(err.Error(), "discovery: ") {
 			t.Errorf("%s: %v", ep, err)
 		}
+		if n := len(e.reg.Requests()); n != 1 {
+			t.Errorf("%s: %d requests, want the discovery alone", ep, n)
+		}
 	}
-	// The emulator case: loopback server, loopback http endpoint.
-	if u, err := checkTokenEndpoint("http://127.0.0.1:8080", "http://localhost:9/t"); err != nil || u != "http://localhost:9/t" {
+	// The emulator case: a loopback server and its own http endpoint.
+	if u, err := checkTokenEndpoint("http://127.0.0.1:8080", "http://127.0.0.1:8080/t"); err != nil || u != "http://127.0.0.1:8080/t" {
 		t.Errorf("loopback: %q, %v", u, err)
+	}
+	if _, err := checkTokenEndpoint("http://127.0.0.1:8080", "http://localhost:8080/t"); !errors.Is(err, flow.ErrEndpointRefused) {
+		t.Errorf("another loopback name: %v", err)
 	}
 }
 
@@ -143,8 +156,14 @@ func TestTokenErrorMapping(t *testing.T) {
 		{"404", jsonResp(404, ``), flow.ErrServer, 1, nil, "404 Not Found"},
 		{"503", jsonResp(503, `{"message":"maintenance"}`), flow.ErrServer, 4,
 			[]time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second}, "maintenance; gave up after 4 attempts"},
-		{"429", jsonResp(429, ``, ask, "7"), flow.ErrRateLimited, 4, []time.Duration{7 * time.Second, 7 * time.Second, 7 * time.Second}, "asked to wait 7s; gave up after 4 attempts"},
-		{"429-huge", jsonResp(429, ``, ask, "3600"), flow.ErrRateLimited, 4, []time.Duration{time.Minute, time.Minute, time.Minute}, "asked to wait 3600s; gave up"},
+		{"429", jsonResp(429, ``, ask, "7"), flow.ErrRateLimited, 4, []time.Duration{7 * time.Second, 7 * time.Second, 7 * time.Second}, "the service asks to wait 7 seconds; gave up after 4 attempts"},
+		// The client's Timeout (30 s here) bounds the call as a whole.
+		{"429-past-the-deadline", jsonResp(429, ``, ask, "45"), flow.ErrRateLimited, 1, nil, "the service asks to wait 45 seconds; giving up: the time limit (--timeout) leaves 30 seconds"},
+		// A longer wait than enroll honours is not started, and is
+		// reported as the service asked it.
+		{"429-an-hour", jsonResp(429, ``, ask, "3600"), flow.ErrRateLimited, 1, nil, "the service asks to wait 1 hour; giving up: enroll waits at most 1 minute"},
+		{"503-years", jsonResp(503, ``, ask, "99999999"), flow.ErrServer, 1, nil, "503 Service Unavailable; the service asks to wait 3 years; giving up"},
+		{"503-date", jsonResp(503, ``, ask, "Fri, 31 Dec 9999 23:59:59 GMT"), flow.ErrServer, 1, nil, "the service asks to wait more than 292 years; giving up"},
 		{"network", failBeforeWrite(errors.New("connection reset")), flow.ErrNetwork, 4,
 			[]time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second}, "connection reset; gave up after 4 attempts"},
 		{"garbage-200", jsonResp(200, `{"access_token":`), flow.ErrServer, 1, nil, "no usable access token"},

@@ -49,6 +49,17 @@ type ClientBody struct {
 	Groups       []string `json:"groupIds,omitempty"`
 }
 
+// Limits of an accept answer's fields (checkAnswer). ASSUMPTION: ids are
+// short identifiers (UUIDs in practice), and clientId and clientSecret are
+// RFC 6749 VSCHAR strings (printable ASCII, Appendix A.1 and A.2). A field
+// outside them cannot be stored as issued and read back, or sent as a
+// client credential, so such an answer is set aside instead of stored.
+const (
+	MaxAnswerID     = 256  // bytes of id, and of clientId
+	MaxAnswerSecret = 4096 // bytes of clientSecret
+	MaxAnswerName   = 1024 // bytes of name (any valid UTF-8)
+)
+
 // UnmarshalJSON accepts client_id and client_secret as aliases.
 func (c *ClientBody) UnmarshalJSON(b []byte) error {
 	type plain ClientBody

@@ -3,6 +3,7 @@ package flow
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // stepAccepting walks prepare → (authenticate) → accept → journal → decode
@@ -97,19 +98,32 @@ func (m Machine) pending() Pending {
 }
 
 // credentialsFrom turns the service's answer into what is stored. An
-// existing device gets no new secret and keeps its own.
+// existing device gets no new secret and keeps its own; an answer that
+// names another client than the enrolled one is never stored over it.
 func (m Machine) credentialsFrom(c Client) (Credentials, error) {
 	name := c.Name
 	if name == "" && m.NameChosen {
 		name = m.Name
 	}
+	ex := m.Existing
+	if ex != nil {
+		// Whatever else it holds, a new secret included: an enrolled
+		// device's credentials are only ever replaced by its own.
+		var differ []string
+		if c.ID != ex.ID {
+			differ = append(differ, "id")
+		}
+		if c.ClientID != ex.ClientID {
+			differ = append(differ, "clientId")
+		}
+		if len(differ) > 0 {
+			return Credentials{}, fmt.Errorf("%w: the answer names another client than this device (its %s differs); the stored credentials are kept",
+				ErrBadResponse, strings.Join(differ, " and "))
+		}
+	}
 	if c.ClientSecret == "" {
-		ex := m.Existing
 		if ex == nil {
 			return Credentials{}, fmt.Errorf("%w: the service enrolled a new device but sent no client secret", ErrBadResponse)
-		}
-		if c.ClientID != "" && c.ClientID != ex.ClientID {
-			return Credentials{}, fmt.Errorf("%w: the answer names another client than this device", ErrBadResponse)
 		}
 		out := *ex
 		if name != "" {
@@ -125,7 +139,7 @@ func (m Machine) credentialsFrom(c Client) (Credentials, error) {
 
 // acceptFailed decides, per step, what a failure means and where Back leads.
 func acceptFailed(m Machine, err error) (Machine, []Effect) {
-	err = redactError(err, m.secrets()...) // while the access token is known
+	err = RedactError(err, m.secrets()...) // while the access token is known
 	m.bearer = ""
 	switch m.State {
 	case StatePreparing, StateAuthenticating:

@@ -22,6 +22,7 @@ var (
 	ErrServer            = errors.New("server error")
 	ErrNetwork           = errors.New("network unavailable")
 	ErrCertificate       = errors.New("server certificate not trusted")
+	ErrEndpointRefused   = errors.New("token endpoint refused")
 	ErrOutcomeUnknown    = errors.New("outcome unknown")
 	ErrBadResponse       = errors.New("unreadable answer")
 	ErrStoreUnavailable  = errors.New("credentials cannot be stored")
@@ -81,8 +82,9 @@ var classes = []classRow{
 	{ErrNotForDevice, ExitRefused, "This invitation is not for this device.", "It is limited to already registered devices or to another device client; ask the administrator for one meant for this device.", false},
 	{ErrUnauthorized, ExitDevice, "The service refused this device's stored credentials.", "The device must be re-provisioned: run `enroll forget` and accept a new invitation.", false},
 	{ErrNotEnrolled, ExitDevice, "This device is not enrolled.", "Accept an invitation first: enroll accept --token-file FILE.", false},
-	{ErrRateLimited, ExitUnavailable, "The service is busy and asked enroll to slow down.", "Nothing changed; try again in a minute.", true},
+	{ErrRateLimited, ExitUnavailable, "The service is busy and asked enroll to slow down.", "Nothing changed; try again after the wait the service asks for, or in a minute if it names none.", true},
 	{ErrServer, ExitUnavailable, "The service had a problem.", "Nothing changed; it is safe to try again later.", true},
+	{ErrEndpointRefused, ExitUnavailable, "The service names a token endpoint that this device's secret must not be sent to, so nothing was sent.", "enroll sends the secret only to the server the device is enrolled with, over https; ask the service's operator about its discovery document, or check --server.", false},
 	{ErrCertificate, ExitUnavailable, "The server's certificate is not trusted, so nothing was sent.", "If the service uses a private CA, pass it with --ca-file or SSL_CERT_FILE; otherwise check --server: the connection may be intercepted.", false},
 	{ErrNetwork, ExitUnavailable, "The service could not be reached.", "Nothing changed; check the network, proxy and --server, then try again.", true},
 }

@@ -16,12 +16,20 @@ type Driver struct {
 }
 
 // Execute runs one effect and returns the event that reports its outcome,
-// or nil for effects without one. ctx is the interruptible context; work
-// that must not be cut short once the invitation may be spent (accepting,
-// journaling, saving) runs without its cancellation and relies on the HTTP
-// client's own timeouts.
+// or nil for effects without one. ctx is the interruptible context, and its
+// deadline is the run's time limit. Work that must not be cut short once
+// the invitation may be spent runs without its cancellation: the accept
+// and decline calls keep the deadline (a service that never answers must
+// not hold the run forever), the journal and the commit keep neither (a
+// secret already received must land on disk; the lock's wait is bounded
+// on its own).
 func (d Driver) Execute(ctx context.Context, eff Effect) Event {
 	committed := context.WithoutCancel(ctx)
+	sent, cancel := context.WithoutCancel(ctx), context.CancelFunc(func() {})
+	if dl, ok := ctx.Deadline(); ok {
+		sent, cancel = context.WithDeadline(sent, dl)
+	}
+	defer cancel()
 	switch e := eff.(type) {
 	case LoadCredentials:
 		snap, err := d.Store.Load(ctx)
@@ -45,7 +53,7 @@ func (d Driver) Execute(ctx context.Context, eff Effect) Event {
 		}
 		return Authenticated{Bearer: bearer}
 	case CallAccept:
-		raw, err := d.Service.Accept(committed, e.Request)
+		raw, err := d.Service.Accept(sent, e.Request)
 		if err != nil {
 			return EffectFailed{Err: err}
 		}
@@ -67,7 +75,7 @@ func (d Driver) Execute(ctx context.Context, eff Effect) Event {
 		}
 		return Saved{}
 	case CallDecline:
-		if err := d.Service.Decline(ctx, e.Request); err != nil {
+		if err := d.Service.Decline(sent, e.Request); err != nil {
 			return EffectFailed{Err: err}
 		}
 		return DeclineDone{}

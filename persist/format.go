@@ -115,13 +115,33 @@ func marshal(v any) ([]byte, error) {
 
 // encodeCredentials renders the file; enrolledAt defaults to now so the
 // file always says when it was written.
+//
+// What it writes must read back as exactly what it was given: JSON cannot
+// carry invalid UTF-8 (the encoder would put U+FFFD in its place, storing
+// a secret that differs from the issued one), and Load refuses a file over
+// maxCredentialsSize. Such credentials are refused here rather than
+// written into a file that enroll would then move aside as corrupt.
 func encodeCredentials(c flow.Credentials, now time.Time) ([]byte, error) {
 	if c.EnrolledAt.IsZero() {
 		c.EnrolledAt = now
 	}
 	j := toJSON(c)
 	j.Version = formatVersion
-	return marshal(j)
+	data, err := marshal(j)
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxCredentialsSize {
+		return nil, fmt.Errorf("the credentials are %d bytes, more than a credentials file may hold (%d)", len(data), maxCredentialsSize)
+	}
+	back, reason := decodeCredentials(data)
+	if reason == "" && *back != j.credentials() {
+		reason = "a value is not valid UTF-8"
+	}
+	if reason != "" {
+		return nil, fmt.Errorf("the credentials would not read back as they are: %s", reason)
+	}
+	return data, nil
 }
 
 // unmarshal decodes one JSON value and reports a reason fit for a warning.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"syscall"
+	"time"
 
 	"github.com/gofrs/flock"
 
@@ -31,6 +32,7 @@ func (s *Store) acquire(ctx context.Context) (*flock.Flock, error) {
 	wctx, cancel := context.WithTimeout(ctx, s.lockWait)
 	defer cancel()
 	fl := s.newFlock()
+	start := time.Now()
 	ok, err := fl.TryLockContext(wctx, lockRetry)
 	switch {
 	case ok:
@@ -38,7 +40,9 @@ func (s *Store) acquire(ctx context.Context) (*flock.Flock, error) {
 	case errors.Is(ctx.Err(), context.Canceled):
 		return nil, fmt.Errorf("%w: waiting for the lock %s: %w", flow.ErrInterrupted, s.lockPath(), ctx.Err())
 	case errors.Is(err, context.DeadlineExceeded):
-		return nil, fmt.Errorf("%w: the lock %s is still held after %s: %w", flow.ErrBusy, s.lockPath(), s.lockWait, err)
+		// The wait ends at LockWait or at the command's own deadline.
+		waited := time.Since(start).Round(100 * time.Millisecond)
+		return nil, fmt.Errorf("%w: the lock %s is still held after %s: %w", flow.ErrBusy, s.lockPath(), waited, err)
 	}
 	return nil, unavailable("taking the lock "+s.lockPath(), err)
 }

@@ -1,0 +1,53 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"enroll/flow"
+)
+
+// call begins one public call of the Client. It bounds ctx by the Client's
+// Timeout, so that every wait of the call (connect, TLS, headers, body,
+// both auth styles, retries and their sleeps) ends by one deadline, and it
+// records the secrets the call sends. Every log line of the call and the
+// error it returns (done, deferred) have those secrets cut out in every
+// form SecretForms knows: a service may echo a request back in whatever
+// encoding it received it.
+func (c *Client) call(ctx context.Context, err *error, secrets ...string) (context.Context, func()) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	ctx = withSecrets(ctx, secrets...)
+	return ctx, func() {
+		cancel()
+		*err = flow.RedactError(*err, secretsOf(ctx)...)
+	}
+}
+
+type secretsKey struct{}
+
+// withSecrets adds secrets to those ctx carries (a call inside a call keeps
+// the outer one's).
+func withSecrets(ctx context.Context, secrets ...string) context.Context {
+	all := slices.Concat(secretsOf(ctx), secrets)
+	return context.WithValue(ctx, secretsKey{}, all)
+}
+
+func secretsOf(ctx context.Context) []string {
+	s, _ := ctx.Value(secretsKey{}).([]string)
+	return s
+}
+
+// log writes one line of the verbose log with the call's secrets cut out:
+// a host or path from a discovery document, or a transport error quoting
+// one, is the service's text.
+func (c *Client) log(ctx context.Context, format string, args ...any) {
+	c.logf("%s", flow.Redact(fmt.Sprintf(format, args...), secretsOf(ctx)...))
+}
+
+// timeLeft is how long ctx still runs; ok is false without a deadline.
+func timeLeft(ctx context.Context) (time.Duration, bool) {
+	dl, ok := ctx.Deadline()
+	return time.Until(dl), ok
+}
