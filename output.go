@@ -54,7 +54,7 @@ func writeJSON(w io.Writer, v any) {
 // Ordinary text, non-ASCII letters included, is unchanged.
 func (r result) inert() result {
 	s := flow.Sanitize
-	r.Server, r.ID, r.ClientID, r.Name = s(r.Server), s(r.ID), s(r.ClientID), s(r.Name)
+	r.Server, r.ID, r.ClientID, r.Name = shown(r.Server), shown(r.ID), shown(r.ClientID), shown(r.Name)
 	r.Credentials, r.Pending = s(r.Credentials), s(r.Pending)
 	if r.Warnings != nil {
 		ws := make([]string, len(r.Warnings))
@@ -121,8 +121,16 @@ func reportDone(e env, c *common, m flow.Machine, path string) error {
 	return nil
 }
 
+// maxShown is the most runes of one value of the credentials printed, in
+// text and JSON: more than any id the service may issue (api.MaxAnswerID),
+// less than a screenful of a name a file was edited to hold.
+const maxShown = 300
+
+// shown is a value of the credentials as printed: sanitized and capped.
+func shown(v string) string { return flow.SanitizeMax(v, maxShown) }
+
 func printCredentials(w io.Writer, c *flow.Credentials, path string) {
-	row := func(k, v string) { fmt.Fprintf(w, "  %-12s %s\n", k, flow.Sanitize(v)) }
+	row := func(k, v string) { fmt.Fprintf(w, "  %-12s %s\n", k, shown(v)) }
 	row("server", c.Server)
 	row("name", c.Name)
 	row("id", c.ID)
@@ -131,7 +139,7 @@ func printCredentials(w io.Writer, c *flow.Credentials, path string) {
 	if !c.EnrolledAt.IsZero() {
 		row("enrolled", c.EnrolledAt.UTC().Format(time.RFC3339))
 	}
-	row("file", path)
+	fmt.Fprintf(w, "  %-12s %s\n", "file", flow.Sanitize(path)) // the operator's own path: whole
 }
 
 // reportFailure explains a failed run: what happened, what it means, what to

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -16,11 +17,17 @@ import (
 // error it returns (done, deferred) have those secrets cut out in every
 // form SecretForms knows: a service may echo a request back in whatever
 // encoding it received it.
-func (c *Client) call(ctx context.Context, err *error, secrets ...string) (context.Context, func()) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+//
+// A call cut short because the caller cancelled ctx (Ctrl-C, SIGTERM) is
+// an interruption, whatever the transport made of it.
+func (c *Client) call(parent context.Context, err *error, secrets ...string) (context.Context, func()) {
+	ctx, cancel := context.WithTimeout(parent, c.timeout)
 	ctx = withSecrets(ctx, secrets...)
 	return ctx, func() {
 		cancel()
+		if *err != nil && errors.Is(parent.Err(), context.Canceled) && !errors.Is(*err, flow.ErrInterrupted) {
+			*err = fmt.Errorf("%w: %w", flow.ErrInterrupted, *err)
+		}
 		*err = flow.RedactError(*err, secretsOf(ctx)...)
 	}
 }

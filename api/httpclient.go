@@ -22,6 +22,9 @@ import (
 // memory or a journal.
 const MaxBody = 1 << 20
 
+// maxHeaderBytes bounds the headers of one answer.
+const maxHeaderBytes = 64 << 10
+
 // maxRedirects bounds redirect chains; the service has no reason to chain.
 const maxRedirects = 5
 
@@ -84,10 +87,13 @@ func NewHTTPClient(o HTTPOptions) (*http.Client, error) {
 		TLSClientConfig:       &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
 		TLSHandshakeTimeout:   o.ConnectTimeout,
 		ResponseHeaderTimeout: o.HeaderTimeout,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          4,
-		IdleConnTimeout:       90 * time.Second,
-		ExpectContinueTimeout: time.Second,
+		// Real answers carry a few hundred bytes of headers; Go's default
+		// allows 10 MB of them (1xx answers included) before the body cap.
+		MaxResponseHeaderBytes: maxHeaderBytes,
+		ForceAttemptHTTP2:      true,
+		MaxIdleConns:           4,
+		IdleConnTimeout:        90 * time.Second,
+		ExpectContinueTimeout:  time.Second,
 	}
 	return &http.Client{
 		Transport:     &guard{base: tr},

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -137,9 +138,10 @@ func runOnce(ctx context.Context, d Driver, cfg Config, s Script, progress func(
 	m, queue := Start(cfg)
 	interrupted := false
 	// seeInterrupt steps the machine into its interruption, once, as soon
-	// as the context is cancelled.
+	// as the context is cancelled. Its deadline passing is not one: the
+	// effect waiting on the service fails with it, as a timeout.
 	seeInterrupt := func() {
-		if !interrupted && ctx.Err() != nil {
+		if !interrupted && errors.Is(ctx.Err(), context.Canceled) {
 			interrupted = true
 			var more []Effect
 			m, more = Step(m, Interrupt{})

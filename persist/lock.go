@@ -39,10 +39,11 @@ func (s *Store) acquire(ctx context.Context) (*flock.Flock, error) {
 		return fl, nil
 	case errors.Is(ctx.Err(), context.Canceled):
 		return nil, fmt.Errorf("%w: waiting for the lock %s: %w", flow.ErrInterrupted, s.lockPath(), ctx.Err())
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return nil, fmt.Errorf("%w: the lock %s is still held; the time limit (--timeout) ran out after %s of waiting: %w",
+			flow.ErrBusy, s.lockPath(), time.Since(start).Round(100*time.Millisecond), ctx.Err())
 	case errors.Is(err, context.DeadlineExceeded):
-		// The wait ends at LockWait or at the command's own deadline.
-		waited := time.Since(start).Round(100 * time.Millisecond)
-		return nil, fmt.Errorf("%w: the lock %s is still held after %s: %w", flow.ErrBusy, s.lockPath(), waited, err)
+		return nil, fmt.Errorf("%w: the lock %s is still held after %s: %w", flow.ErrBusy, s.lockPath(), s.lockWait, err)
 	}
 	return nil, unavailable("taking the lock "+s.lockPath(), err)
 }

@@ -1,0 +1,422 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"enroll/api/hostile"
+)
+
+// The hostile-service suite (issue 11): the real binary (this test binary
+// re-executed as `enroll`) against a service that misbehaves on purpose
+// (api/hostile: raw TCP where net/http would not misbehave enough), across
+// discovery, the token endpoint, accept and decline. Every scenario
+// asserts the same five things: the run ends within --timeout plus 2 s
+// (and within 1 s of a signal); the exit code and the message; no raw
+// terminal control on stdout or stderr; no invitation token or client
+// secret in any encoding enroll sends them in; and the credentials file
+// absent, intact, or exactly as issued at 0600.
+//
+// The scenarios are in hostile_service_*_test.go by the endpoint that
+// misbehaves. SECURITY.md lists their classes with the guarantee each
+// gives; TestSecurityListsTheHostileService keeps the two in step.
+
+// The values no output may show, in any encoding. Each holds characters
+// that form-, URL-, JSON- and base64-encoding change.
+const (
+	hsToken    = "INVITE+hostile/Tok=9~abc.def_0123456789"
+	hsClientID = "cid hostile+1"
+	hsSecret   = "st0red S3cret+/=&%41~x\"<y>"
+	hsIssued   = "issued S3cret+/=&%42~z"
+	hsAccess   = "AT-hostile-access-token-0123456789"
+)
+
+type fileWant int
+
+const (
+	fileAbsent fileWant = iota // no credentials file
+	fileIntact                 // the enrolled device's file, byte for byte
+	fileIssued                 // exactly what the hostile service issued
+)
+
+// hostileCase is one scenario. routes gets the hostile server's own URL
+// (for answers that name it) and a second server standing for another
+// host, which must never be sent anything.
+type hostileCase struct {
+	name, class string
+	cmd         string // accept, decline, status (--verify), token
+	enrolled    bool   // the device is enrolled with this server first
+	json        bool
+	timeout     time.Duration // --timeout; 3 s when zero
+	tls         bool          // the server is silent and the URL https: a TLS handshake that never ends
+	routes      func(self, other string) hostile.Routes
+	signal      os.Signal // sent once the server accepted signalAt connections
+	signalAt    int
+	exit        int
+	says        []string // patterns the output (stdout and stderr) must match
+	lacks       []string // patterns it must not match
+	file        fileWant
+	check       func(t *testing.T, o hostileRun) // anything more
+}
+
+// hostileRun is what one scenario's run left behind.
+type hostileRun struct {
+	err            error // the harness's own trouble
+	code           int
+	stdout, stderr string
+	took           time.Duration // start to exit
+	afterSignal    time.Duration // signal to exit, when one was sent
+	dir, creds     string
+	old            []byte // the enrolled file as written before the run
+	server, other  *hostile.Server
+}
+
+func (o hostileRun) all() string { return o.stdout + o.stderr }
+
+// hostileCases gathers the scenarios of every endpoint.
+func hostileCases() []hostileCase {
+	return slices.Concat(hostileAcceptCases(), hostileAnswerCases(), hostileTokenCases(), hostileDiscoveryCases(), hostileDeclineCases())
+}
+
+func TestHostileService(t *testing.T) {
+	cases := hostileCases()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The runs wait on timeouts far more than they compute: all of them
+	// run at once, a few at a time more than go test's -parallel allows.
+	runs := make([]hostileRun, len(cases))
+	dirs := make([]string, len(cases))
+	for i := range cases {
+		dirs[i] = t.TempDir()
+	}
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, 16)
+	for i, hc := range cases {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			runs[i] = hc.run(exe, dirs[i])
+		}()
+	}
+	wg.Wait()
+	if os.Getenv("HOSTILE_TABLE") != "" { // the table of the closing note and SECURITY.md
+		fmt.Println("| scenario | --timeout | exit | wall time |\n|---|---|---|---|")
+		for i, hc := range cases {
+			fmt.Printf("| %s | %v | %d | %v |\n", hc.name, hc.limit(), runs[i].code, runs[i].took.Round(10*time.Millisecond))
+		}
+	}
+	seen := map[string]bool{}
+	for i, hc := range cases {
+		if seen[hc.name] {
+			t.Fatalf("two scenarios named %q", hc.name)
+		}
+		seen[hc.name] = true
+		t.Run(hc.name, func(t *testing.T) { hc.verify(t, runs[i]) })
+	}
+}
+
+func (hc hostileCase) limit() time.Duration {
+	if hc.timeout == 0 {
+		return 3 * time.Second
+	}
+	return hc.timeout
+}
+
+// run starts the servers, writes the device's state, runs enroll once and
+// collects what it did. It does not touch testing.T: it runs beside the
+// other scenarios, and verify judges it afterwards.
+func (hc hostileCase) run(exe, dir string) (o hostileRun) {
+	o.dir = dir
+	o.creds = filepath.Join(dir, "enroll", "credentials.json")
+	other, err := hostile.Start(hostile.Routes{})
+	if err != nil {
+		return hostileRun{err: err}
+	}
+	defer other.Close()
+	o.other = other
+	var routes hostile.Routes
+	if hc.tls {
+		o.server, err = hostile.Silent()
+	} else {
+		o.server, err = hostile.Start(hostile.Routes{}) // routes are set below, once the URL is known
+	}
+	if err != nil {
+		return hostileRun{err: err}
+	}
+	defer o.server.Close()
+	server := o.server.URL
+	if hc.tls {
+		server = "https://" + o.server.Addr()
+	} else {
+		routes = wellBehaved(server)
+		if hc.routes != nil {
+			for k, h := range hc.routes(server, other.URL) {
+				routes[k] = h
+			}
+		}
+		o.server.SetRoutes(routes)
+	}
+	if hc.enrolled {
+		if o.old, err = writeEnrolled(o.creds, server); err != nil {
+			return hostileRun{err: err}
+		}
+	}
+	tokenFile := filepath.Join(dir, "invitation.txt")
+	if err := os.WriteFile(tokenFile, []byte(hsToken+"\n"), 0o600); err != nil {
+		return hostileRun{err: err}
+	}
+	args := []string{"enroll", hc.cmd, "--verbose", "--timeout", hc.limit().String()}
+	switch hc.cmd {
+	case "accept", "decline":
+		args = append(args, "--server", server, "--token-file", tokenFile)
+	case "status":
+		args = append(args, "--verify")
+	}
+	if hc.json {
+		args = append(args, "--json")
+	}
+	var stdout, stderr syncBuffer
+	cmd := &exec.Cmd{Path: exe, Args: args, Stdout: &stdout, Stderr: &stderr, Env: []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "TMPDIR=" + dir, "LANG=C.UTF-8",
+		"XDG_CONFIG_HOME=" + filepath.Join(dir, "config"), "ENROLL_CREDENTIALS=" + o.creds,
+		"GORACE=atexit_sleep_ms=0 " + os.Getenv("GORACE"),
+	}}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return hostileRun{err: err}
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	guard := time.After(hc.limit() + 15*time.Second) // a hang is reported, not waited out
+	var signalled time.Time
+	poll := time.NewTicker(10 * time.Millisecond)
+	defer poll.Stop()
+wait:
+	for {
+		select {
+		case <-exited:
+			break wait
+		case <-guard:
+			_ = cmd.Process.Kill()
+			<-exited
+			o.err = fmt.Errorf("still running after %v; killed", time.Since(start).Round(time.Millisecond))
+			break wait
+		case <-poll.C:
+			if hc.signal != nil && signalled.IsZero() && o.server.Conns() >= hc.signalAt {
+				time.Sleep(100 * time.Millisecond) // into the wait that connection began
+				signalled = time.Now()
+				_ = cmd.Process.Signal(hc.signal)
+			}
+		}
+	}
+	o.took = time.Since(start)
+	if !signalled.IsZero() {
+		o.afterSignal = time.Since(signalled)
+	}
+	o.code = cmd.ProcessState.ExitCode()
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		o.code = 128 + int(ws.Signal())
+	}
+	o.stdout, o.stderr = stdout.String(), stderr.String()
+	return o
+}
+
+// verify judges one run.
+func (hc hostileCase) verify(t *testing.T, o hostileRun) {
+	if o.err != nil {
+		t.Fatalf("%v\nstderr:\n%s", o.err, short(o.stderr))
+	}
+	if max := hc.limit() + 2*time.Second; o.took > max {
+		t.Errorf("took %v, more than --timeout plus 2 s (%v)", o.took.Round(time.Millisecond), max)
+	}
+	if hc.signal != nil && (o.afterSignal == 0 || o.afterSignal > time.Second) {
+		t.Errorf("%v after the signal (or none was sent), want at most 1 s", o.afterSignal.Round(time.Millisecond))
+	}
+	if o.code != hc.exit {
+		t.Errorf("exit %d, want %d", o.code, hc.exit)
+	}
+	for _, p := range hc.says {
+		if !regexp.MustCompile(p).MatchString(o.all()) {
+			t.Errorf("output lacks %q", p)
+		}
+	}
+	for _, p := range hc.lacks {
+		if regexp.MustCompile(p).MatchString(o.all()) {
+			t.Errorf("output holds %q", p)
+		}
+	}
+	for _, out := range []string{o.stdout, o.stderr} {
+		if r, ok := terminalControl(out); ok {
+			t.Errorf("output holds %U", r)
+		}
+	}
+	for _, sec := range []string{hsToken, hsSecret, hsIssued} {
+		for _, form := range sentForms(sec) {
+			if strings.Contains(o.all(), form) {
+				t.Errorf("output holds a secret (%.6s…) as %q", sec, form)
+			}
+		}
+	}
+	if hc.json {
+		var v map[string]any
+		dec := json.NewDecoder(strings.NewReader(o.stdout))
+		if err := dec.Decode(&v); err != nil || dec.More() {
+			t.Errorf("stdout is not one JSON object (%v)", err)
+		}
+	}
+	hc.verifyFile(t, o)
+	if hc.check != nil {
+		hc.check(t, o)
+	}
+	if t.Failed() {
+		t.Logf("took %v; stdout:\n%s\nstderr:\n%s", o.took.Round(time.Millisecond), short(o.stdout), short(o.stderr))
+	}
+}
+
+func (hc hostileCase) verifyFile(t *testing.T, o hostileRun) {
+	got, err := os.ReadFile(o.creds)
+	switch hc.file {
+	case fileAbsent:
+		if !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("a credentials file exists (%v)", err)
+		}
+		return
+	case fileIntact:
+		if err != nil || !bytes.Equal(got, o.old) {
+			t.Errorf("the credentials file changed (%v):\n%s", err, got)
+		}
+	case fileIssued:
+		var f struct {
+			Version                                  int
+			Server, ID, ClientID, ClientSecret, Name string
+		}
+		if err != nil || json.Unmarshal(got, &f) != nil {
+			t.Fatalf("no readable credentials file (%v)", err)
+		}
+		if f.Version != 1 || f.ID != "dev-hostile-1" || f.ClientID != hsClientID || f.ClientSecret != hsIssued || f.Server != o.server.URL {
+			t.Errorf("the file does not hold what was issued: %s", got)
+		}
+	}
+	if fi, err := os.Stat(o.creds); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("credentials file mode: %v %v", fi.Mode(), err)
+	}
+}
+
+// sentForms are the encodings a secret travels in, written out here
+// independently of enroll's own list (flow.SecretForms), so that a form
+// that list forgets fails this suite: as it is, form- and URL-encoded
+// (upper- and lower-case hex), JSON-escaped (with and without HTML
+// escapes), base64 in both alphabets, and inside HTTP Basic credentials.
+func sentForms(s string) []string {
+	q, p := url.QueryEscape(s), url.PathEscape(s)
+	j1, _ := json.Marshal(s)
+	var j2 bytes.Buffer
+	enc := json.NewEncoder(&j2)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)
+	forms := []string{s, q, p, lowerPercent(q), lowerPercent(p),
+		strings.Trim(string(j1), `"`), strings.Trim(strings.TrimSpace(j2.String()), `"`),
+		base64.StdEncoding.EncodeToString([]byte(s)), base64.RawURLEncoding.EncodeToString([]byte(s)),
+		base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(hsClientID) + ":" + q)),
+		base64.StdEncoding.EncodeToString([]byte(hsClientID + ":" + s)),
+	}
+	return forms
+}
+
+var percentHex = regexp.MustCompile(`%[0-9A-F]{2}`)
+
+func lowerPercent(s string) string { return percentHex.ReplaceAllStringFunc(s, strings.ToLower) }
+
+// wellBehaved are the routes of a service that works; a scenario replaces
+// the one that misbehaves.
+func wellBehaved(self string) hostile.Routes {
+	return hostile.Routes{
+		"GET /user/.well-known/openid-configuration": hostile.JSON(200, `{"token_endpoint":"`+self+`/user/oauth20/token"}`),
+		"POST /user/oauth20/token":                   hostile.JSON(200, `{"access_token":"`+hsAccess+`","token_type":"Bearer","expires_in":60}`),
+		"PUT /api/idp/v1/client-group-invitations/accept": hostile.JSON(200,
+			`{"id":"dev-hostile-1","clientId":`+jsonString(hsClientID)+`,"clientSecret":`+jsonString(hsIssued)+`,"name":"lab"}`),
+		"PUT /api/idp/v1/client-group-invitations/decline": hostile.Respond(204, nil, ""),
+	}
+}
+
+func jsonString(s string) string { b, _ := json.Marshal(s); return string(b) }
+
+// writeEnrolled makes the device a client of server, as an earlier
+// enrollment would have, and returns the file's bytes.
+func writeEnrolled(path, server string) ([]byte, error) {
+	b, err := json.MarshalIndent(map[string]any{
+		"version": 1, "server": server, "id": "dev-hostile-0", "clientId": hsClientID,
+		"clientSecret": hsSecret, "name": "lab", "enrolledAt": "2026-01-02T03:04:05Z",
+	}, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	b = append(b, '\n')
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	return b, os.WriteFile(path, b, 0o600)
+}
+
+// The routes of the four endpoints, as the scenarios name them.
+const (
+	routeDiscovery = "GET /user/.well-known/openid-configuration"
+	routeToken     = "POST /user/oauth20/token"
+	routeAccept    = "PUT /api/idp/v1/client-group-invitations/accept"
+	routeDecline   = "PUT /api/idp/v1/client-group-invitations/decline"
+)
+
+// one is the routes of a scenario in which a single endpoint misbehaves.
+func one(route string, h hostile.Handler) func(self, other string) hostile.Routes {
+	return func(string, string) hostile.Routes { return hostile.Routes{route: h} }
+}
+
+// hostileLine is how SECURITY.md lists a class of scenarios.
+func hostileLine(class string) string { return "- " + class }
+
+// TestSecurityListsTheHostileService fails when a class of scenarios is
+// added, renamed or dropped without SECURITY.md following.
+func TestSecurityListsTheHostileService(t *testing.T) {
+	doc, err := os.ReadFile("SECURITY.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(doc), "## The hostile service")
+	listed := map[string]bool{}
+	for _, l := range strings.Split(section, "\n") {
+		if strings.HasPrefix(l, "- ") {
+			listed[l] = true
+		}
+	}
+	classes := map[string]bool{}
+	for _, hc := range hostileCases() {
+		classes[hostileLine(hc.class)] = true
+		if !listed[hostileLine(hc.class)] {
+			t.Errorf("SECURITY.md's hostile-service section lacks the line\n%s", hostileLine(hc.class))
+		}
+	}
+	for l := range listed {
+		if !classes[l] {
+			t.Errorf("SECURITY.md lists a class no scenario has:\n%s", l)
+		}
+	}
+}
