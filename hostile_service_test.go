@@ -334,7 +334,7 @@ func sentForms(s string) []string {
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(s)
 	forms := []string{s, q, p, lowerPercent(q), lowerPercent(p),
-		strings.Trim(string(j1), `"`), strings.Trim(strings.TrimSpace(j2.String()), `"`),
+		string(j1[1 : len(j1)-1]), strings.TrimSpace(j2.String())[1 : len(strings.TrimSpace(j2.String()))-1],
 		base64.StdEncoding.EncodeToString([]byte(s)), base64.RawURLEncoding.EncodeToString([]byte(s)),
 		base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(hsClientID) + ":" + q)),
 		base64.StdEncoding.EncodeToString([]byte(hsClientID + ":" + s)),

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"unicode"
@@ -39,12 +40,15 @@ func FuzzReadErrorBody(f *testing.F) {
 }
 
 // FuzzDecodeAccept: never panics; a success always has both identifiers,
-// and a failure never quotes the answer.
+// within their limits and of RFC 6749 shape, and nothing that encoding/json
+// made up (a U+FFFD in the name only where the answer wrote one); a
+// failure never quotes the answer.
 func FuzzDecodeAccept(f *testing.F) {
 	for _, s := range []string{
 		acceptOK,
 		`{"id":"d","client_id":"c","client_secret":"s"}`,
 		`{"id":"d"}`, `[]`, `""`, `{`, `{"id":1}`, `{"id":"d","clientId":"c","clientSecret":null}`,
+		`{"id":"d","clientId":"c","name":"\ud800"}`, "{\"id\":\"d\",\"clientId\":\"c\",\"name\":\"\xff\"}", `{"id":"d","clientId":"c","name":"\ufffd"}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -54,6 +58,20 @@ func FuzzDecodeAccept(f *testing.F) {
 		if err == nil {
 			if strings.TrimSpace(got.ID) == "" || strings.TrimSpace(got.ClientID) == "" {
 				t.Fatalf("success without identifiers: %+v", got)
+			}
+			for _, f := range []struct {
+				v   string
+				max int
+			}{{got.ID, MaxAnswerID}, {got.ClientID, MaxAnswerID}, {got.ClientSecret, MaxAnswerSecret}} {
+				if len(f.v) > f.max || !vschar(f.v) {
+					t.Fatalf("taken: %q", f.v)
+				}
+			}
+			if len(got.Name) > MaxAnswerName || !utf8.ValidString(got.Name) {
+				t.Fatalf("name taken: %q", got.Name)
+			}
+			if strings.Contains(got.Name, "\uFFFD") && !bytes.Contains(raw, []byte("\uFFFD")) && !bytes.Contains(bytes.ToLower(raw), []byte(`\ufffd`)) {
+				t.Fatalf("a U+FFFD the answer did not write: %q", raw)
 			}
 			return
 		}

@@ -3,6 +3,8 @@ package api
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -23,16 +25,43 @@ import (
 // plant puts the secrets where a fuzzed input says $T (the invitation
 // token) or $S (the client secret), so the fuzzer need not guess them.
 func plant(s string) string {
-	return strings.NewReplacer("$T", secretToken, "$S", clientSecret).Replace(s)
+	return strings.NewReplacer("$T", secretToken, "$S", clientSecret,
+		"$F", url.QueryEscape(oddSecret), "$J", jsonInner(oddSecret), "$B", basicOf(oddCreds), "$O", oddSecret).Replace(s)
+}
+
+// oddCreds hold a secret that every encoding changes, for the fuzz targets
+// that look for it in each (plant: $O as it is, $F form-encoded, $J
+// JSON-escaped, $B the Basic credentials).
+const oddSecret = `s3cr+t/=&x y~"<>%41`
+
+var oddCreds = flow.Credentials{ClientID: "cid 1+2", ClientSecret: oddSecret}
+
+func jsonInner(s string) string { b, _ := json.Marshal(s); return string(b[1 : len(b)-1]) }
+
+func basicOf(c flow.Credentials) string {
+	return base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(c.ClientID) + ":" + url.QueryEscape(c.ClientSecret)))
 }
 
 // inertText fails unless s is one sanitized line without the secrets.
 func inertText(t *testing.T, what, s string, maxRunes int) {
 	t.Helper()
+	inertWithout(t, what, s, maxRunes, secretToken, clientSecret)
+}
+
+// sentAs are the forms in which enroll sends a client's secret: as it is,
+// form-encoded, JSON-escaped, and in the Basic credentials.
+func sentAs(c flow.Credentials) []string {
+	return []string{c.ClientSecret, url.QueryEscape(c.ClientSecret), jsonInner(c.ClientSecret), basicOf(c)}
+}
+
+// inertWithout fails unless s is one sanitized line holding none of
+// secrets, nor the start of one cut short by a cap.
+func inertWithout(t *testing.T, what, s string, maxRunes int, secrets ...string) {
+	t.Helper()
 	if flow.Sanitize(s) != s {
 		t.Fatalf("%s is not inert: %q", what, s)
 	}
-	for _, sec := range []string{secretToken, clientSecret} {
+	for _, sec := range secrets {
 		if strings.Contains(s, sec) {
 			t.Fatalf("%s holds a secret: %q", what, s)
 		}
@@ -123,6 +152,9 @@ func FuzzTokenAnswer(f *testing.F) {
 	f.Add(503, "application/json", []byte(`{"error":"temporarily_unavailable"}`))
 	f.Add(200, "application/json", []byte(`{"access_token":"`+strings.Repeat("a", 5000)+`"}`))
 	f.Add(503, "application/json", []byte(`{"error":"temporarily_unavailable","error_description":"`+strings.Repeat("x", 290)+` $T $S"}`))
+	f.Add(401, "application/json", []byte(`{"error":"invalid_client","error_description":"form $F json $J basic $B raw $O"}`))
+	f.Add(400, "text/plain", []byte(`client_secret=$F&grant_type=client_credentials`))
+	f.Add(401, "application/x-www-form-urlencoded", []byte(`error=invalid_client&error_description=$F`))
 	f.Fuzz(func(t *testing.T, status int, contentType string, body []byte) {
 		if status < 100 || status > 999 {
 			return
@@ -131,30 +163,37 @@ func FuzzTokenAnswer(f *testing.F) {
 		c := fuzzClient(
 			func(r *http.Request) *http.Response { return answerOf(r, 404, "", nil) },
 			func(r *http.Request) *http.Response { return answerOf(r, status, contentType, body) })
-		tok, err := c.Authenticate(context.Background(), "https://idp.example.com", creds)
-		if err != nil {
-			// The token endpoint is sent the client secret, never the
-			// invitation: api cuts the secret out of its own errors, and
-			// the machine cuts every secret the run holds out of the
-			// failure it shows (an endpoint may echo what it learnt
-			// elsewhere).
-			if strings.Contains(err.Error(), clientSecret) {
-				t.Fatalf("the error holds the client secret: %q", err)
-			}
-			inertText(t, "the failure shown", failureShown(t, err), 2000)
-			return
-		}
-		if !usableAccessToken(tok) || tok == clientSecret {
-			t.Fatalf("Authenticate returned %q", tok)
+		for _, cr := range []flow.Credentials{creds, oddCreds} {
+			authenticate(t, c, cr)
 		}
 	})
 }
 
+// authenticate runs one fuzzed grant and checks its outcome.
+func authenticate(t *testing.T, c *Client, cr flow.Credentials) {
+	{
+		tok, err := c.Authenticate(context.Background(), "https://idp.example.com", cr)
+		if err != nil {
+			// The token endpoint is sent the client secret, never the
+			// invitation: api cuts what it sent out of its own errors, in
+			// every form; the machine cuts every secret the run holds out of
+			// the failure it shows (an endpoint may echo what it learnt
+			// elsewhere).
+			inertWithout(t, "the error", flow.SanitizeMax(err.Error(), 2000), 2000, sentAs(cr)...)
+			inertWithout(t, "the failure shown", failureShown(t, err, cr), 2000, append(sentAs(cr), secretToken)...)
+			return
+		}
+		if !usableAccessToken(tok) || tok == cr.ClientSecret {
+			t.Fatalf("Authenticate returned %q", tok)
+		}
+	}
+}
+
 // failureShown is the text of the failure a run holding the invitation
 // and the client secret records when Authenticate fails with err.
-func failureShown(t *testing.T, err error) string {
+func failureShown(t *testing.T, err error, cr flow.Credentials) string {
 	const server = "https://idp.example.com"
-	stored := creds
+	stored := cr
 	stored.Server = server
 	m, _ := flow.Start(flow.Config{Server: server})
 	for _, ev := range []flow.Event{
@@ -171,8 +210,8 @@ func failureShown(t *testing.T, err error) string {
 }
 
 // FuzzDiscovery: whatever the discovery document says, the device's secret
-// only ever goes to an https endpoint without user information (or plain
-// http on loopback, when the server is loopback too).
+// only ever goes to the origin of the server it is enrolled with (scheme,
+// host and port), without user information.
 func FuzzDiscovery(f *testing.F) {
 	for _, s := range []string{
 		`{"token_endpoint":"https://idp.example.com/user/oauth20/token"}`,
@@ -204,8 +243,8 @@ func FuzzDiscovery(f *testing.F) {
 			t.Fatalf("token endpoint %q", ep)
 		}
 		b, _ := url.Parse(base)
-		if u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()) && isLoopback(b.Hostname())) {
-			t.Fatalf("the secret would go to %q", ep)
+		if origin(u) != origin(b) || !strings.EqualFold(u.Hostname(), b.Hostname()) {
+			t.Fatalf("the secret would go to %q, not %q", ep, base)
 		}
 	})
 }

@@ -3,8 +3,10 @@ package flow
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
+	"time"
 )
 
 // An interruption that arrives while an effect before the accept call runs
@@ -113,4 +115,44 @@ func TestPrepareForACommitIgnoresCancellation(t *testing.T) {
 	if _, effs := Step(walk(cfgServer, toReview...), AcceptChosen{}); len(effs) != 1 || effs[0] != (PrepareStore{}) {
 		t.Errorf("before the accept call: effects %+v", effs)
 	}
+}
+
+// The run's deadline (--timeout) bounds the calls to the service, the
+// accept call's too, but its passing is a timeout of the call in flight,
+// never an interruption: an enrolled device whose token endpoint did not
+// answer in time fails as the service's trouble (exit 5), not exit 130.
+func TestDeadlineIsNotAnInterruption(t *testing.T) {
+	// The deadline has passed by the time the failure is seen.
+	past, cancelPast := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancelPast()
+	timedOut := fmt.Errorf("%w: token: the service did not answer within the time limit", ErrNetwork)
+	svc := &fakeService{authErr: timedOut}
+	st := &fakeStore{snap: Snapshot{Existing: &existing}}
+	m, err := Run(past, Driver{Service: svc, Store: st}, cfgServer, Script{Invitation: testToken}, nil)
+	if errors.Is(err, ErrInterrupted) || !errors.Is(err, ErrNetwork) || m.Interrupted {
+		t.Fatalf("err %v, interrupted %v", err, m.Interrupted)
+	}
+	// The accept call keeps the run's deadline, though not its cancellation.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	var dl time.Time
+	var hasDeadline bool
+	spy := deadlineSpy{fakeService: &fakeService{answer: newClient}, saw: func(t time.Time, ok bool) { dl, hasDeadline = t, ok }}
+	if _, err := Run(ctx, Driver{Service: spy, Store: &fakeStore{}}, cfgServer, Script{Invitation: testToken}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if want, _ := ctx.Deadline(); !hasDeadline || !dl.Equal(want) {
+		t.Errorf("the accept call's deadline %v (%v), want the run's %v", dl, hasDeadline, want)
+	}
+}
+
+// deadlineSpy reports the deadline the accept call was given.
+type deadlineSpy struct {
+	*fakeService
+	saw func(time.Time, bool)
+}
+
+func (d deadlineSpy) Accept(ctx context.Context, req AcceptRequest) ([]byte, error) {
+	d.saw(ctx.Deadline())
+	return d.fakeService.Accept(ctx, req)
 }

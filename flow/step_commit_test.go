@@ -56,11 +56,37 @@ func TestExistingDeviceKeepsSecretAndSendsBearer(t *testing.T) {
 	}
 }
 
+// An enrolled device's credentials are replaced only by its own client:
+// whichever of id and clientId differs, with or without a new secret, the
+// answer is set aside and nothing is saved.
 func TestExistingDeviceAnswerForAnotherClient(t *testing.T) {
+	for _, c := range []Client{
+		{ID: "x", ClientID: "other"},
+		{ID: existing.ID, ClientID: "other"},
+		{ID: "x", ClientID: existing.ClientID},
+		{ID: "x", ClientID: "other", ClientSecret: "fresh-secret"},
+		{ID: existing.ID, ClientID: "other", ClientSecret: "fresh-secret"},
+		{ID: "x", ClientID: existing.ClientID, ClientSecret: "fresh-secret"},
+	} {
+		m := walk(cfgNone, enrolled, Next{}, InvitationEntered{Text: testToken}, NameDefault{}, AcceptChosen{}, Prepared{}, Authenticated{Bearer: "a"}, Answered{Raw: []byte("{}")}, Journaled{})
+		m, effs := Step(m, Decoded{Client: c})
+		if m.State != StateFailed || !errors.Is(m.Failure.Err, ErrBadResponse) || !strings.Contains(m.Failure.Err.Error(), "names another client") {
+			t.Fatalf("%+v: state %v failure %+v", c, m.State, m.Failure)
+		}
+		if len(effs) == 0 || effs[0] != (SetAsideJournal{}) {
+			t.Errorf("%+v: effects %v, want the answer set aside first", c, effs)
+		}
+		for _, e := range effs {
+			if _, ok := e.(SaveCredentials); ok {
+				t.Errorf("%+v: saved", c)
+			}
+		}
+	}
+	// Its own client with a new secret (the service rotated it) is stored.
 	m := walk(cfgNone, enrolled, Next{}, InvitationEntered{Text: testToken}, NameDefault{}, AcceptChosen{}, Prepared{}, Authenticated{Bearer: "a"}, Answered{Raw: []byte("{}")}, Journaled{})
-	m, _ = Step(m, Decoded{Client: Client{ID: "x", ClientID: "other"}})
-	if m.State != StateFailed || !errors.Is(m.Failure.Err, ErrBadResponse) {
-		t.Fatalf("state %v failure %+v", m.State, m.Failure)
+	m, effs := Step(m, Decoded{Client: Client{ID: existing.ID, ClientID: existing.ClientID, ClientSecret: "rotated-secret"}})
+	if save, ok := effs[0].(SaveCredentials); !ok || save.Credentials.ClientSecret != "rotated-secret" || m.State != StateSaving {
+		t.Fatalf("effects %v", effs)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -97,6 +98,12 @@ func TestSaveValidates(t *testing.T) {
 		{"no id", func(c *flow.Credentials) { c.ID = "" }, "id"},
 		{"no clientId", func(c *flow.Credentials) { c.ClientID = " " }, "clientId"},
 		{"no secret", func(c *flow.Credentials) { c.ClientSecret = "" }, "clientSecret"},
+		// What would not read back as given is not written: JSON cannot
+		// carry invalid UTF-8, and Load refuses a file over 64 KiB.
+		{"a secret of invalid UTF-8", func(c *flow.Credentials) { c.ClientSecret = "s3cr\xffet" }, "would not read back as they are: a value is not valid UTF-8"},
+		{"a name of invalid UTF-8", func(c *flow.Credentials) { c.Name = "lab\xc3" }, "would not read back"},
+		{"a name of 100 KiB", func(c *flow.Credentials) { c.Name = strings.Repeat("n", 100<<10) }, "more than a credentials file may hold"},
+		{"no server", func(c *flow.Credentials) { c.Server = "" }, "would not read back as they are: it has no server"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStore(t, nil)
