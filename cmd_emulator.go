@@ -119,6 +119,8 @@ func cmdDemo(ctx context.Context, e env, args []string) error {
 	say("Accepting it as a script would: enroll accept --token-file FILE\n")
 
 	seen := map[flow.State]bool{}
+	ctx, cancel := c.bounded(ctx)
+	defer cancel()
 	m, err := flow.Run(ctx, d, flow.Config{Hostname: host}, flow.Script{Invitation: inv.Link, Name: flow.DefaultName(host), TrustLinkServer: true},
 		func(m flow.Machine) {
 			if line := progressLine(m.State); line != "" && !seen[m.State] {

@@ -77,6 +77,7 @@ func runInvite(ctx context.Context, e env, args []string, h inviteHooks) error {
 		h.sleep = api.Sleep
 	}
 	fs, c, envErr := newFlags(e, "invite", "", inviteExample)
+	fs.Lookup("timeout").Usage = "the most time one invitation waits for the service, retries and waits included (ENROLL_TIMEOUT)"
 	var def inviteSpec
 	var groups listFlag
 	fs.StringVar(&def.Org, "org", e.getenv("ENROLL_ORG"), "organization `ID` to invite to (ENROLL_ORG)")

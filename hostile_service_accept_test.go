@@ -115,6 +115,20 @@ func hostileAcceptCases() []hostileCase {
 		{name: "accept: never answered", class: hsStall, cmd: "accept",
 			routes: one(routeAccept, hostile.Hang()), exit: 7,
 			says: append([]string{`no answer came within the time limit \(--timeout\)`}, unknown...)},
+		// No limit of the transport's own cuts a slow answer off before
+		// --timeout (the header limit was 20 s once).
+		{name: "accept: never answered (--timeout 25s)", class: hsStall, cmd: "accept", timeout: 25 * time.Second,
+			routes: one(routeAccept, hostile.Hang()), exit: 7, says: []string{`no answer came within the time limit`},
+			check: func(t *testing.T, o hostileRun) {
+				if o.took < 24*time.Second {
+					t.Errorf("gave up after %v, before --timeout", o.took.Round(time.Millisecond))
+				}
+			}},
+		{name: "accept: a status HTTP does not define (999)", class: hsBroken, cmd: "accept",
+			routes: one(routeAccept, hostile.Raw("HTTP/1.1 999 Whatever\r\nContent-Length: 2\r\n\r\n{}")), exit: 7,
+			says: append([]string{`999, which enroll cannot use`}, unknown...), lacks: []string{`Nothing changed`}},
+		{name: "accept: SIGINT while connecting (a TLS handshake that never ends)", class: hsSignal, cmd: "accept", tls: true,
+			signal: syscall.SIGINT, signalAt: 1, exit: 130, says: []string{`Nothing was sent`}},
 		{name: "accept: headers that never end", class: hsStall, cmd: "accept",
 			routes: one(routeAccept, endlessHeaders), exit: 7, says: unknown},
 		{name: "accept: reset after the request", class: hsBroken, cmd: "accept",
@@ -168,6 +182,8 @@ func hostileAcceptCases() []hostileCase {
 		{name: "accept (enrolled): the token endpoint never answers", class: hsStall, cmd: "accept", enrolled: true,
 			routes: one(routeToken, hostile.Hang()), exit: 5, says: []string{`did not answer within the time limit`}, lacks: []string{`Interrupted`},
 			file: fileIntact, check: noAccept},
+		{name: "accept (enrolled): the token endpoint answers the invitation token as its status line", class: hsEcho, cmd: "accept", enrolled: true,
+			routes: one(routeToken, hostile.Raw(hsToken+"\r\n\r\n")), exit: 5, file: fileIntact, check: noAccept},
 		{name: "accept (enrolled): SIGTERM while the token endpoint hangs", class: hsSignal, cmd: "accept", enrolled: true,
 			routes: one(routeToken, hostile.Hang()), signal: syscall.SIGTERM, signalAt: 2, exit: 130,
 			says: []string{`Interrupted`}, file: fileIntact, check: noAccept},

@@ -61,6 +61,7 @@ type hostileCase struct {
 	name, class string
 	cmd         string // accept, decline, status (--verify), token
 	enrolled    bool   // the device is enrolled with this server first
+	storedName  string // the enrolled file's name, "lab" when empty
 	json        bool
 	timeout     time.Duration // --timeout; 3 s when zero
 	tls         bool          // the server is silent and the URL https: a TLS handshake that never ends
@@ -176,7 +177,7 @@ func (hc hostileCase) run(exe, dir string) (o hostileRun) {
 		o.server.SetRoutes(routes)
 	}
 	if hc.enrolled {
-		if o.old, err = writeEnrolled(o.creds, server); err != nil {
+		if o.old, err = writeEnrolled(o.creds, server, hc.storedName); err != nil {
 			return hostileRun{err: err}
 		}
 	}
@@ -276,6 +277,11 @@ func (hc hostileCase) verify(t *testing.T, o hostileRun) {
 			}
 		}
 	}
+	// The access token is printed by `enroll token` on stdout, for the
+	// script that asked; never anywhere else.
+	if where := o.stderr; strings.Contains(where, hsAccess) || hc.cmd != "token" && strings.Contains(o.stdout, hsAccess) {
+		t.Errorf("the access token was printed")
+	}
 	if hc.json {
 		var v map[string]any
 		dec := json.NewDecoder(strings.NewReader(o.stdout))
@@ -362,10 +368,13 @@ func jsonString(s string) string { b, _ := json.Marshal(s); return string(b) }
 
 // writeEnrolled makes the device a client of server, as an earlier
 // enrollment would have, and returns the file's bytes.
-func writeEnrolled(path, server string) ([]byte, error) {
+func writeEnrolled(path, server, name string) ([]byte, error) {
+	if name == "" {
+		name = "lab"
+	}
 	b, err := json.MarshalIndent(map[string]any{
 		"version": 1, "server": server, "id": "dev-hostile-0", "clientId": hsClientID,
-		"clientSecret": hsSecret, "name": "lab", "enrolledAt": "2026-01-02T03:04:05Z",
+		"clientSecret": hsSecret, "name": name, "enrolledAt": "2026-01-02T03:04:05Z",
 	}, "", "  ")
 	if err != nil {
 		return nil, err

@@ -113,6 +113,8 @@ func requests(route string, want int) func(t *testing.T, o hostileRun) {
 
 func hostileDeclineCases() []hostileCase {
 	return []hostileCase{
+		{name: "decline: SIGTERM while connecting (a TLS handshake that never ends)", class: hsSignal, cmd: "decline", tls: true,
+			signal: syscall.SIGTERM, signalAt: 1, exit: 130, says: []string{`Nothing was sent`}},
 		{name: "decline: 101 then a trickle", class: hsSwitch, cmd: "decline",
 			routes: one(routeDecline, switchTrickle), exit: 7, says: []string{`not known whether it took effect`}},
 		{name: "decline: never answered", class: hsStall, cmd: "decline",

@@ -49,7 +49,7 @@ func newFlags(e env, name, synopsis, example string) (*flag.FlagSet, *common, en
 	fs.StringVar(&c.server, "server", e.getenv("ENROLL_SERVER"), "service base `URL`, https://… (ENROLL_SERVER)")
 	fs.StringVar(&c.credentials, "credentials", e.getenv("ENROLL_CREDENTIALS"), "credentials `FILE` (ENROLL_CREDENTIALS; default "+persist.DefaultPath(e.uid, e.getenv)+")")
 	fs.StringVar(&c.caFile, "ca-file", e.getenv("ENROLL_CA_FILE"), "also trust the CA certificates in this PEM `FILE` (ENROLL_CA_FILE)")
-	fs.DurationVar(&c.timeout, "timeout", timeout, "the most time a command waits for the service, retries and waits included; in the wizard, each step (ENROLL_TIMEOUT)")
+	fs.DurationVar(&c.timeout, "timeout", timeout, "the most time the command waits for the service, retries and waits included; in the wizard, each step (ENROLL_TIMEOUT)")
 	fs.BoolVar(&c.json, "json", envBool("json", "ENROLL_JSON"), "print one JSON object on stdout; messages go to stderr (ENROLL_JSON)")
 	fs.BoolVar(&c.plain, "plain", envBool("plain", "ENROLL_PLAIN"), "line-by-line prompts for screen readers and serial consoles (ENROLL_PLAIN)")
 	fs.BoolVar(&c.noColor, "no-color", envBool("no-color", "ENROLL_NO_COLOR") || e.getenv("NO_COLOR") != "", "no colour (ENROLL_NO_COLOR, NO_COLOR)")

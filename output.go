@@ -75,7 +75,8 @@ func credentialsResult(status string, c *flow.Credentials, path string) result {
 	r := result{Status: status, Credentials: path}
 	if c != nil {
 		at := c.EnrolledAt.UTC().Truncate(time.Second)
-		r.Server, r.ID, r.ClientID, r.Name = c.Server, c.ID, c.ClientID, c.Name
+		cut := func(v string) string { return flow.Redact(v, c.Secrets()...) }
+		r.Server, r.ID, r.ClientID, r.Name = cut(c.Server), cut(c.ID), cut(c.ClientID), cut(c.Name)
 		if !at.IsZero() {
 			r.EnrolledAt = &at
 		}
@@ -130,7 +131,9 @@ const maxShown = 300
 func shown(v string) string { return flow.SanitizeMax(v, maxShown) }
 
 func printCredentials(w io.Writer, c *flow.Credentials, path string) {
-	row := func(k, v string) { fmt.Fprintf(w, "  %-12s %s\n", k, shown(v)) }
+	// A file written by hand, or by a service before enroll refused such
+	// answers, may hold the secret in another field: it is never printed.
+	row := func(k, v string) { fmt.Fprintf(w, "  %-12s %s\n", k, shown(flow.Redact(v, c.Secrets()...))) }
 	row("server", c.Server)
 	row("name", c.Name)
 	row("id", c.ID)
@@ -217,7 +220,7 @@ func showOnce(w io.Writer, c *flow.Credentials) {
 // showRawOnce prints an answer that could be neither read nor kept.
 func showRawOnce(w io.Writer, raw []byte) {
 	fmt.Fprintln(w, "enroll: THE SERVICE'S ANSWER COULD NOT BE READ OR KEPT. It is shown once, here, escaped:")
-	fmt.Fprintf(w, "  %s\n", flow.SanitizeMax(string(raw), 64<<10))
+	fmt.Fprintf(w, "  %s\n", flow.Sanitize(string(raw))) // whole: it is the only copy
 }
 
 var kindNames = map[error]string{

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"enroll/flow"
@@ -18,39 +17,27 @@ import (
 // form SecretForms knows: a service may echo a request back in whatever
 // encoding it received it.
 //
-// A call cut short because the caller cancelled ctx (Ctrl-C, SIGTERM) is
-// an interruption, whatever the transport made of it.
+// A request that failed in transport because the caller cancelled ctx
+// (Ctrl-C, SIGTERM) is an interruption, whatever the transport made of it;
+// an answer that arrived, or a request that may have reached the service,
+// is reported as what it is.
 func (c *Client) call(parent context.Context, err *error, secrets ...string) (context.Context, func()) {
 	ctx, cancel := context.WithTimeout(parent, c.timeout)
-	ctx = withSecrets(ctx, secrets...)
+	ctx = flow.WithSecrets(ctx, secrets...)
 	return ctx, func() {
 		cancel()
-		if *err != nil && errors.Is(parent.Err(), context.Canceled) && !errors.Is(*err, flow.ErrInterrupted) {
+		if errors.Is(*err, flow.ErrNetwork) && errors.Is(parent.Err(), context.Canceled) && !errors.Is(*err, flow.ErrInterrupted) {
 			*err = fmt.Errorf("%w: %w", flow.ErrInterrupted, *err)
 		}
-		*err = flow.RedactError(*err, secretsOf(ctx)...)
+		*err = flow.RedactError(*err, flow.SecretsOf(ctx)...)
 	}
-}
-
-type secretsKey struct{}
-
-// withSecrets adds secrets to those ctx carries (a call inside a call keeps
-// the outer one's).
-func withSecrets(ctx context.Context, secrets ...string) context.Context {
-	all := slices.Concat(secretsOf(ctx), secrets)
-	return context.WithValue(ctx, secretsKey{}, all)
-}
-
-func secretsOf(ctx context.Context) []string {
-	s, _ := ctx.Value(secretsKey{}).([]string)
-	return s
 }
 
 // log writes one line of the verbose log with the call's secrets cut out:
 // a host or path from a discovery document, or a transport error quoting
 // one, is the service's text.
 func (c *Client) log(ctx context.Context, format string, args ...any) {
-	c.logf("%s", flow.Redact(fmt.Sprintf(format, args...), secretsOf(ctx)...))
+	c.logf("%s", flow.Redact(fmt.Sprintf(format, args...), flow.SecretsOf(ctx)...))
 }
 
 // timeLeft is how long ctx still runs; ok is false without a deadline.

@@ -7,9 +7,9 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
@@ -122,11 +122,26 @@ func (c *Client) Accept(ctx context.Context, req flow.AcceptRequest) (_ []byte, 
 	}
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
-		// Not an error to the caller: the service may have enrolled the
-		// device, so the bytes that did arrive must be journaled.
+		// The service may have enrolled the device: the bytes that did
+		// arrive are returned to be journaled, with why they are short.
 		c.log(ctx, "accept: answer cut short after %d bytes: %s", len(raw), logText(err))
+		if raw == nil {
+			raw = []byte{}
+		}
+		return raw, kindErr(flow.ErrBadResponse, err, "%s", bodyCut(len(raw), err))
 	}
 	return raw, nil
+}
+
+// bodyCut says why an answer's body ended early, in enroll's words.
+func bodyCut(n int, err error) string {
+	switch {
+	case errors.Is(err, errTooLarge):
+		return "it is larger than 1 MiB"
+	case timedOut(err):
+		return fmt.Sprintf("the time limit (--timeout) ran out after %d bytes", n)
+	}
+	return fmt.Sprintf("the connection broke after %d bytes", n)
 }
 
 // DecodeAccept parses an accept answer. Its messages never quote the bytes:
@@ -254,19 +269,42 @@ func (c *Client) exchange(ctx context.Context, op, method, server, path string, 
 	if err != nil {
 		return nil, err
 	}
+	// ctx may stop the request only while nothing can have reached the
+	// service: until a connection carries it (name lookup, connect, TLS,
+	// a proxy's CONNECT). From then on only ctx's deadline ends the wait:
+	// an interruption must not leave unanswered a request the service may
+	// have acted on. The answer's body is read under the same rule.
+	reqCtx, release := detach(ctx)
+	var mu sync.Mutex
+	connected, cut := false, false
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !connected {
+			cut = true
+			release()
+		}
+	})
+	defer stop()
 	var wrote atomic.Bool
 	trace := &httptrace.ClientTrace{
 		// A new connection attempt (also after a redirect) starts clean;
 		// the transport only re-sends on its own when nothing was written.
 		GetConn: func(string) { wrote.Store(false) },
+		GotConn: func(httptrace.GotConnInfo) {
+			mu.Lock()
+			defer mu.Unlock()
+			connected = true
+		},
 		WroteRequest: func(i httptrace.WroteRequestInfo) {
 			if i.Err == nil {
 				wrote.Store(true)
 			}
 		},
 	}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), method, base+path, bytes.NewReader(payload))
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(reqCtx, trace), method, base+path, bytes.NewReader(payload))
 	if err != nil {
+		release()
 		return nil, kindErr(flow.ErrUsage, err, "%s: %v", op, err)
 	}
 	req.Header.Set("Content-Type", ContentTypeJSON)
@@ -276,9 +314,38 @@ func (c *Client) exchange(ctx context.Context, op, method, server, path string, 
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
+		release()
+		mu.Lock()
+		interrupted := cut
+		mu.Unlock()
+		if interrupted && !wrote.Load() {
+			return nil, kindErr(flow.ErrInterrupted, err, "%s: interrupted before the request was sent", op)
+		}
 		return nil, transportError(op, err, wrote.Load())
 	}
+	resp.Body = releasing{ReadCloser: resp.Body, release: release}
 	return resp, nil
+}
+
+// detach is ctx without its cancellation but with its deadline, and the
+// function that ends it.
+func detach(ctx context.Context) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(context.WithoutCancel(ctx), dl)
+	}
+	return context.WithCancel(context.WithoutCancel(ctx))
+}
+
+// releasing ends the request's context once its body is closed.
+type releasing struct {
+	io.ReadCloser
+	release context.CancelFunc
+}
+
+func (r releasing) Close() error {
+	err := r.ReadCloser.Close()
+	r.release()
+	return err
 }
 
 // retryableTransport maps a failed idempotent request (discovery, the
@@ -312,12 +379,11 @@ func transportError(op string, err error, wrote bool) error {
 	}
 }
 
-// timedOut reports whether a request ended at a deadline: the call's or
-// the command's (context), or one of the transport's own.
-func timedOut(err error) bool {
-	var ne net.Error
-	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
-}
+// timedOut reports whether a request ended at the time limit: the call's
+// or the command's deadline, or the HTTP client's Timeout and header
+// limit, which are the same --timeout. A connect or TLS handshake that
+// took too long is not it: the transport says so in its own words.
+func timedOut(err error) bool { return errors.Is(err, context.DeadlineExceeded) }
 
 func (c *Client) statusError(resp *http.Response, op string, a audience, secrets ...string) *StatusError {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))

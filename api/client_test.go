@@ -73,7 +73,7 @@ func TestAcceptReturnsWhatArrivedWhenCutShort(t *testing.T) {
 		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(&errReader{[]byte(part)})}, nil
 	})
 	raw, err := e.c.Accept(context.Background(), flow.AcceptRequest{Server: stubServer, Token: secretToken})
-	if err != nil || string(raw) != part {
+	if !errors.Is(err, flow.ErrBadResponse) || err.Error() != "the connection broke after 30 bytes" || string(raw) != part {
 		t.Fatalf("got %q, %v", raw, err)
 	}
 	if _, err := e.c.DecodeAccept(raw); !errors.Is(err, flow.ErrBadResponse) {
@@ -85,7 +85,7 @@ func TestAcceptOversizedAnswerReturnsTheCap(t *testing.T) {
 	e := newStubEnv(t)
 	e.reg.Register("PUT", PathAccept, jsonResp(200, strings.Repeat(" ", 2*MaxBody)))
 	raw, err := e.c.Accept(context.Background(), flow.AcceptRequest{Server: stubServer, Token: secretToken})
-	if err != nil || len(raw) != MaxBody {
+	if !errors.Is(err, flow.ErrBadResponse) || err.Error() != "it is larger than 1 MiB" || len(raw) != MaxBody {
 		t.Fatalf("got %d bytes, %v", len(raw), err)
 	}
 }

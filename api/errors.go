@@ -137,7 +137,7 @@ func newStatusError(op string, a audience, status int, h http.Header, base *url.
 		se.Redirect = flow.Redact(redirectOrigin(h.Get("Location"), base), secrets...)
 		return se
 	}
-	code, msg := readErrorBody(redactBytes(body, secrets))
+	code, msg := readErrorBody(redactBytes(body, secrets), secrets...)
 	se.Code, se.Message = flow.Redact(code, secrets...), flow.Redact(msg, secrets...)
 	if status == http.StatusTooManyRequests || status >= 500 {
 		// Beside a refusal (401, 404, 410, …) a Retry-After would only
@@ -172,7 +172,7 @@ func redirectOrigin(loc string, base *url.URL) string {
 // the shapes listed at ErrorBody. Non-JSON text gives its first line; HTML
 // or XML (a proxy's or load balancer's page) gives nothing, so the status
 // alone is shown. Both results are sanitized and capped.
-func readErrorBody(b []byte) (code, message string) {
+func readErrorBody(b []byte, secrets ...string) (code, message string) {
 	b = bytes.TrimSpace(bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")))
 	if len(b) == 0 || b[0] == '<' {
 		return "", ""
@@ -181,18 +181,18 @@ func readErrorBody(b []byte) (code, message string) {
 	case '"':
 		var s string
 		if json.Unmarshal(b, &s) == nil {
-			return "", clean(s, maxText)
+			return "", clean(s, maxText, secrets...)
 		}
 	case '{':
 		if json.Valid(b) {
-			return pickErrorText(parseErrorBody(b, 0))
+			return pickErrorText(parseErrorBody(b, 0), secrets...)
 		}
 	}
 	line := b
 	if i := bytes.IndexAny(line, "\r\n"); i >= 0 {
 		line = line[:i]
 	}
-	return "", clean(string(line), maxText)
+	return "", clean(string(line), maxText, secrets...)
 }
 
 // parseErrorBody fills an ErrorBody from a JSON object; "error" may itself
@@ -250,7 +250,7 @@ func jsonText(v json.RawMessage) (string, bool) {
 // pickErrorText prefers a specific code over a generic "error", and a
 // description over a message; an "error" that lost to "code" becomes the
 // message if there is no other.
-func pickErrorText(eb ErrorBody) (code, message string) {
+func pickErrorText(eb ErrorBody, secrets ...string) (code, message string) {
 	code = eb.Code
 	if code == "" {
 		code = eb.Error
@@ -262,18 +262,24 @@ func pickErrorText(eb ErrorBody) (code, message string) {
 	if message == "" && eb.Code != "" && eb.Error != eb.Code {
 		message = eb.Error
 	}
-	return clean(code, maxCode), clean(message, maxText)
+	return clean(code, maxCode, secrets...), clean(message, maxText, secrets...)
 }
 
-// clean folds whitespace (multi-line descriptions read as one line), then
-// sanitizes and caps. Invalid UTF-8 is kept for Sanitize to escape.
-func clean(s string, limit int) string {
+// clean cuts secrets out (before anything else changes the text: a
+// secret holding two spaces would not survive the folding), folds
+// whitespace (multi-line descriptions read as one line), then sanitizes
+// and caps. Invalid UTF-8 is kept for Sanitize to escape.
+func clean(s string, limit int, secrets ...string) string {
 	if n := 8 * limit; len(s) > n { // no need to fold megabytes to keep a few hundred runes
-		for n > 0 && !utf8.RuneStart(s[n]) {
+		n += 8 << 10 // room for a secret that straddles the cut, cut whole below
+		for n < len(s) && !utf8.RuneStart(s[n]) {
 			n--
 		}
-		s = s[:n] + "…"
+		if n < len(s) {
+			s = s[:n] + "…"
+		}
 	}
+	s = flow.Redact(s, secrets...)
 	return flow.SanitizeMax(strings.Join(strings.Fields(s), " "), limit)
 }
 

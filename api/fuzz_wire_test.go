@@ -242,8 +242,17 @@ func FuzzDiscovery(f *testing.F) {
 		if perr != nil || u.User != nil || u.Host == "" {
 			t.Fatalf("token endpoint %q", ep)
 		}
+		// Written out here, not with the code's own origin(): scheme,
+		// host and port must be the server's, a missing port being the
+		// scheme's.
 		b, _ := url.Parse(base)
-		if origin(u) != origin(b) || !strings.EqualFold(u.Hostname(), b.Hostname()) {
+		port := func(u *url.URL) string {
+			if p := u.Port(); p != "" {
+				return p
+			}
+			return map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
+		}
+		if !strings.EqualFold(u.Scheme, b.Scheme) || !strings.EqualFold(u.Hostname(), b.Hostname()) || port(u) != port(b) {
 			t.Fatalf("the secret would go to %q, not %q", ep, base)
 		}
 	})

@@ -35,8 +35,8 @@ const maxLogText = 500
 // the defaults noted on each field.
 type HTTPOptions struct {
 	Timeout        time.Duration // one request, body included; default 30s (Options.Timeout bounds a whole call)
-	ConnectTimeout time.Duration // TCP connect and TLS handshake each; default 10s
-	HeaderTimeout  time.Duration // from request written to status line; default 20s
+	ConnectTimeout time.Duration // TCP connect and TLS handshake each; default 10s, never more than Timeout
+	HeaderTimeout  time.Duration // from request written to status line; default Timeout
 	CAFile         string        // extra PEM roots, added to the system pool
 	// Proxy picks the proxy per request; default http.ProxyFromEnvironment
 	// (HTTPS_PROXY, HTTP_PROXY, NO_PROXY).
@@ -50,11 +50,15 @@ func NewHTTPClient(o HTTPOptions) (*http.Client, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Second
 	}
+	// Only connecting has a limit of its own, so that a host that drops
+	// packets leaves time for another attempt; the wait for an answer is
+	// the caller's time limit alone, so that none of these cuts a slow
+	// service off sooner than --timeout says.
 	if o.ConnectTimeout <= 0 {
-		o.ConnectTimeout = 10 * time.Second
+		o.ConnectTimeout = min(10*time.Second, o.Timeout)
 	}
 	if o.HeaderTimeout <= 0 {
-		o.HeaderTimeout = 20 * time.Second
+		o.HeaderTimeout = o.Timeout
 	}
 	if o.Proxy == nil {
 		o.Proxy = http.ProxyFromEnvironment
@@ -117,11 +121,12 @@ func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode < 200 {
+	if resp.StatusCode < 200 || resp.StatusCode > 599 {
 		// Go reads past 1xx answers itself but one: 101 Switching
 		// Protocols hands over the connection as the body, beyond every
 		// timeout and cancellation of the request. Nothing enroll asks
-		// for is answered so; close it now.
+		// for is answered so; close it now. A status HTTP does not define
+		// (600–999, which Go accepts) says nothing of what happened.
 		resp.Body.Close()
 		return nil, kindErr(flow.ErrServer, errUnusable, "the service answered %s, which enroll cannot use", statusWords(resp.StatusCode))
 	}

@@ -350,7 +350,7 @@ func TestBodyCap(t *testing.T) {
 			t.Errorf("%q: %d bytes, %v", query, len(b), err)
 		}
 	}
-	if raw, err := accept(c, srv.URL); err != nil || len(raw) != MaxBody {
+	if raw, err := accept(c, srv.URL); !errors.Is(err, flow.ErrBadResponse) || len(raw) != MaxBody {
 		t.Fatalf("accept: %d bytes, %v", len(raw), err)
 	}
 }

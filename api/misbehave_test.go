@@ -104,9 +104,19 @@ func TestTimeoutDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr := hc.Transport.(*guard).base.(*http.Transport)
-	if hc.Timeout != 30*time.Second || tr.TLSHandshakeTimeout != 10*time.Second || tr.ResponseHeaderTimeout != 20*time.Second ||
+	if hc.Timeout != 30*time.Second || tr.TLSHandshakeTimeout != 10*time.Second || tr.ResponseHeaderTimeout != 30*time.Second ||
 		tr.MaxResponseHeaderBytes != 64<<10 || tr.DialContext == nil {
 		t.Errorf("timeout %v, TLS %v, header %v, header bytes %d", hc.Timeout, tr.TLSHandshakeTimeout, tr.ResponseHeaderTimeout, tr.MaxResponseHeaderBytes)
+	}
+	// None of the transport's limits is shorter than the caller's time
+	// limit but connecting's, which is at most 10 s.
+	long, _ := NewHTTPClient(HTTPOptions{Timeout: time.Minute})
+	short, _ := NewHTTPClient(HTTPOptions{Timeout: 3 * time.Second})
+	if tl := long.Transport.(*guard).base.(*http.Transport); tl.ResponseHeaderTimeout != time.Minute || tl.TLSHandshakeTimeout != 10*time.Second {
+		t.Errorf("--timeout 1m: header %v, TLS %v", tl.ResponseHeaderTimeout, tl.TLSHandshakeTimeout)
+	}
+	if ts := short.Transport.(*guard).base.(*http.Transport); ts.ResponseHeaderTimeout != 3*time.Second || ts.TLSHandshakeTimeout != 3*time.Second {
+		t.Errorf("--timeout 3s: header %v, TLS %v", ts.ResponseHeaderTimeout, ts.TLSHandshakeTimeout)
 	}
 	for _, tc := range []struct {
 		o    Options
@@ -211,4 +221,39 @@ func TestCheckAnswer(t *testing.T) {
 			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
 		}
 	}
+}
+
+// An interruption stops the accept call only while nothing can have
+// reached the service (connecting, TLS); once a connection carries the
+// request, the call waits for its answer, which is returned.
+func TestInterruptionStopsOnlyBeforeTheRequestLeaves(t *testing.T) {
+	silent, err := hostile.Silent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	c, _ := newReal(t, HTTPOptions{})
+	within(t, func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(100*time.Millisecond, cancel)
+		_, err := c.Accept(ctx, flow.AcceptRequest{Server: "https://" + silent.Addr(), Token: secretToken})
+		if !errors.Is(err, flow.ErrInterrupted) || errors.Is(err, flow.ErrOutcomeUnknown) || !strings.Contains(err.Error(), "interrupted before the request was sent") {
+			t.Errorf("interrupted while connecting: %v", err)
+		}
+	})
+	arrived := make(chan struct{})
+	slow := func(hc *hostile.Conn, r *hostile.Request) {
+		close(arrived)
+		time.Sleep(200 * time.Millisecond)
+		hostile.JSON(200, acceptOK)(hc, r)
+	}
+	s := hostileServer(t, hostile.Routes{"PUT " + PathAccept: slow})
+	within(t, func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() { <-arrived; cancel() }()
+		raw, err := c.Accept(ctx, flow.AcceptRequest{Server: s.URL, Token: secretToken})
+		if err != nil || string(raw) != acceptOK {
+			t.Errorf("interrupted once the service had it: %q, %v", raw, err)
+		}
+	})
 }

@@ -128,13 +128,14 @@ func (c *Client) retrieveError(re *oauth2.RetrieveError, secrets []string) attem
 	}
 	se := newStatusError("token", token, status, h, requestURL(re.Response), re.Body, time.Now(), secrets...)
 	if re.ErrorCode != "" { // x/oauth2 also reads form-encoded answers
-		se.Code = clean(flow.Redact(re.ErrorCode, secrets...), maxCode)
+		se.Code = clean(re.ErrorCode, maxCode, secrets...)
 		if re.ErrorDescription != "" {
-			se.Message = clean(flow.Redact(re.ErrorDescription, secrets...), maxText)
+			se.Message = clean(re.ErrorDescription, maxText, secrets...)
 		}
 	}
 	if oauthRefused[se.Code] {
 		se.Kind = flow.ErrUnauthorized
+		se.RetryAfter = 0 // a refusal: waiting does not help
 	}
 	if se.Kind == flow.ErrUnauthorized {
 		return attempt{err: kindErr(flow.ErrUnauthorized, se, "the service refused this device's credentials: %v", se)}

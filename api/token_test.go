@@ -284,8 +284,8 @@ func TestVerboseLogEscapesServerText(t *testing.T) {
 			strings.NewReader(`{"id"`), iotest.ErrReader(errors.New("cut by \u001b]8;;https://x\u0007")),
 		))}, nil
 	})
-	if _, err := c.Accept(context.Background(), flow.AcceptRequest{Server: stubServer, Token: secretToken}); err != nil {
-		t.Fatal(err)
+	if raw, err := c.Accept(context.Background(), flow.AcceptRequest{Server: stubServer, Token: secretToken}); string(raw) != `{"id"` || !errors.Is(err, flow.ErrBadResponse) {
+		t.Fatal(raw, err)
 	}
 	out := log.String()
 	for _, bad := range []string{"\u001b", "\u0007", "\u202e"} {

@@ -50,7 +50,7 @@ func stepAccepting(m Machine, ev Event) (Machine, []Effect) {
 		if m.State != StateAccepting {
 			break
 		}
-		m.raw, m.receivedAt, m.bearer = ev.Raw, ev.At, ""
+		m.raw, m.receivedAt, m.bearer, m.cut = ev.Raw, ev.At, "", ev.Cut
 		m.State = StateJournaling
 		return m, []Effect{WriteJournal{Pending: m.pending()}}
 	case Journaled:
@@ -101,6 +101,14 @@ func (m Machine) pending() Pending {
 // existing device gets no new secret and keeps its own; an answer that
 // names another client than the enrolled one is never stored over it.
 func (m Machine) credentialsFrom(c Client) (Credentials, error) {
+	// What is stored is printed later (status, the done screen): a field
+	// that carries a secret of this run would print it.
+	secrets := append(m.Secrets(), Credentials{ClientID: c.ClientID, ClientSecret: c.ClientSecret}.Secrets()...)
+	for _, f := range []struct{ name, value string }{{"id", c.ID}, {"clientId", c.ClientID}, {"name", c.Name}} {
+		if Redact(f.value, secrets...) != f.value {
+			return Credentials{}, fmt.Errorf("%w: the answer's %s holds the invitation or a client secret", ErrBadResponse, f.name)
+		}
+	}
 	name := c.Name
 	if name == "" && m.NameChosen {
 		name = m.Name
@@ -139,7 +147,7 @@ func (m Machine) credentialsFrom(c Client) (Credentials, error) {
 
 // acceptFailed decides, per step, what a failure means and where Back leads.
 func acceptFailed(m Machine, err error) (Machine, []Effect) {
-	err = RedactError(err, m.secrets()...) // while the access token is known
+	err = RedactError(err, m.Secrets()...) // while the access token is known
 	m.bearer = ""
 	switch m.State {
 	case StatePreparing, StateAuthenticating:
@@ -221,6 +229,10 @@ func commitPending(m Machine, err error) (Machine, []Effect) {
 // every later run; one that could not be journaled is shown once, as it is
 // the only copy.
 func unreadable(m Machine, err error) (Machine, []Effect) {
+	if m.cut != nil {
+		// The reason the bytes are short says more than what they lack.
+		err = fmt.Errorf("%w; the answer was cut short: %v", err, m.cut)
+	}
 	journaled := m.journaled
 	raw := m.raw
 	m, effects := fail(m, err, StateFailed)

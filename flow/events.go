@@ -42,6 +42,7 @@ type (
 	Answered struct {
 		Raw []byte
 		At  time.Time
+		Cut error // why Raw is not the whole answer (a deadline, a broken body), or nil
 	}
 	Journaled   struct{}
 	Decoded     struct{ Client Client }

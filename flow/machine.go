@@ -167,6 +167,7 @@ type Machine struct {
 
 	bearer     string    // access token of an existing device, memory only
 	raw        []byte    // the accept answer as received
+	cut        error     // why raw is not the whole answer, or nil
 	receivedAt time.Time // when raw arrived
 	journaled  bool      // the answer is in the journal
 	issued     bool      // the answer carried a new secret

@@ -46,7 +46,15 @@ type DeclineRequest struct {
 //
 // Accept returns the raw body of a successful answer without parsing it, so
 // that the driver can journal the bytes before anything can go wrong with
-// them (DESIGN §5); DecodeAccept parses them afterwards.
+// them (DESIGN §5); DecodeAccept parses them afterwards. When the body of a
+// successful answer could not be read to its end, Accept returns the bytes
+// that arrived (never nil) together with the reason.
+//
+// Accept and Decline may be stopped by ctx's cancellation only while
+// nothing can have reached the service (before a connection carries the
+// request), and then fail with ErrInterrupted; once the request may have
+// reached it they wait for the answer until ctx's deadline, whatever
+// interrupts the run.
 type Service interface {
 	Authenticate(ctx context.Context, server string, c Credentials) (bearer string, err error)
 	Accept(ctx context.Context, req AcceptRequest) (raw []byte, err error)

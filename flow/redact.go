@@ -2,6 +2,7 @@ package flow
 
 import (
 	"cmp"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net/url"
@@ -158,19 +159,35 @@ func RedactError(err error, secrets ...string) error {
 	return err
 }
 
-// secrets are the values this run holds that no message may show: the
+// Secrets are the values this run holds that no message may show: the
 // invitation, the access token while it is held (until the accept call
 // returns) and the client secrets, stored and received, with the Basic
 // credentials that carry them.
 // Each layer below cuts what it sent out of its own errors; this catches
 // what a service said on its own, such as a token endpoint echoing an
-// invitation it was never sent.
-func (m Machine) secrets() []string {
+// invitation it was never sent. Whoever drives the machine hands them to
+// each effect (WithSecrets), so that the service's log lines cut them too.
+func (m Machine) Secrets() []string {
 	s := []string{m.Invitation.Token, m.bearer}
 	for _, c := range []*Credentials{m.Existing, m.decoded, m.Result} {
 		if c != nil {
 			s = append(s, c.Secrets()...)
 		}
 	}
+	return slices.DeleteFunc(s, func(v string) bool { return v == "" })
+}
+
+type secretsKey struct{}
+
+// WithSecrets returns ctx carrying secrets besides those it carries
+// already: what a call made with it must never show, in its errors or in
+// any line it logs.
+func WithSecrets(ctx context.Context, secrets ...string) context.Context {
+	return context.WithValue(ctx, secretsKey{}, slices.Concat(SecretsOf(ctx), secrets))
+}
+
+// SecretsOf returns the secrets ctx carries.
+func SecretsOf(ctx context.Context) []string {
+	s, _ := ctx.Value(secretsKey{}).([]string)
 	return s
 }

@@ -18,19 +18,14 @@ type Driver struct {
 
 // Execute runs one effect and returns the event that reports its outcome,
 // or nil for effects without one. ctx is the interruptible context, and its
-// deadline is the run's time limit. Work that must not be cut short once
-// the invitation may be spent runs without its cancellation: the accept
-// and decline calls keep the deadline (a service that never answers must
-// not hold the run forever), the journal and the commit keep neither (a
-// secret already received must land on disk; the lock's wait is bounded
-// on its own).
+// deadline is the run's time limit. The accept and decline calls get it
+// as it is: the Service stops them on an interruption only while nothing
+// can have reached the other side, and otherwise waits for the answer
+// until the deadline (see Service). The journal and the commit run
+// without either: a secret already received must land on disk (the lock's
+// wait is bounded on its own).
 func (d Driver) Execute(ctx context.Context, eff Effect) Event {
 	committed := context.WithoutCancel(ctx)
-	sent, cancel := context.WithoutCancel(ctx), context.CancelFunc(func() {})
-	if dl, ok := ctx.Deadline(); ok {
-		sent, cancel = context.WithDeadline(sent, dl)
-	}
-	defer cancel()
 	switch e := eff.(type) {
 	case LoadCredentials:
 		snap, err := d.Store.Load(ctx)
@@ -54,11 +49,11 @@ func (d Driver) Execute(ctx context.Context, eff Effect) Event {
 		}
 		return Authenticated{Bearer: bearer}
 	case CallAccept:
-		raw, err := d.Service.Accept(sent, e.Request)
-		if err != nil {
+		raw, err := d.Service.Accept(ctx, e.Request)
+		if raw == nil {
 			return EffectFailed{Err: err}
 		}
-		return Answered{Raw: raw, At: d.now()}
+		return Answered{Raw: raw, At: d.now(), Cut: err}
 	case WriteJournal:
 		if err := d.Store.Journal(e.Pending); err != nil {
 			return EffectFailed{Err: err}
@@ -76,7 +71,7 @@ func (d Driver) Execute(ctx context.Context, eff Effect) Event {
 		}
 		return Saved{}
 	case CallDecline:
-		if err := d.Service.Decline(sent, e.Request); err != nil {
+		if err := d.Service.Decline(ctx, e.Request); err != nil {
 			return EffectFailed{Err: err}
 		}
 		return DeclineDone{}
@@ -151,7 +146,7 @@ func runOnce(ctx context.Context, d Driver, cfg Config, s Script, progress func(
 	for {
 		seeInterrupt()
 		if len(queue) > 0 {
-			ev := d.Execute(ctx, queue[0])
+			ev := d.Execute(WithSecrets(ctx, m.Secrets()...), queue[0])
 			queue = queue[1:]
 			if ev == nil {
 				continue

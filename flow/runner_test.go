@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -30,11 +31,13 @@ func (f *fakeService) Authenticate(ctx context.Context, server string, c Credent
 func (f *fakeService) Accept(ctx context.Context, req AcceptRequest) ([]byte, error) {
 	f.calls = append(f.calls, "accept")
 	f.acceptReq = req
-	if f.onAccept != nil {
-		f.onAccept()
+	if ctx.Err() != nil {
+		// As the api does: stopped before anything could reach the
+		// service, and only then.
+		return nil, fmt.Errorf("%w: accept: interrupted before the request was sent", ErrInterrupted)
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err // the driver must not hand Accept a cancellable context
+	if f.onAccept != nil {
+		f.onAccept() // an interruption while the request is on its way: ignored
 	}
 	if f.acceptErr != nil {
 		return nil, f.acceptErr

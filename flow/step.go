@@ -233,7 +233,7 @@ func interrupt(m Machine) (Machine, []Effect) {
 // Back event leads; retry follows the error's class, except that nothing
 // after the accept call may be retried by repeating the call.
 func fail(m Machine, err error, back State) (Machine, []Effect) {
-	err = RedactError(err, m.secrets()...)
+	err = RedactError(err, m.Secrets()...)
 	class := Classify(err)
 	f := &Failure{Err: err, Class: class, At: m.State, Back: back, Retry: class.Retry}
 	if m.State == StateLoading || errors.Is(err, ErrInterrupted) {

@@ -3,6 +3,7 @@ package flow
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -241,6 +242,23 @@ func TestOutstanding(t *testing.T) {
 	} {
 		if m := walk(cfgServer, tc.events...); m.Outstanding() != tc.want || m.NothingSent() != (tc.want == OutstandingNone) {
 			t.Errorf("%s (state %v): outstanding %v, want %v", tc.name, m.State, m.Outstanding(), tc.want)
+		}
+	}
+}
+
+// What is stored is printed later: an answer whose id, clientId or name
+// carries the invitation or a client secret (its own or the stored one)
+// is set aside, never stored.
+func TestAnswerFieldsHoldingASecret(t *testing.T) {
+	for _, c := range []Client{
+		{ID: "dev-2", ClientID: "cid-2", ClientSecret: "s3cret-new", Name: "lab " + testToken},
+		{ID: "dev-2", ClientID: "cid-2", ClientSecret: "s3cret-new", Name: "lab s3cret-new"},
+		{ID: "dev-" + testToken, ClientID: "cid-2", ClientSecret: "s3cret-new"},
+		{ID: "dev-2", ClientID: "cid-" + url.QueryEscape(testToken), ClientSecret: "s3cret-new"},
+	} {
+		m := walk(cfgServer, seq(toReview, ev(AcceptChosen{}, Prepared{}, Answered{Raw: []byte("{}"), At: answerAt}, Journaled{}, Decoded{Client: c}))...)
+		if m.State != StateFailed || !errors.Is(m.Failure.Err, ErrBadResponse) || !strings.Contains(m.Failure.Err.Error(), "holds the invitation or a client secret") {
+			t.Errorf("%+v: state %v, failure %+v", c, m.State, m.Failure)
 		}
 	}
 }

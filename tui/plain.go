@@ -114,7 +114,7 @@ func (r *plainRun) noticeCancel() {
 func (r *plainRun) execute() {
 	eff := r.queue[0]
 	r.queue = r.queue[1:]
-	ev := r.o.Driver.Execute(r.ctx, eff)
+	ev := r.o.Driver.Execute(flow.WithSecrets(r.ctx, r.m.Secrets()...), eff)
 	if ev == nil {
 		return
 	}

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"enroll/api"
 	"enroll/api/emulator"
@@ -304,6 +305,20 @@ func TestPlainCancel(t *testing.T) {
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
 			e.cancelAt, e.cancel = tt.at, cancel
+			if tt.want == flow.StateDone {
+				// On its way means at the service: the emulator holds the
+				// call a moment, and the interruption comes once it has it.
+				// Before a connection carries it, an interruption stops it.
+				e.emu.FailNext(emulator.OpAccept, emulator.Fault{Delay: 500 * time.Millisecond})
+				e.cancel = func() {
+					go func() {
+						for e.emu.Calls(emulator.OpAccept) == 0 {
+							time.Sleep(time.Millisecond)
+						}
+						cancel()
+					}()
+				}
+			}
 			e.run(ctx, pr, tt.want, tt.wantErr, []string{tt.wantOut})
 			if tt.want == flow.StateDone {
 				e.assertStored()

@@ -197,6 +197,7 @@ func (w *Model) next() tea.Cmd {
 	w.busy = true
 	ctx, cancel := context.WithCancel(w.ctx)
 	w.cancel = cancel
+	ctx = flow.WithSecrets(ctx, w.machine.Secrets()...) // what the service's log lines must cut
 	d := w.opts.Driver
 	return func() tea.Msg {
 		defer cancel()

@@ -40,10 +40,16 @@ func (e *Emulator) baseLocked(r *http.Request) string {
 	return scheme + "://" + r.Host
 }
 
+// discovery names the token endpoint on the origin the request was
+// addressed to, as a service reached by several names would: enroll sends
+// a device's secret only to the origin it is enrolled with, and a device
+// enrolled through localhost must find its token endpoint there too.
 func (e *Emulator) discovery(r *http.Request) reply {
-	e.mu.Lock()
-	base := e.baseLocked(r)
-	e.mu.Unlock()
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	base := scheme + "://" + r.Host
 	return jsonReply(http.StatusOK, struct {
 		Issuer        string `json:"issuer"`
 		TokenEndpoint string `json:"token_endpoint"`

@@ -112,13 +112,13 @@ func TestDiscovery(t *testing.T) {
 	e, _ := newEmu(t)
 	w := do(t, e, rq{method: "GET", path: api.PathDiscovery})
 	f := fields(t, w.Body.Bytes())
-	if w.Code != 200 || f["issuer"] != testBase+"/user" || f["token_endpoint"] != testBase+api.PathToken {
+	if w.Code != 200 || f["issuer"] != "http://example.com/user" || f["token_endpoint"] != "http://example.com"+api.PathToken {
 		t.Errorf("discovery %d %s", w.Code, w.Body)
 	}
 	if e.Calls(OpDiscovery) != 1 {
 		t.Errorf("calls %d", e.Calls(OpDiscovery))
 	}
-	// Without SetBaseURL the base comes from the request.
+	// With SetBaseURL or without, the endpoint is on the origin asked.
 	e2 := New(Options{})
 	w = do(t, e2, rq{method: "GET", path: api.PathDiscovery})
 	if f := fields(t, w.Body.Bytes()); f["token_endpoint"] != "http://example.com"+api.PathToken {

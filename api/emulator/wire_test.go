@@ -112,7 +112,8 @@ func TestWireFixtures(t *testing.T) {
 		mustCreate(t, e, InvitationSpec{Groups: []string{group}, Token: req(name).Token})
 	}
 
-	same[api.Discovery](w, "discovery.json", w.answer(rq{method: "GET", path: api.PathDiscovery}, 200))
+	// Discovery names the token endpoint on the origin it was asked at.
+	same[api.Discovery](w, "discovery.json", w.answer(rq{method: "GET", path: "https://idp.example.com" + api.PathDiscovery}, 200))
 
 	// A new device, named.
 	got := w.answer(rq{method: "PUT", path: api.PathAccept, body: string(w.file("accept-request-named.json"))}, 200)
