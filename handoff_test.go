@@ -46,6 +46,7 @@ func TestPhoneHandOffEnrolls(t *testing.T) {
 		Driver:   flow.Driver{Service: api.New(api.Options{HTTP: hc}), Store: st},
 		Config:   flow.Config{Server: run.URL, Hostname: "lab-1"},
 		Renderer: r,
+		Clock:    personClock(),
 		StartPhone: func() (tui.Phone, error) {
 			p, err := start()
 			if err == nil {

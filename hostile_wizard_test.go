@@ -55,6 +55,7 @@ func wizOptions(x *fx, server string) tui.Options {
 	return tui.Options{
 		Driver: flow.Driver{Service: api.New(api.Options{HTTP: hc}), Store: st},
 		Config: flow.Config{Server: server, Hostname: "lab-1"},
+		Clock:  personClock(),
 	}
 }
 

@@ -41,7 +41,11 @@ type ptyRun struct {
 // `go build` (seconds, and a second toolchain run), no copy, no symlink
 // (which some tools resolve, losing the name). The child is the same
 // race-enabled build as the test.
-func startDemo(t *testing.T) *ptyRun {
+func startDemo(t *testing.T) *ptyRun { return startPTY(t, nil, "demo") }
+
+// startPTY runs `enroll ARGS` in a pseudo-terminal of 80×24, with vars on
+// top of a made-up environment.
+func startPTY(t *testing.T, vars []string, args ...string) *ptyRun {
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -55,13 +59,13 @@ func startDemo(t *testing.T) *ptyRun {
 	// A made-up environment, so that no ENROLL_SERVER, ENROLL_TOKEN or proxy
 	// of the developer's leaks in. TMPDIR puts demo's own credentials
 	// directory where the test can look.
-	r.cmd = &exec.Cmd{Path: exe, Args: []string{"enroll", "demo"}, Env: []string{
+	r.cmd = &exec.Cmd{Path: exe, Args: append([]string{"enroll"}, args...), Env: append([]string{
 		"TERM=xterm-256color", "HOME=" + dir, "XDG_CONFIG_HOME=" + filepath.Join(dir, "config"),
 		"ENROLL_CREDENTIALS=" + r.creds, "TMPDIR=" + r.tmp, "NO_PROXY=127.0.0.1",
 		// Under -race a process sleeps 1 s before exiting, for nothing here:
 		// a race is still reported, and fails the exit code check (66).
 		"GORACE=atexit_sleep_ms=0 " + os.Getenv("GORACE"),
-	}}
+	}, vars...)}
 	if r.f, err = pty.StartWithSize(r.cmd, &pty.Winsize{Rows: 24, Cols: 80}); err != nil {
 		t.Skipf("no pseudo-terminal on this platform: %v", err)
 	}
@@ -105,6 +109,23 @@ func (r *ptyRun) send(keys string) {
 	if _, err := r.f.WriteString(keys); err != nil {
 		r.t.Fatalf("sending %q: %v", keys, err)
 	}
+}
+
+// decide presses a command key (accept, decline, trust, retry, reveal) as
+// a person does: alone, after a pause longer than the wizard's quiet
+// window, for it ignores a command key that arrives with other input.
+func (r *ptyRun) decide(key string) {
+	r.t.Helper()
+	time.Sleep(decisionPause)
+	r.send(key)
+}
+
+// decisionPause is longer than the wizard's quiet window (400 ms).
+const decisionPause = 600 * time.Millisecond
+
+// resize changes the terminal's size; the child gets SIGWINCH.
+func (r *ptyRun) resize(cols, rows int) error {
+	return pty.Setsize(r.f, &pty.Winsize{Rows: uint16(rows), Cols: uint16(cols)})
 }
 
 func (r *ptyRun) raw() string {
@@ -184,11 +205,11 @@ func TestDemoInPTY(t *testing.T) {
 		r.waitFor("Token read from a link at 127.0.0.1")
 		r.send("\r")
 		r.waitFor("use this server")
-		r.send("y")
+		r.decide("y")
 		r.waitFor("step 3 of 4")
 		r.send("\r") // keep the host name
 		r.waitFor("step 4 of 4", "a accept")
-		r.send("a")
+		r.decide("a")
 		r.waitFor("Enrolled: this device is now a device client.", "Secret      stored, not shown", "s show the secret once")
 
 		// The secret is in demo's file until demo ends: read it now, to

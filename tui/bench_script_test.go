@@ -38,6 +38,7 @@ func TestBenchScriptMatchesTheWizard(t *testing.T) {
 		Driver:   flow.Driver{Service: &memService{answer: goldenClient}, Store: st},
 		Config:   flow.Config{Server: goldenServer, Hostname: "lab-1"},
 		Renderer: asciiRenderer(),
+		Clock:    personPace(),
 		// --handoff-listen: the phone hand-off is on offer.
 		StartPhone: func() (Phone, error) { return newFakePhone(), nil },
 	})

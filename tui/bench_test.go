@@ -26,7 +26,7 @@ import (
 func colourWizard(svc flow.Service, st flow.Store, cfg flow.Config, width, height int) Model {
 	w := New(context.Background(), Options{
 		Driver: flow.Driver{Service: svc, Store: st, Now: func() time.Time { return time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC) }},
-		Config: cfg, Renderer: colourRenderer(),
+		Config: cfg, Renderer: colourRenderer(), Clock: personPace(),
 	})
 	m, _ := w.Update(tea.WindowSizeMsg{Width: width, Height: height})
 	w = m.(Model)
@@ -75,12 +75,12 @@ func benchScreens() []struct {
 		{"review", at(review...)},
 		{"working", func(wd, h int) Model {
 			w := at(review...)(wd, h)
-			m, _ := w.Update(runes("a")) // the effect is not run: the screen while it runs
-			return m.(Model)
+			w, _ = decide(w, "a") // the effect is not run: the screen while it runs
+			return w
 		}},
 		{"done", at(then(runes("a"))...)},
 		{"done-id-qr", at(then(runes("a"), runes("i"))...)},
-		{"declined", at(then(runes("d"))...)},
+		{"declined", at(then(runes("d"), runes("y"))...)},
 		{"failed-network", func(wd, h int) Model {
 			s, st := fresh()
 			s.acceptErr = fmt.Errorf("accept: dial tcp: connection refused: %w", flow.ErrNetwork)

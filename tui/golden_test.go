@@ -95,15 +95,15 @@ func testWizard(svc flow.Service, st flow.Store, cfg flow.Config, width, height 
 func testWizardOpts(svc flow.Service, st flow.Store, cfg flow.Config, width, height int, ascii bool) Model {
 	w := New(context.Background(), Options{ASCII: ascii,
 		Driver: flow.Driver{Service: svc, Store: st, Now: func() time.Time { return time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC) }},
-		Config: cfg, Renderer: asciiRenderer(),
+		Config: cfg, Renderer: asciiRenderer(), Clock: personPace(),
 	})
 	m, _ := w.Update(tea.WindowSizeMsg{Width: width, Height: height})
 	w = m.(Model)
 	return settle(w, w.next())
 }
 
-// settle runs the wizard's effect commands synchronously until none is
-// left, following batches. Other commands (the kiosk timers, quitting) are
+// settle runs the wizard's effect commands, and the wait after a command
+// key, synchronously until none is left, following batches. Other commands (the kiosk timers, quitting) are
 // run but their messages dropped: tests send those by hand. The fields'
 // cursors do not blink and the spinner is never started here.
 func settle(w Model, cmd tea.Cmd) Model {
@@ -117,7 +117,7 @@ func settle(w Model, cmd tea.Cmd) Model {
 		switch msg := c().(type) {
 		case tea.BatchMsg:
 			queue = append(queue, msg...)
-		case effectDoneMsg:
+		case effectDoneMsg, commandDueMsg:
 			m, next := w.Update(msg)
 			w = m.(Model)
 			queue = append(queue, next)
@@ -195,8 +195,8 @@ func goldenScreens() []goldenScreen {
 		{"working", func(wd, h int) Model {
 			s, st := fresh()
 			w := press(testWizard(s, st, cfg, wd, h), enter, paste(goldenLink), enter, enter)
-			m, _ := w.Update(runes("a")) // the effect is not run: the screen while it runs
-			return m.(Model)
+			w, _ = decide(w, "a") // the effect is not run: the screen while it runs
+			return w
 		}},
 		{"done", func(wd, h int) Model {
 			s, st := fresh()
@@ -206,9 +206,13 @@ func goldenScreens() []goldenScreen {
 			s, st := fresh()
 			return press(testWizard(s, st, cfg, wd, h), enter, paste(goldenLink), enter, enter, runes("a"), runes("s"))
 		}},
-		{"declined", func(wd, h int) Model {
+		{"review-decline-asked", func(wd, h int) Model {
 			s, st := fresh()
 			return press(testWizard(s, st, cfg, wd, h), enter, paste(goldenLink), enter, enter, runes("d"))
+		}},
+		{"declined", func(wd, h int) Model {
+			s, st := fresh()
+			return press(testWizard(s, st, cfg, wd, h), enter, paste(goldenLink), enter, enter, runes("d"), runes("y"))
 		}},
 		{"failed-expired", func(wd, h int) Model {
 			s, st := fresh()

@@ -53,7 +53,7 @@ func (w Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case flow.StateServer:
 		switch {
 		case key.Matches(msg, k.Yes):
-			w.step(flow.ServerConfirmed{OK: true})
+			return w.command(cmdTrust, msg)
 		case key.Matches(msg, k.No):
 			w.step(flow.ServerConfirmed{OK: false})
 			w.notice = "Not using that server. Give a link to your organization's service, or run enroll with --server."
@@ -63,18 +63,22 @@ func (w Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case flow.StateReview:
 		switch {
 		case key.Matches(msg, k.Accept):
-			w.step(flow.AcceptChosen{})
+			return w.command(cmdAccept, msg)
 		case key.Matches(msg, k.Decline):
-			w.step(flow.DeclineChosen{})
+			return w.command(cmdDecline, msg)
+		case key.Matches(msg, k.DeclineSure):
+			return w.command(cmdDeclineSure, msg)
+		case key.Matches(msg, k.DeclineKeep):
+			w.confirmDecline = false
+			return w, nil
 		}
 	case flow.StateFailed:
 		if key.Matches(msg, k.Retry) {
-			w.step(flow.Retry{})
+			return w.command(cmdRetry, msg)
 		}
 	case flow.StateDone, flow.StateDeclined:
 		if key.Matches(msg, k.Reveal) {
-			w.revealed, w.showing = true, true
-			return w, nil
+			return w.command(cmdReveal, msg)
 		}
 		if key.Matches(msg, k.ShowID) {
 			w.showingID = !w.showingID
@@ -114,8 +118,7 @@ func (w Model) invitationKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return w, nil
 	} else {
 		before := w.invitation.Value()
-		var cmd tea.Cmd
-		w.invitation, cmd = w.invitation.Update(msg)
+		cmd := edit(&w.invitation, msg)
 		if w.invitation.Value() != before {
 			w.machine.InputErr = nil // the refusal was of the text before
 		}
@@ -129,7 +132,7 @@ func (w Model) invitationKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 		w.fbSeq++
 		seq := w.fbSeq
-		return w, tea.Batch(cmd, tea.Tick(feedbackDelay, func(time.Time) tea.Msg { return feedbackMsg{seq: seq} }))
+		return w, tea.Batch(cmd, w.opts.Clock.After(feedbackDelay, feedbackMsg{seq: seq}))
 	}
 }
 
@@ -157,8 +160,7 @@ func (w Model) nameKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return w, nil
 	} else {
 		before := w.name.Value()
-		var cmd tea.Cmd
-		w.name, cmd = w.name.Update(msg)
+		cmd := edit(&w.name, msg)
 		if w.name.Value() != before {
 			w.machine.InputErr = nil // the refusal was of the name before
 		}
@@ -207,7 +209,7 @@ func (w Model) unknownSequence() (tea.Model, tea.Cmd) {
 	// such leftovers and takes the person's next try as usual.
 	w.tainted, w.fbHold = true, false
 	w.taintSeq++
-	quiet := taintTimer(w.taintSeq)
+	quiet := w.taintTimer(w.taintSeq)
 	w.clearField()
 	if w.machine.State == flow.StateName {
 		w.notice = "Not inserted: an escape sequence arrived inside the text. Type the name again."
@@ -237,8 +239,8 @@ const taintQuiet = 250 * time.Millisecond
 
 type taintOverMsg struct{ seq int }
 
-func taintTimer(seq int) tea.Cmd {
-	return tea.Tick(taintQuiet, func(time.Time) tea.Msg { return taintOverMsg{seq: seq} })
+func (w Model) taintTimer(seq int) tea.Cmd {
+	return w.opts.Clock.After(taintQuiet, taintOverMsg{seq: seq})
 }
 
 // taintOver ends the wait after an escape sequence: whatever the rest of

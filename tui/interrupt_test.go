@@ -82,7 +82,7 @@ func TestSignalDuringPrepareSendsNothing(t *testing.T) {
 	g := gatedStore{Store: r.store, entered: make(chan struct{}), gate: make(chan struct{})}
 	r.drv.Store = g
 	ctx, cancel := context.WithCancel(context.Background())
-	w := New(ctx, Options{Driver: r.drv, Config: flow.Config{Server: r.emu.URL, Hostname: "lab-1"}, Renderer: asciiRenderer()})
+	w := New(ctx, Options{Driver: r.drv, Config: flow.Config{Server: r.emu.URL, Hostname: "lab-1"}, Renderer: asciiRenderer(), Clock: personPace()})
 	tm := teatest.NewTestModel(t, w, teatest.WithInitialTermSize(80, 24))
 	enrollTo(t, tm, inv.Link, false)
 	tm.Send(runes("a"))
@@ -139,8 +139,8 @@ func TestCtrlCDuringARetriedSaveCommits(t *testing.T) {
 		t.Fatalf("want the credentials shown once, got %+v", w.machine.Failure)
 	}
 	st.saveErr, st.jourErr = nil, nil // space was freed
-	m, prepare := w.Update(runes("r"))
-	m, _ = m.Update(tea.KeyMsg{Type: tea.KeyCtrlC})
+	w, prepare := decide(w, "r")
+	m, _ := w.Update(tea.KeyMsg{Type: tea.KeyCtrlC})
 	w = m.(Model)
 	if v := w.View(); !strings.Contains(v, "Finishing first") || !strings.Contains(v, "quit once stored") {
 		t.Fatalf("while retrying:\n%s", v)
@@ -162,8 +162,8 @@ func TestKioskKeepsTheOnlyCopyAfterAnInterruption(t *testing.T) {
 	w := testWizard(s, st, goldenConfig, 80, 24)
 	w.opts.Kiosk, w.opts.KioskTimeout = true, time.Millisecond // its timers' messages are dropped by settle
 	w = press(w, enter, paste(goldenLink), enter, enter)
-	m, _ := w.Update(runes("a"))                                 // the store's preparation is not run...
-	m, accept := m.Update(effectDoneMsg{event: flow.Prepared{}}) // ...but reported done: the accept call starts
+	w, _ = decide(w, "a")                                        // the store's preparation is not run...
+	m, accept := w.Update(effectDoneMsg{event: flow.Prepared{}}) // ...but reported done: the accept call starts
 	m, _ = m.Update(tea.KeyMsg{Type: tea.KeyCtrlC})              // Ctrl-C while it is in flight
 	w = settle(m.(Model), accept)
 	if w.quitting || w.machine.Failure == nil || w.machine.Failure.Reveal == nil || !strings.Contains(w.View(), goldenClient.ClientSecret) {
@@ -199,8 +199,9 @@ func (s heedingService) Decline(ctx context.Context, r flow.DeclineRequest) erro
 func TestCtrlCDuringADeclineLetsItFinish(t *testing.T) {
 	s, st := fresh()
 	w := press(testWizard(heedingService{s}, st, goldenConfig, 80, 24), enter, paste(goldenLink), enter, enter)
-	m, decline := w.Update(runes("d"))
-	m, _ = m.Update(tea.KeyMsg{Type: tea.KeyCtrlC})
+	w, _ = decide(w, "d") // asks first
+	w, decline := decide(w, "y")
+	m, _ := w.Update(tea.KeyMsg{Type: tea.KeyCtrlC})
 	if v := m.(Model).View(); !strings.Contains(v, "quit once declined") || !strings.Contains(v, "Stopping once the decline is done") {
 		t.Fatalf("while declining:\n%s", v)
 	}

@@ -17,14 +17,18 @@ type keyMap struct {
 	No       key.Binding
 	Accept   key.Binding
 	Decline  key.Binding
-	Retry    key.Binding
-	Back     key.Binding
-	Reveal   key.Binding
-	Finish   key.Binding
-	ShowID   key.Binding
-	Quit     key.Binding
-	Help     key.Binding
-	Abort    key.Binding
+	// DeclineSure and DeclineKeep answer whether to decline: it uses the
+	// invitation up.
+	DeclineSure key.Binding
+	DeclineKeep key.Binding
+	Retry       key.Binding
+	Back        key.Binding
+	Reveal      key.Binding
+	Finish      key.Binding
+	ShowID      key.Binding
+	Quit        key.Binding
+	Help        key.Binding
+	Abort       key.Binding
 
 	Phone        key.Binding
 	PhoneConfirm key.Binding
@@ -44,12 +48,15 @@ func newKeyMap() keyMap {
 		Finish:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "finish")),
 		ShowID:  key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "id as a QR code")),
 		Decline: key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "decline")),
-		Retry:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "retry")),
-		Back:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
-		Reveal:  key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "show the secret once")),
-		Quit:    key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
-		Help:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "more keys")),
-		Abort:   key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
+
+		DeclineSure: key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes, decline it")),
+		DeclineKeep: key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n", "no, keep it")),
+		Retry:       key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "retry")),
+		Back:        key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Reveal:      key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "show the secret once")),
+		Quit:        key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
+		Help:        key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "more keys")),
+		Abort:       key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
 
 		Phone:        key.NewBinding(key.WithKeys("ctrl+o"), key.WithHelp("ctrl+o", "from a phone")),
 		PhoneConfirm: key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "the codes match: use it")),
@@ -73,11 +80,13 @@ func (k *keyMap) sync(w *Model) {
 	k.Fill.SetEnabled(st == flow.StateInvitation && w.opts.DemoLink != "")
 	k.Yes.SetEnabled(st == flow.StateServer)
 	k.No.SetEnabled(st == flow.StateServer)
-	k.Accept.SetEnabled(st == flow.StateReview)
-	k.Decline.SetEnabled(st == flow.StateReview)
+	k.Accept.SetEnabled(st == flow.StateReview && !w.confirmDecline)
+	k.Decline.SetEnabled(st == flow.StateReview && !w.confirmDecline)
+	k.DeclineSure.SetEnabled(st == flow.StateReview && w.confirmDecline)
+	k.DeclineKeep.SetEnabled(st == flow.StateReview && w.confirmDecline)
 	k.Retry.SetEnabled(st == flow.StateFailed && failure != nil && failure.Retry)
 	k.Back.SetEnabled(st == flow.StateInvitation || st == flow.StateServer || st == flow.StateName ||
-		st == flow.StateReview || (st == flow.StateFailed && failure != nil && failure.Back != flow.StateFailed))
+		st == flow.StateReview && !w.confirmDecline || (st == flow.StateFailed && failure != nil && failure.Back != flow.StateFailed))
 	k.Reveal.SetEnabled(st == flow.StateDone && !w.opts.Kiosk && !w.revealed && !w.showingID && m.Result != nil && !m.Recovered && m.Existing == nil)
 	// Letters are text in the two input fields, so only Ctrl-C quits there.
 	k.Quit.SetEnabled(!typing && !st.Working() && st != flow.StateLoading)
@@ -109,7 +118,7 @@ func (k *keyMap) sync(w *Model) {
 	k.PhoneCancel.SetEnabled(false)
 	if w.phoneStage != phoneOff {
 		// The hand-off screen has its own keys only.
-		for _, b := range []*key.Binding{&k.Continue, &k.Use, &k.Fill, &k.Yes, &k.No, &k.Accept, &k.Decline,
+		for _, b := range []*key.Binding{&k.Continue, &k.Use, &k.Fill, &k.Yes, &k.No, &k.Accept, &k.Decline, &k.DeclineSure, &k.DeclineKeep,
 			&k.Retry, &k.Back, &k.Reveal, &k.ShowID, &k.Quit, &k.Help} {
 			b.SetEnabled(false)
 		}
@@ -123,7 +132,7 @@ func (k *keyMap) sync(w *Model) {
 func (k keyMap) ShortHelp() []key.Binding {
 	// What moves the enrollment on comes first, then the way back and the
 	// other ways in: a narrow window cuts the end of the line.
-	out := []key.Binding{k.Continue, k.Use, k.Yes, k.No, k.Accept, k.Decline, k.Retry, k.Reveal, k.ShowID, k.Finish, k.Back, k.Phone, k.PhoneConfirm, k.PhoneCancel, k.Fill, k.Quit, k.Help}
+	out := []key.Binding{k.Continue, k.Use, k.Yes, k.No, k.Accept, k.Decline, k.DeclineSure, k.DeclineKeep, k.Retry, k.Reveal, k.ShowID, k.Finish, k.Back, k.Phone, k.PhoneConfirm, k.PhoneCancel, k.Fill, k.Quit, k.Help}
 	if !k.Quit.Enabled() {
 		// First, so a narrow window never cuts the only way out.
 		out = append([]key.Binding{k.Abort}, out...)
@@ -134,7 +143,7 @@ func (k keyMap) ShortHelp() []key.Binding {
 // FullHelp adds the keys that are always there.
 func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Continue, k.Use, k.Fill, k.Phone, k.PhoneConfirm, k.PhoneCancel, k.Yes, k.No, k.Accept, k.Decline},
+		{k.Continue, k.Use, k.Fill, k.Phone, k.PhoneConfirm, k.PhoneCancel, k.Yes, k.No, k.Accept, k.Decline, k.DeclineSure, k.DeclineKeep},
 		{k.Retry, k.Reveal, k.ShowID, k.Finish, k.Back, k.Quit, k.Abort, k.Help},
 	}
 }

@@ -125,21 +125,27 @@ func (w Model) phoneKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	k := w.keys
 	switch {
 	case key.Matches(msg, k.PhoneConfirm):
-		text := w.phoneResult.Text
-		w.closePhone()
-		if _, bad := invisible(text); bad {
-			// Never drawn into the field: the person is told instead.
-			w.prefill(&w.invitation, text)
-			return w, nil
-		}
-		w.prefill(&w.invitation, text)
-		w.step(flow.InvitationEntered{Text: text})
-		return w, w.next()
+		return w.command(cmdPhoneUse, msg)
 	case key.Matches(msg, k.PhoneCancel):
 		w.closePhone()
 		return w, nil
 	}
 	return w, nil
+}
+
+// usePhoneText takes the text the phone sent, once the person has said
+// the codes match.
+func (w Model) usePhoneText() (tea.Model, tea.Cmd) {
+	text := w.phoneResult.Text
+	w.closePhone()
+	if _, bad := invisible(text); bad {
+		// Never drawn into the field: the person is told instead.
+		w.prefill(&w.invitation, text)
+		return w, nil
+	}
+	w.prefill(&w.invitation, text)
+	w.step(flow.InvitationEntered{Text: text})
+	return w, w.next()
 }
 
 // openPhone starts a hand-off session from the invitation screen.

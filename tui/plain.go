@@ -221,7 +221,17 @@ func (r *plainRun) answerReview(line string) {
 	case "a", "accept":
 		r.feed(flow.AcceptChosen{})
 	case "d", "decline":
-		r.feed(flow.DeclineChosen{})
+		// Declining uses the invitation up: asked once more, and only a
+		// line that says yes declines.
+		line, ok := r.readLine("Declining uses the invitation up: it cannot be accepted afterwards. Decline it? [yes/no]: ")
+		if !ok {
+			return
+		}
+		if w := plainWord(line); w == "y" || w == "yes" {
+			r.feed(flow.DeclineChosen{})
+			return
+		}
+		r.view.say("Not declined.")
 	case "b", "back":
 		r.feed(flow.Back{})
 	default:

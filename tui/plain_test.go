@@ -166,8 +166,15 @@ func TestPlainRuns(t *testing.T) {
 				"Checking that the credentials can be stored...", "Accepting the invitation...", "Keeping the answer safe...",
 				"Storing the credentials...", "Enrolled.", "Name: kiosk-7", "Secret: stored, not shown.", "Credentials file: ",
 				"`enroll status --verify` checks them."}},
-		{name: "decline", server: true, answers: []string{"LINK", "", "d"}, want: flow.StateDeclined, declined: true,
-			wantOut: []string{"Declining the invitation...", "Invitation declined; nothing was stored."}},
+		{name: "decline", server: true, answers: []string{"LINK", "", "d", "yes"}, want: flow.StateDeclined, declined: true,
+			wantOut: []string{"Decline it? [yes/no]: ", "Declining the invitation...", "Invitation declined; nothing was stored."}},
+		// A line is a line: text typed or scanned at the review prompt is
+		// not a command, and declining is asked once more.
+		{name: "text at the review prompt", server: true,
+			answers: []string{"LINK", "", "see a link", "https://idp.example.com/invitation?token=abcdefgh", "d", "", "d", "yes, really", "a"},
+			want:    flow.StateDone, wantOut: []string{"Please answer a to accept, d to decline or b to go back.", "Not declined."}},
+		{name: "text at the server question", answers: []string{"LINK", "link y s", "thanks s", "y", "", "a"}, want: flow.StateDone,
+			wantOut: []string{"Please answer y for yes or n for no."}},
 		{name: "invalid token, then corrected", answers: []string{"not a token !!", "LINK", "y", "", "a"}, want: flow.StateDone,
 			wantOut: []string{"Not accepted: the token contains characters that are not allowed"}},
 		{name: "bare token without a server is asked again, then the link", answers: []string{"TOKEN", "LINK", "y", "", "a"},

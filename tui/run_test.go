@@ -55,7 +55,7 @@ func (r *rig) invite(t *testing.T) emulator.Invitation {
 
 func (r *rig) start(t *testing.T, cfg flow.Config) *teatest.TestModel {
 	t.Helper()
-	w := New(context.Background(), Options{Driver: r.drv, Config: cfg, Renderer: asciiRenderer()})
+	w := New(context.Background(), Options{Driver: r.drv, Config: cfg, Renderer: asciiRenderer(), Clock: personPace()})
 	return teatest.NewTestModel(t, w, teatest.WithInitialTermSize(80, 24))
 }
 
@@ -137,6 +137,8 @@ func TestRunDecline(t *testing.T) {
 	tm := r.start(t, flow.Config{Hostname: "lab-1"})
 	enrollTo(t, tm, inv.Link, true)
 	tm.Send(runes("d"))
+	waitFor(t, tm, "Decline this invitation?")
+	tm.Send(runes("y"))
 	waitFor(t, tm, "Declined the invitation.")
 	m := finish(t, tm)
 	st, _ := r.emu.Emulator.Invitation(inv.Token)
@@ -310,8 +312,9 @@ func TestKiosk(t *testing.T) {
 	}
 }
 
-// Letters that arrive in one read are separate key presses: "sq" on the
-// last screen shows the secret, then quits.
+// Letters that arrive in one read are separate key presses, but never a
+// command (a command needs a key alone): "sq" on the last screen quits
+// without showing the secret.
 func TestTypeAhead(t *testing.T) {
 	cfg := flow.Config{Server: "https://idp.example.com", Hostname: "lab-1"}
 	w := testWizard(&memService{answer: goldenClient}, &memStore{}, cfg, 80, 24)
@@ -322,7 +325,7 @@ func TestTypeAhead(t *testing.T) {
 	}
 	m, cmd := w.Update(runes("sq"))
 	w = m.(Model)
-	if !w.revealed || !w.quitting || cmd == nil {
+	if w.revealed || w.showing || !w.quitting || cmd == nil {
 		t.Fatalf("revealed %v quitting %v", w.revealed, w.quitting)
 	}
 }

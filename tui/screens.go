@@ -130,8 +130,12 @@ func (w Model) reviewView() string {
 		w.row("Name", name),
 		w.row("Invitation", w.mask(m.Invitation.Token)+" "+from),
 		"",
-		w.wrap(accept+" Decline tells the service you do not want it."),
 	)
+	if w.confirmDecline {
+		rows = append(rows, w.paint(w.styles.warn, w.wrap("Decline this invitation? Declining uses it up: it cannot be accepted afterwards, by this device or any other.")))
+	} else {
+		rows = append(rows, w.wrap(accept+" Decline tells the service you do not want it."))
+	}
 	return strings.Join(rows, "\n")
 }
 

@@ -144,6 +144,16 @@ func (w Model) footer() string {
 	return strings.Join(lines, "\n")
 }
 
+// paint renders each line of text in style on its own, so that a wrapped
+// paragraph is not padded with blanks to its widest line.
+func (w Model) paint(style lipgloss.Style, text string) string {
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		lines[i] = style.Render(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
 // row is one "label  value" line; values from outside are sanitized and
 // cut to the width, never wrapped (a wrapped URL cannot be copied).
 func (w Model) row(label, value string) string {

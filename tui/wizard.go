@@ -47,6 +47,9 @@ type Options struct {
 	QRFormat qr.Format
 	// Now is the clock of the hand-off countdown; time.Now when nil.
 	Now func() time.Time
+	// Clock times the input for the rule that a command needs a person
+	// (lone.go); the real clock when nil.
+	Clock Clock
 }
 
 // Minimum size of a usable layout; below it the wizard asks for more room
@@ -107,6 +110,13 @@ type Model struct {
 	tainted   bool   // an unreadable sequence arrived inside the field's text
 	taintSeq  int    // the latest such arrival; its quiet timer carries it
 	quitting  bool
+
+	// A command needs a person (lone.go).
+	lastInput      time.Time       // when the latest input arrived
+	alone          bool            // the input being handled came alone
+	pending        *pendingCommand // a command key waiting for quiet after it
+	cmdSeq         int             // the latest command key; its timer carries it
+	confirmDecline bool            // the review screen asks whether to decline
 }
 
 // New returns a wizard ready to run.
@@ -123,6 +133,9 @@ func New(ctx context.Context, o Options) Model {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Clock == nil {
+		o.Clock = realClock{}
 	}
 	w := Model{opts: o, ctx: ctx, keys: newKeyMap(), styles: newStyles(r, o.ASCII), width: 80, height: 24, qrCache: &qr.Cache{}, parsed: &parseMemo{}, frame: &frameMemo{}}
 	g := w.styles.glyph
@@ -219,6 +232,7 @@ func (w *Model) afterStep(before flow.State) {
 	st := w.machine.State
 	if st != before {
 		w.notice, w.fbHold, w.tainted = "", false, false
+		w.pending, w.confirmDecline = nil, false
 		w.invitation.Blur()
 		w.name.Blur()
 		switch st {
@@ -315,7 +329,10 @@ func (w Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			w.fbHold = false
 		}
 		return w, nil
+	case commandDueMsg:
+		return w.commandDue(msg)
 	case tea.KeyMsg:
+		w.heard(msg.Type == tea.KeyRunes && (msg.Paste || len(msg.Runes) > 1))
 		w.idle++
 		// Any key hides a revealed secret for good, whatever else it does
 		// (the screen says so); the reveal key itself shows it after this.
@@ -342,7 +359,7 @@ func (w Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			// Still the burst that carried an escape sequence: the quiet
 			// it waits for starts again.
 			after.taintSeq++
-			m, cmd = after, tea.Batch(cmd, taintTimer(after.taintSeq))
+			m, cmd = after, tea.Batch(cmd, after.taintTimer(after.taintSeq))
 		}
 		return m, tea.Batch(cmd, m.(Model).kioskIdle())
 	case kioskIdleMsg:
@@ -351,6 +368,7 @@ func (w Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return w.taintOver(msg)
 	}
 	if isUnreadableInput(msg) {
+		w.heard(true)
 		return w.unknownSequence()
 	}
 	return w, nil

@@ -1,0 +1,128 @@
+package tui
+
+import (
+	"fmt"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"enroll/flow"
+)
+
+// A command needs a person. A key that changes what the service or the
+// disk sees, or shows the secret — accept, decline, trust a server, retry,
+// reveal, use a phone's text — counts only when it arrives alone: no other
+// input within quietWindow before it, and none within quietWindow after
+// it. Text typed, pasted or scanned outside a field (a link whose host
+// holds a d, "see a link", "thanks s") is never a series of commands, even
+// when a slow scanner or a terminal without bracketed paste delivers it
+// one character at a time.
+
+// quietWindow is how long input must be quiet before and after a command
+// key. Keyboard-wedge scanners type 2–10 ms a character, and those set to
+// pause between characters pause well under 100 ms; a person typing text
+// leaves 100–300 ms between keys. A key pressed as a decision is preceded
+// by reading the screen and followed by watching it, seconds each. 400 ms
+// lies between the two and costs the person 0.4 s between the key and the
+// wizard acting on it.
+const quietWindow = 400 * time.Millisecond
+
+// command is a key that needs a person.
+type command int
+
+const (
+	cmdAccept      command = iota + 1
+	cmdDecline             // asks first: declining uses the invitation up
+	cmdDeclineSure         // the answer to that question
+	cmdTrust               // use the server a link names
+	cmdRetry               // repeat an accept or a decline
+	cmdReveal              // show the secret once
+	cmdPhoneUse            // the codes match: use the phone's text
+)
+
+var commandWords = map[command]string{
+	cmdAccept: "accept", cmdDecline: "decline", cmdDeclineSure: "decline", cmdTrust: "use this server",
+	cmdRetry: "retry", cmdReveal: "show the secret", cmdPhoneUse: "use the phone's text",
+}
+
+// pendingCommand is a command key waiting for the quiet after it.
+type pendingCommand struct {
+	cmd command
+	key string
+	seq int
+}
+
+type commandDueMsg struct{ seq int }
+
+// Clock is the wizard's time for input: when a key arrived, and a message
+// delivered a while later. Tests drive it; the wizard uses the real one.
+type Clock interface {
+	Now() time.Time
+	After(d time.Duration, msg tea.Msg) tea.Cmd
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+func (realClock) After(d time.Duration, msg tea.Msg) tea.Cmd {
+	return tea.Tick(d, func(time.Time) tea.Msg { return msg })
+}
+
+// heard records the arrival of input (a key, a paste, a scan, an escape
+// sequence): whether it came alone, and that a command waiting for quiet
+// did not get it.
+func (w *Model) heard(together bool) {
+	now := w.opts.Clock.Now()
+	w.alone = !together && (w.lastInput.IsZero() || now.Sub(w.lastInput) >= quietWindow)
+	w.lastInput = now
+	if p := w.pending; p != nil {
+		w.pending = nil
+		w.notice = fmt.Sprintf("Did not %s: other input followed %s. Press %s on its own to %s.",
+			commandWords[p.cmd], p.key, p.key, commandWords[p.cmd])
+	}
+}
+
+// command takes a command key: it acts once the input has stayed quiet,
+// if the key came alone, and is otherwise ignored with a notice.
+func (w Model) command(c command, msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	k := flow.Sanitize(msg.String())
+	if !w.alone || msg.Paste || msg.Alt || msg.Type != tea.KeyRunes || len(msg.Runes) != 1 {
+		w.notice = fmt.Sprintf("Ignored %s: it arrived with other input, as typed or scanned text does. Press %s on its own to %s.",
+			k, k, commandWords[c])
+		return w, nil
+	}
+	w.cmdSeq++
+	w.pending = &pendingCommand{cmd: c, key: k, seq: w.cmdSeq}
+	return w, w.opts.Clock.After(quietWindow, commandDueMsg{seq: w.cmdSeq})
+}
+
+// commandDue acts on a command that stayed alone, if its screen still
+// offers it (a kiosk restart, a window too small, an effect's end may
+// have changed the screen meanwhile).
+func (w Model) commandDue(msg commandDueMsg) (tea.Model, tea.Cmd) {
+	p := w.pending
+	if p == nil || p.seq != msg.seq || w.hidden() {
+		return w, nil
+	}
+	w.pending = nil
+	k := w.keys
+	switch {
+	case p.cmd == cmdAccept && k.Accept.Enabled():
+		w.step(flow.AcceptChosen{})
+	case p.cmd == cmdDecline && k.Decline.Enabled():
+		w.confirmDecline = true
+	case p.cmd == cmdDeclineSure && k.DeclineSure.Enabled():
+		w.confirmDecline = false
+		w.step(flow.DeclineChosen{})
+	case p.cmd == cmdTrust && k.Yes.Enabled():
+		w.step(flow.ServerConfirmed{OK: true})
+	case p.cmd == cmdRetry && k.Retry.Enabled():
+		w.step(flow.Retry{})
+	case p.cmd == cmdReveal && k.Reveal.Enabled():
+		w.revealed, w.showing = true, true
+		return w, nil
+	case p.cmd == cmdPhoneUse && k.PhoneConfirm.Enabled():
+		return w.usePhoneText()
+	}
+	return w, w.next()
+}

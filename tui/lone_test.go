@@ -1,0 +1,382 @@
+package tui
+
+import (
+	"context"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"enroll/flow"
+)
+
+// A command needs a person: the reproductions of issue 14 on a timeline,
+// the wizard's clock moved by the test, so that "20 ms later" is exact.
+
+// schedClock is a clock whose waits are timers on the test's timeline:
+// After registers one, and the timeline delivers it when its time comes.
+type schedClock struct {
+	mu     sync.Mutex
+	t      time.Time
+	timers []timer
+}
+
+type timer struct {
+	at  time.Time
+	msg tea.Msg
+}
+
+func newSchedClock() *schedClock { return &schedClock{t: time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)} }
+
+func (c *schedClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *schedClock) After(d time.Duration, msg tea.Msg) tea.Cmd {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.timers = append(c.timers, timer{c.t.Add(d), msg})
+	return nil
+}
+
+// timeline drives a wizard on a schedClock.
+type timeline struct {
+	w     Model
+	clock *schedClock
+}
+
+// countingService counts the calls that change the service.
+type countingService struct {
+	memService
+	mu                sync.Mutex
+	accepts, declines int
+}
+
+func (s *countingService) Accept(ctx context.Context, r flow.AcceptRequest) ([]byte, error) {
+	s.mu.Lock()
+	s.accepts++
+	s.mu.Unlock()
+	return s.memService.Accept(ctx, r)
+}
+
+func (s *countingService) Decline(ctx context.Context, r flow.DeclineRequest) error {
+	s.mu.Lock()
+	s.declines++
+	s.mu.Unlock()
+	return s.memService.Decline(ctx, r)
+}
+
+func newTimeline(svc flow.Service, st flow.Store, cfg flow.Config) *timeline {
+	c := newSchedClock()
+	w := New(context.Background(), Options{
+		Driver: flow.Driver{Service: svc, Store: st, Now: c.Now},
+		Config: cfg, Renderer: asciiRenderer(), Clock: c,
+	})
+	m, _ := w.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	w = m.(Model)
+	return &timeline{w: settle(w, w.next()), clock: c}
+}
+
+// wait moves the clock on by d, delivering the timers that come due.
+func (tl *timeline) wait(d time.Duration) {
+	end := tl.clock.Now().Add(d)
+	for {
+		c := tl.clock
+		c.mu.Lock()
+		sort.SliceStable(c.timers, func(i, j int) bool { return c.timers[i].at.Before(c.timers[j].at) })
+		if len(c.timers) == 0 || c.timers[0].at.After(end) {
+			c.t = end
+			c.mu.Unlock()
+			return
+		}
+		next := c.timers[0]
+		c.timers = c.timers[1:]
+		c.t = next.at
+		c.mu.Unlock()
+		m, cmd := tl.w.Update(next.msg)
+		tl.w = settle(m.(Model), cmd)
+	}
+}
+
+// key delivers msg d after the previous input.
+func (tl *timeline) key(d time.Duration, msg tea.KeyMsg) {
+	tl.wait(d)
+	m, cmd := tl.w.Update(msg)
+	tl.w = settle(m.(Model), cmd)
+}
+
+// typed types text one character per read, gap apart (a person, or a
+// scanner set to pause between characters).
+func (tl *timeline) typed(text string, gap func() time.Duration) {
+	for _, r := range text {
+		k := runes(string(r))
+		switch r {
+		case '\r':
+			k = enter
+		case '\n':
+			k = tea.KeyMsg{Type: tea.KeyCtrlJ}
+		}
+		tl.key(gap(), k)
+	}
+}
+
+func between(rng *rand.Rand, lo, hi time.Duration) func() time.Duration {
+	return func() time.Duration { return lo + time.Duration(rng.Int64N(int64(hi-lo)+1)) }
+}
+
+const scannedLink = "https://idp.example.com/invitation?token=Zm9vYmFyLXRva2VuLTAxMjM0NTY3ODk\r"
+
+func TestCommandsNeedAPerson(t *testing.T) {
+	rng := rand.New(rand.NewPCG(14, 14))
+	alone := 2 * time.Second
+	toReview := func(tl *timeline) {
+		tl.key(alone, enter)
+		tl.key(alone, paste(goldenLink))
+		tl.key(alone, enter)
+		tl.key(alone, enter)
+	}
+	for _, tc := range []struct {
+		name   string
+		cfg    flow.Config
+		do     func(tl *timeline)
+		state  flow.State
+		trust  bool // the link's server was taken
+		reveal bool
+		asks   bool // the review screen asks whether to decline
+		notice string
+	}{
+		{name: "a alone accepts", do: func(tl *timeline) { toReview(tl); tl.key(alone, runes("a")); tl.wait(alone) }, state: flow.StateDone},
+		{name: "a, then Enter 100 ms later", do: func(tl *timeline) {
+			toReview(tl)
+			tl.key(alone, runes("a"))
+			tl.key(100*time.Millisecond, enter)
+			tl.wait(alone)
+		}, state: flow.StateReview, notice: "Did not accept: other input followed a"},
+		{name: "a 150 ms after another key", do: func(tl *timeline) {
+			toReview(tl)
+			tl.key(alone, runes("x"))
+			tl.key(150*time.Millisecond, runes("a"))
+			tl.wait(alone)
+		}, state: flow.StateReview, notice: "Ignored a: it arrived with other input"},
+		{name: "a slow scan of a link on Review (one character a read, 20–80 ms apart)", do: func(tl *timeline) {
+			toReview(tl)
+			tl.wait(alone)
+			tl.typed(scannedLink, between(rng, 20*time.Millisecond, 80*time.Millisecond))
+			tl.wait(alone)
+		}, state: flow.StateReview},
+		{name: "a fast scan of a link on Review (2–10 ms apart)", do: func(tl *timeline) {
+			toReview(tl)
+			tl.wait(alone)
+			tl.typed(scannedLink, between(rng, 2*time.Millisecond, 10*time.Millisecond))
+			tl.wait(alone)
+		}, state: flow.StateReview},
+		{name: "a scan ending in LF on Review", do: func(tl *timeline) {
+			toReview(tl)
+			tl.wait(alone)
+			tl.typed(strings.TrimSuffix(scannedLink, "\r")+"\n", between(rng, 20*time.Millisecond, 80*time.Millisecond))
+			tl.wait(alone)
+		}, state: flow.StateReview},
+		{name: "see a link, typed on Review", do: func(tl *timeline) {
+			toReview(tl)
+			tl.wait(alone)
+			tl.typed("see a link", between(rng, 120*time.Millisecond, 250*time.Millisecond))
+			tl.wait(alone)
+		}, state: flow.StateReview},
+		{name: "link y s, typed on the server question", cfg: flow.Config{Hostname: "lab-1"}, do: func(tl *timeline) {
+			tl.key(alone, enter)
+			tl.key(alone, paste(goldenLink))
+			tl.key(alone, enter)
+			tl.wait(alone)
+			tl.typed("link y s", between(rng, 120*time.Millisecond, 250*time.Millisecond))
+			tl.wait(alone)
+		}, state: flow.StateInvitation}, // the n of link said no: back to the invitation, never trusted
+		{name: "y alone trusts the server", cfg: flow.Config{Hostname: "lab-1"}, do: func(tl *timeline) {
+			tl.key(alone, enter)
+			tl.key(alone, paste(goldenLink))
+			tl.key(alone, enter)
+			tl.key(alone, runes("y"))
+			tl.wait(alone)
+		}, state: flow.StateName, trust: true},
+		{name: "thanks s, typed on Done", do: func(tl *timeline) {
+			toReview(tl)
+			tl.key(alone, runes("a"))
+			tl.wait(alone)
+			tl.typed("thanks s", between(rng, 120*time.Millisecond, 250*time.Millisecond))
+			tl.wait(alone)
+		}, state: flow.StateDone},
+		{name: "s alone shows the secret", do: func(tl *timeline) {
+			toReview(tl)
+			tl.key(alone, runes("a"))
+			tl.key(alone, runes("s"))
+			tl.wait(alone)
+		}, state: flow.StateDone, reveal: true},
+		{name: "d alone asks first", do: func(tl *timeline) { toReview(tl); tl.key(alone, runes("d")); tl.wait(alone) }, state: flow.StateReview, asks: true},
+		{name: "d, then y, each alone, declines", do: func(tl *timeline) {
+			toReview(tl)
+			tl.key(alone, runes("d"))
+			tl.key(alone, runes("y"))
+			tl.wait(alone)
+		}, state: flow.StateDeclined},
+		{name: "d, then n, keeps it", do: func(tl *timeline) {
+			toReview(tl)
+			tl.key(alone, runes("d"))
+			tl.key(alone, runes("n"))
+			tl.wait(alone)
+		}, state: flow.StateReview},
+		{name: "d alone, then a scan holding y", do: func(tl *timeline) {
+			toReview(tl)
+			tl.key(alone, runes("d"))
+			tl.wait(alone)
+			tl.typed("yes, really\r", between(rng, 20*time.Millisecond, 80*time.Millisecond))
+			tl.wait(alone)
+		}, state: flow.StateReview, asks: true},
+		{name: "a pasted a on Review", do: func(tl *timeline) { toReview(tl); tl.key(alone, paste("a")); tl.wait(alone) }, state: flow.StateReview},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := tc.cfg
+			if cfg.Hostname == "" {
+				cfg = goldenConfig
+			}
+			svc := &countingService{memService: memService{answer: goldenClient}}
+			tl := newTimeline(svc, &memStore{}, cfg)
+			tc.do(tl)
+			w := tl.w
+			if w.machine.State != tc.state {
+				t.Errorf("state %v, want %v\n%s", w.machine.State, tc.state, w.View())
+			}
+			if want := tc.state == flow.StateDone; (svc.accepts == 1) != want || svc.accepts > 1 {
+				t.Errorf("%d accept calls", svc.accepts)
+			}
+			if want := tc.state == flow.StateDeclined; (svc.declines == 1) != want || svc.declines > 1 {
+				t.Errorf("%d decline calls", svc.declines)
+			}
+			if trusted := w.machine.Server == goldenServer && cfg.Server == ""; trusted != tc.trust {
+				t.Errorf("server taken from the link: %v", trusted)
+			}
+			if w.revealed != tc.reveal {
+				t.Errorf("secret shown: %v", w.revealed)
+			}
+			if w.confirmDecline != tc.asks {
+				t.Errorf("asks whether to decline: %v", w.confirmDecline)
+			}
+			if !strings.Contains(w.notice, tc.notice) {
+				t.Errorf("notice %q, want %q", w.notice, tc.notice)
+			}
+		})
+	}
+}
+
+// Forward word deletion at every position of every field, on the last
+// character and on white space included: no panic (bubbles#1056), and the
+// text after the cursor up to the end of the next word is gone.
+func TestDeleteWordForward(t *testing.T) {
+	keys := []tea.KeyMsg{
+		{Type: tea.KeyRunes, Runes: []rune("d"), Alt: true},
+		{Type: tea.KeyDelete, Alt: true},
+	}
+	for _, text := range []string{"ab", "a", "ab cd", "ab  cd ", " x", "  ", "ünï cödé", "https://idp.example.com/x?token=ab cd"} {
+		for _, field := range []flow.State{flow.StateInvitation, flow.StateName} {
+			n := len([]rune(text))
+			for pos := 0; pos <= n; pos++ {
+				for _, k := range keys {
+					s, st := fresh()
+					w := press(testWizard(s, st, goldenConfig, 80, 24), enter)
+					f := &w.invitation
+					if field == flow.StateName {
+						w = press(w, paste(goldenLink), enter)
+						f = &w.name
+					}
+					f.SetValue(text)
+					f.SetCursor(pos)
+					m, _ := w.Update(k)
+					w = m.(Model)
+					got := w.invitation.Value()
+					if field == flow.StateName {
+						got = w.name.Value()
+					}
+					if want := wordDeleted(text, pos); got != want {
+						t.Errorf("%v %q at %d, %s: %q, want %q", field, text, pos, k, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// wordDeleted is what forward word deletion leaves: emacs's M-d.
+func wordDeleted(text string, pos int) string {
+	r := []rune(text)
+	end := pos
+	for end < len(r) && r[end] == ' ' {
+		end++
+	}
+	for end < len(r) && r[end] != ' ' {
+		end++
+	}
+	return string(r[:pos]) + string(r[end:])
+}
+
+// A line feed that arrives as a key of its own is a space: the field holds
+// what was sent, and its feedback judges exactly that.
+func TestLineFeedInAField(t *testing.T) {
+	s, st := fresh()
+	w := press(testWizard(s, st, goldenConfig, 80, 24), enter, runes("Zm9vYmFyLXRv"), tea.KeyMsg{Type: tea.KeyCtrlJ}, runes("a2VuLTAx"))
+	if got := w.invitation.Value(); got != "Zm9vYmFyLXRv a2VuLTAx" {
+		t.Fatalf("field %q", got)
+	}
+	w.fbHold = false // the feedback after the pause in typing
+	if v := w.View(); strings.Contains(v, "Token read") {
+		t.Fatalf("the feedback claims a token the field does not hold:\n%s", v)
+	}
+}
+
+// FuzzFieldKeys drives the two text fields with any sequence of keys,
+// Alt and Ctrl combinations included, at any cursor position: no panic
+// reaches the person (bubbles#1056 was one), and the field never holds a
+// control character.
+func FuzzFieldKeys(f *testing.F) {
+	f.Add([]byte("ab\x02\x80d"), false)              // ab, Left, Alt-d
+	f.Add([]byte("x y \x03\x03\x80d\x81\x7f"), true) // in the name field
+	f.Add([]byte("\x05\x80\x7f\x80b\x80f\x06\x07"), false)
+	types := []tea.KeyType{tea.KeyLeft, tea.KeyRight, tea.KeyHome, tea.KeyEnd, tea.KeyBackspace, tea.KeyDelete,
+		tea.KeyCtrlA, tea.KeyCtrlE, tea.KeyCtrlK, tea.KeyCtrlU, tea.KeyCtrlW, tea.KeyCtrlB, tea.KeyCtrlF,
+		tea.KeyCtrlD, tea.KeyCtrlH, tea.KeyCtrlJ, tea.KeySpace, tea.KeyTab}
+	f.Fuzz(func(t *testing.T, data []byte, name bool) {
+		if len(data) > 200 {
+			return
+		}
+		s, st := fresh()
+		w := press(testWizard(s, st, goldenConfig, 80, 24), enter)
+		if name {
+			w = press(w, paste(goldenLink), enter)
+		}
+		for i := 0; i < len(data); i++ {
+			var k tea.KeyMsg
+			switch b := data[i]; {
+			case b < 0x20: // a key of the table
+				k = tea.KeyMsg{Type: types[int(b)%len(types)]}
+			case b >= 0x80 && i+1 < len(data): // Alt and the next byte
+				i++
+				k = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{rune(data[i] & 0x7f)}, Alt: true}
+				if data[i] < 0x20 {
+					k = tea.KeyMsg{Type: types[int(data[i])%len(types)], Alt: true}
+				}
+			default:
+				k = runes(string(rune(b)))
+			}
+			m, cmd := w.Update(k)
+			w = settle(m.(Model), cmd)
+		}
+		for _, v := range []string{w.invitation.Value(), w.name.Value()} {
+			if r, bad := flow.Invisible(v); bad {
+				t.Fatalf("the field holds %U: %q", r, v)
+			}
+		}
+	})
+}
