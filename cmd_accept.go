@@ -33,6 +33,7 @@ func acceptOrDecline(ctx context.Context, e env, args []string, decline bool) er
 	var deviceName *string
 	if !decline {
 		deviceName = fs.String("name", e.getenv("ENROLL_NAME"), "device client `NAME` (ENROLL_NAME; default: this host's name, or the stored name of an enrolled device)")
+		c.readerGroupFlag(fs, e)
 	}
 	pos, err := parseArgs(e, fs, envErr, args)
 	if err != nil {

@@ -23,6 +23,7 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 	}
 	ctx, cancel := c.bounded(ctx)
 	defer cancel()
+	c.readOnly = true // status reports; it never changes a mode, an owner or a name
 	st := c.store(e)
 	snap, err := st.Load(ctx)
 	if err != nil {
@@ -121,6 +122,7 @@ func cmdToken(ctx context.Context, e env, args []string) error {
 	}
 	ctx, cancel := c.bounded(ctx)
 	defer cancel()
+	c.readOnly = true // a licensed application's way to a token: it changes nothing
 	snap, err := c.store(e).Load(ctx)
 	if err != nil {
 		return fail(e, c, err)

@@ -79,15 +79,18 @@ func storeRows() []faultRow {
 				notUsed(x, inv, r, `writable by every user`)
 				x.noCreds()
 			}},
-		{"credentials file 0644", "tightened to 0600 with a warning; its content unchanged",
+		{"credentials file 0644", "status warns and changes nothing; the next accept tightens it to 0600, its content unchanged",
 			func(t *testing.T, x *fx) {
 				old := x.enroll()
 				if err := os.Chmod(x.creds, 0o644); err != nil {
 					t.Fatal(err)
 				}
-				x.exit(x.run("status"), 0, `mode 0644\); its mode was set to 0600`, `This device is a device client`)
-				x.mode(x.creds, 0o600)
+				x.exit(x.run("status"), 0, `mode 0644\); run enroll accept as its owner, or chmod 0600 it`, `This device is a device client`)
+				x.mode(x.creds, 0o644)
 				x.credsEqual(old)
+				inv := x.svc.invite(emulator.InvitationSpec{})
+				x.exit(x.runIn(runOpts{stdin: inv.Link}, "accept", "--token-file", "-"), 0, `mode 0644\); its mode was set to 0600`)
+				x.mode(x.creds, 0o600)
 			}},
 		{"credentials path is a directory", "exit 6 \"is a directory, not a regular file\" before accepting; invitation unused",
 			func(t *testing.T, x *fx) {

@@ -27,6 +27,18 @@ type common struct {
 	plain       bool
 	noColor     bool
 	verbose     bool
+	// readerGroup shares the credentials with a group (--reader-group,
+	// for the commands that write them); readOnly opens the store so that
+	// nothing on disk changes (status, token, doctor).
+	readerGroup string
+	readOnly    bool
+}
+
+// readerGroupFlag adds --reader-group to a command that writes the
+// credentials.
+func (c *common) readerGroupFlag(fs *flag.FlagSet, e env) {
+	fs.StringVar(&c.readerGroup, "reader-group", e.getenv("ENROLL_READER_GROUP"),
+		"share the credentials file with this `GROUP` (0640, directory 0750), for a licensed application running as its own user; kept by later writes; none stops it (ENROLL_READER_GROUP)")
 }
 
 // newFlags returns a flag set for one command with the common flags
@@ -149,7 +161,7 @@ func (c *common) store(e env) *persist.Store {
 	if path == "" {
 		path = persist.DefaultPath(e.uid, e.getenv)
 	}
-	return persist.Open(persist.Options{Path: path, FS: e.fs})
+	return persist.Open(persist.Options{Path: path, FS: e.fs, ReaderGroup: c.readerGroup, ReadOnly: c.readOnly})
 }
 
 // driver is what every enrolling command runs the flow on: the service

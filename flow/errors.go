@@ -28,6 +28,7 @@ var (
 	ErrStoreUnavailable  = errors.New("credentials cannot be stored")
 	ErrNotStored         = errors.New("credentials received but not stored")
 	ErrNotEnrolled       = errors.New("not enrolled")
+	ErrUnreadable        = errors.New("credentials cannot be read")
 	ErrBusy              = errors.New("another enrollment is running")
 	ErrPending           = errors.New("an interrupted enrollment is pending")
 	ErrInterrupted       = errors.New("interrupted")
@@ -81,6 +82,7 @@ var classes = []classRow{
 	{ErrInvitationExpired, ExitRefused, "This invitation has expired or was revoked.", "Ask the administrator for a new invitation.", false},
 	{ErrNotForDevice, ExitRefused, "This invitation is not for this device.", "It is limited to already registered devices or to another device client; ask the administrator for one meant for this device.", false},
 	{ErrUnauthorized, ExitDevice, "The service refused this device's stored credentials.", "The device must be re-provisioned: run `enroll forget` and accept a new invitation.", false},
+	{ErrUnreadable, ExitDevice, "This user cannot read this device's stored credentials.", "Run it as root, or as a member of the credentials' reader group (enroll accept --reader-group GROUP shares them), or give the licensed application the file with systemd's LoadCredential=.", false},
 	{ErrNotEnrolled, ExitDevice, "This device is not enrolled.", "Accept an invitation first: enroll accept --token-file FILE.", false},
 	{ErrRateLimited, ExitUnavailable, "The service is busy and asked enroll to slow down.", "Nothing changed; try again after the wait the service asks for, or in a minute if it names none.", true},
 	{ErrServer, ExitUnavailable, "The service had a problem.", "Nothing changed; it is safe to try again later.", true},

@@ -22,6 +22,7 @@ type FS interface {
 	Lstat(name string) (fs.FileInfo, error)
 	MkdirAll(path string, perm fs.FileMode) error
 	Chmod(name string, mode fs.FileMode) error
+	Chown(name string, uid, gid int) error
 	Rename(oldpath, newpath string) error
 	Remove(name string) error
 	ReadDir(name string) ([]fs.DirEntry, error)
@@ -32,6 +33,7 @@ type File interface {
 	io.ReadWriteCloser
 	Stat() (fs.FileInfo, error)
 	Chmod(mode fs.FileMode) error
+	Chown(uid, gid int) error
 	Sync() error
 }
 
@@ -74,6 +76,9 @@ func (OSFS) MkdirAll(path string, perm fs.FileMode) error { return os.MkdirAll(p
 // Chmod calls os.Chmod.
 func (OSFS) Chmod(name string, mode fs.FileMode) error { return os.Chmod(name, mode) }
 
+// Chown calls os.Chown.
+func (OSFS) Chown(name string, uid, gid int) error { return os.Chown(name, uid, gid) }
+
 // Rename calls os.Rename.
 func (OSFS) Rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
 
@@ -106,17 +111,18 @@ func createTemp(fsys FS, dir, prefix string) (File, string, error) {
 // new file, never a torn one: temp file in the same directory, write, fsync,
 // rename, fsync the directory (DESIGN §5). renameio does not fsync the
 // directory and bypasses FS, hence this small version of it.
-func writeAtomic(fsys FS, path string, data []byte) error {
+func writeAtomic(fsys FS, path string, data []byte, mode fs.FileMode, gid int) error {
 	f, tmp, err := createTemp(fsys, filepath.Dir(path), tempPrefix(path))
 	if err != nil {
 		return err
 	}
-	return fill(fsys, f, tmp, path, data)
+	return fill(fsys, f, tmp, path, data, mode, gid)
 }
 
-// fill writes data to f, the new and empty temporary file tmp, syncs it and
-// renames it to path, durably. It closes f, and removes tmp unless renamed.
-func fill(fsys FS, f File, tmp, path string, data []byte) (err error) {
+// fill writes data to f, the new and empty temporary file tmp, gives it
+// mode and the group gid (noGroup: left as created), syncs it and renames
+// it to path, durably. It closes f, and removes tmp unless renamed.
+func fill(fsys FS, f File, tmp, path string, data []byte, mode fs.FileMode, gid int) (err error) {
 	closed, renamed := false, false
 	defer func() {
 		if !closed {
@@ -129,9 +135,15 @@ func fill(fsys FS, f File, tmp, path string, data []byte) (err error) {
 	if _, err := f.Write(data); err != nil {
 		return err
 	}
-	// Explicit, because the create mode is filtered by the umask and the
-	// result must be exactly 0600 whatever the caller's umask.
-	if err := f.Chmod(0o600); err != nil {
+	// The group first, then the mode: the file is never readable by a
+	// group it is not meant for. The mode is explicit, because the create
+	// mode is filtered by the umask and the result must be exactly it.
+	if gid != noGroup {
+		if err := f.Chown(-1, gid); err != nil {
+			return err
+		}
+	}
+	if err := f.Chmod(mode); err != nil {
 		return err
 	}
 	if err := f.Sync(); err != nil {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"path/filepath"
 
 	"enroll/flow"
 )
@@ -49,9 +48,12 @@ func journalKind(dst **flow.Pending) fileKind {
 }
 
 // Load reports what is on disk. It repairs what it safely can and says so in
-// Snapshot.Warnings: modes wider than 0700/0600 are tightened, unreadable
-// files are moved aside (never deleted) and treated as absent. It errs only
-// when the store itself is unusable (wrapping flow.ErrStoreUnavailable).
+// Snapshot.Warnings: modes wider than 0700/0600 (0750/0640 for a reader
+// group) are tightened, unreadable files are moved aside (never deleted)
+// and treated as absent. A read-only store repairs nothing and only warns.
+// It errs when the store itself is unusable (wrapping
+// flow.ErrStoreUnavailable), or when this user may not read it
+// (flow.ErrUnreadable).
 func (s *Store) Load(ctx context.Context) (flow.Snapshot, error) {
 	var snap flow.Snapshot
 	if err := ctx.Err(); err != nil {
@@ -66,9 +68,12 @@ func (s *Store) Load(ctx context.Context) (flow.Snapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	dir := s.dir()
-	if _, err := s.fs.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+	switch _, err := s.fs.Stat(dir); {
+	case errors.Is(err, fs.ErrNotExist):
 		s.seen = s.fingerprint()
 		return snap, nil // never enrolled here; Prepare creates it
+	case denied(err):
+		return snap, unreadableErr(dir, err)
 	}
 	w, err := s.tightenDir(dir)
 	if err != nil {
@@ -114,34 +119,44 @@ func (s *Store) tightenDir(dir string) (string, error) {
 		return "", fmt.Errorf("%w: %s is %s, not a directory", flow.ErrStoreUnavailable, dir, describe(fi.Mode()))
 	}
 	perm := fi.Mode().Perm()
+	allowed := privateDir
+	if shared(fi) {
+		allowed = sharedDir // shared with a reader group
+	}
 	switch {
-	case perm&^0o700 == 0:
+	case perm&^allowed == 0:
 		return "", nil
 	case fi.Mode()&fs.ModeSticky != 0:
 		return fmt.Sprintf("The directory %s is shared with other users (mode %04o, sticky); its mode was left unchanged.", dir, perm), nil
-	case filepath.Base(dir) == "enroll":
+	case isOwnDir(dir):
 		// ours: tighten below
 	case perm&0o002 != 0:
 		return "", fmt.Errorf("%w: the directory %s is writable by every user (mode %04o), so others could replace the credentials file; use a directory only you can write", flow.ErrStoreUnavailable, dir, perm)
 	default:
 		return fmt.Sprintf("The directory %s is open to other users (mode %04o); it is not enroll's own directory, so its mode was left unchanged (the credentials file is 0600).", dir, perm), nil
 	}
-	if err := s.fs.Chmod(dir, 0o700); err != nil {
+	if s.readOnly {
+		return fmt.Sprintf("The directory %s is open to other users (mode %04o); run enroll accept as its owner, or chmod %04o it, to close it.", dir, perm, allowed), nil
+	}
+	if err := s.fs.Chmod(dir, allowed); err != nil {
 		return "", unavailable("restricting the mode of "+dir, err)
 	}
-	return fmt.Sprintf("The directory %s was open to other users (mode %04o); its mode was set to 0700.", dir, perm), nil
+	return fmt.Sprintf("The directory %s was open to other users (mode %04o); its mode was set to %04o.", dir, perm, allowed), nil
 }
 
 // readRegular reads at most limit+1 bytes of path, refusing anything but a
 // regular file. ok is false when the file does not exist. A file open to
-// others is made 0600 through the open handle, so the chmod cannot land on
-// a file swapped in meanwhile.
+// others is made 0600 (0640 when shared with a reader group) through the
+// open handle, so the chmod cannot land on a file swapped in meanwhile; a
+// read-only store only warns.
 func (s *Store) readRegular(path string, limit int64, warnings *[]string) (data []byte, ok bool, err error) {
 	fi, err := s.fs.Lstat(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return nil, false, nil
-	}
-	if err != nil {
+	case denied(err):
+		return nil, false, unreadableErr(path, err)
+	case err != nil:
 		return nil, false, unavailable("checking "+path, err)
 	}
 	if !fi.Mode().IsRegular() {
@@ -151,6 +166,8 @@ func (s *Store) readRegular(path string, limit int64, warnings *[]string) (data 
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, false, nil // removed since the Lstat
+	case denied(err):
+		return nil, false, unreadableErr(path, err)
 	case err != nil:
 		// ELOOP here means a symlink was swapped in after the Lstat.
 		return nil, false, unavailable("opening "+path, err)
@@ -162,13 +179,24 @@ func (s *Store) readRegular(path string, limit int64, warnings *[]string) (data 
 	if !fi.Mode().IsRegular() {
 		return nil, false, notRegular(path, fi.Mode())
 	}
-	if perm := fi.Mode().Perm(); perm&^0o600 != 0 {
-		if err := f.Chmod(0o600); err != nil {
+	allowed := privateFile
+	if shared(fi) {
+		allowed = sharedFile // the reader group's
+	}
+	switch perm := fi.Mode().Perm(); {
+	case perm&^allowed == 0:
+	case s.readOnly:
+		if warnings != nil {
+			*warnings = append(*warnings, fmt.Sprintf(
+				"The file %s is open to other users or executable (mode %04o); run enroll accept as its owner, or chmod %04o it, to close it.", path, perm, allowed))
+		}
+	default:
+		if err := f.Chmod(allowed); err != nil {
 			return nil, false, unavailable("restricting the mode of "+path, err)
 		}
 		if warnings != nil {
 			*warnings = append(*warnings, fmt.Sprintf(
-				"The file %s was open to other users or executable (mode %04o); its mode was set to 0600.", path, perm))
+				"The file %s was open to other users or executable (mode %04o); its mode was set to %04o.", path, perm, allowed))
 		}
 	}
 	data, err = io.ReadAll(io.LimitReader(f, limit+1))
@@ -214,6 +242,10 @@ func (s *Store) loadFile(path string, k fileKind, warnings *[]string) (bool, err
 	}
 	if blank {
 		warn("The %s %s is empty; %s.", k.label, path, k.consequence)
+		return false, nil
+	}
+	if s.readOnly {
+		warn("The %s %s cannot be used (%s); %s (enroll accept moves it aside).", k.label, path, reason, k.consequence)
 		return false, nil
 	}
 	unlock, err := s.tryLock()

@@ -46,6 +46,14 @@ type Options struct {
 	LockWait time.Duration    // how long Prepare waits for another enrollment; 10s when zero
 	Now      func() time.Time // clock for enrolledAt and moved-aside names; time.Now when nil
 	FS       FS               // filesystem, for fault injection; OSFS when nil
+	// ReaderGroup shares the credentials with a group (see share.go): its
+	// name or number; "" keeps the sharing found on disk; ReaderGroupNone
+	// ends it.
+	ReaderGroup string
+	// ReadOnly makes the store change nothing on disk, ever: Load reports
+	// what it would otherwise repair (modes, unusable files) as warnings.
+	// status, token and doctor open it so; Prepare then refuses.
+	ReadOnly bool
 }
 
 // Store is the credentials store; it satisfies flow.Store. Its methods may
@@ -55,6 +63,10 @@ type Store struct {
 	lockWait time.Duration
 	now      func() time.Time
 	fs       FS
+
+	readerGroup string
+	readOnly    bool
+	gid         int // the reader group of what is written under the lock, or noGroup
 
 	mu   sync.Mutex
 	held *flock.Flock // the enrollment lock, from Prepare until Release
@@ -73,7 +85,7 @@ var _ flow.Store = (*Store)(nil)
 // Open returns a store for opts.Path. It touches nothing on disk: problems
 // surface from Load and Prepare, where they can be classified.
 func Open(opts Options) *Store {
-	s := &Store{lockWait: opts.LockWait, now: opts.Now, fs: opts.FS}
+	s := &Store{lockWait: opts.LockWait, now: opts.Now, fs: opts.FS, readerGroup: opts.ReaderGroup, readOnly: opts.ReadOnly, gid: noGroup}
 	if opts.Path != "" {
 		s.path = filepath.Clean(opts.Path)
 	}
@@ -118,6 +130,9 @@ func (s *Store) Prepare(ctx context.Context) error {
 	if s.path == "" {
 		return errNoPath
 	}
+	if s.readOnly {
+		return errors.New("persist: Prepare on a read-only store")
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.held != nil {
@@ -141,6 +156,14 @@ func (s *Store) Prepare(ctx context.Context) error {
 	if s.seen != "" && s.fingerprint() != s.seen {
 		_ = fl.Unlock()
 		return fmt.Errorf("%w: another enrollment changed %s while this one waited; run enroll again to start from the new state", flow.ErrBusy, s.path)
+	}
+	if err := s.decideShare(); err != nil {
+		_ = fl.Unlock()
+		return err
+	}
+	if _, err := s.shareDir(); err != nil {
+		_ = fl.Unlock()
+		return err
 	}
 	spare, err := s.reserve()
 	if err != nil {
@@ -190,11 +213,13 @@ func (s *Store) Journal(p flow.Pending) error {
 			return notStored("moving the previous journal aside", err)
 		}
 	}
+	// The journal holds the service's raw answer: it stays 0600, shared
+	// with nobody; the licensed application reads the credentials file.
 	if t := s.spare; t != nil {
 		s.spare = nil
-		err = fill(s.fs, t.f, t.name, jp, data)
+		err = fill(s.fs, t.f, t.name, jp, data, privateFile, noGroup)
 	} else {
-		err = writeAtomic(s.fs, jp, data)
+		err = writeAtomic(s.fs, jp, data, privateFile, noGroup)
 	}
 	if err != nil {
 		return notStored("writing the journal", err)
@@ -232,7 +257,7 @@ func (s *Store) Save(c flow.Credentials) error {
 	if err := s.preserveCorrupt(); err != nil {
 		return notStored("keeping the unreadable file "+s.path, err)
 	}
-	if err := writeAtomic(s.fs, s.path, data); err != nil {
+	if err := writeAtomic(s.fs, s.path, data, s.fileMode(), s.gid); err != nil {
 		return notStored("writing "+s.path, err)
 	}
 	// The credentials are committed. Should removing the journal fail, the
