@@ -78,8 +78,11 @@ type ptyKeys struct {
 }
 
 // send writes keys after gap, as one read; one letter sent apart from
-// the keys around it (deliberate gaps both sides) is counted alone.
-func (k *ptyKeys) send(gap time.Duration, keys, desc string) {
+// the keys around it (deliberate gaps both sides) is counted alone, for
+// the screen the person saw (on), "" when not pressed for one.
+func (k *ptyKeys) send(gap time.Duration, keys, desc string) { k.sendOn(gap, keys, desc, "") }
+
+func (k *ptyKeys) sendOn(gap time.Duration, keys, desc, on string) {
 	time.Sleep(gap)
 	now := time.Now()
 	if k.pending != "" && now.Sub(k.last) >= deliberate {
@@ -87,7 +90,7 @@ func (k *ptyKeys) send(gap time.Duration, keys, desc string) {
 	}
 	k.pending = ""
 	if now.Sub(k.last) >= deliberate && len(keys) == 1 && keys[0] >= 'a' && keys[0] <= 'z' {
-		k.pending = keys
+		k.pending = keys + "@" + on
 	}
 	k.p.send(keys)
 	k.last = time.Now()
@@ -163,17 +166,17 @@ func ptyMonkey(t *testing.T, seed uint64) map[string]int {
 		// 0: finished after enrolling or declining; 3: the service refused
 		// an invitation the monkey's keys had altered. Both need a call.
 		fail("exit %d without an accept or decline call", code)
-	case accepts > k.alone["a"]+k.alone["r"]:
-		fail("%d accept calls; a alone %d, r alone %d", accepts, k.alone["a"], k.alone["r"])
-	case declines > min(k.alone["d"], k.alone["y"])+k.alone["r"]:
-		fail("%d decline calls; d alone %d, y alone %d", declines, k.alone["d"], k.alone["y"])
-	case accepts+declines > 0 && k.alone["y"] == 0:
-		fail("the link's server was used without y pressed alone")
+	case accepts > k.alone["a@review"]:
+		fail("%d accept calls; a pressed alone on review %d", accepts, k.alone["a@review"])
+	case declines > min(k.alone["d@review"], k.alone["y@decline?"]):
+		fail("%d decline calls; pressed alone: d on review %d, y when asked %d", declines, k.alone["d@review"], k.alone["y@decline?"])
+	case accepts+declines > 0 && k.alone["y@server"] == 0:
+		fail("the link's server was used without y pressed alone on its question")
 	case strings.Contains(p.raw(), evil):
 		fail("an escape sequence from the input was echoed")
 	}
 	for _, c := range x.svc.emu.Clients() {
-		if strings.Contains(p.raw(), c.ClientSecret) && k.alone["s"] == 0 {
+		if strings.Contains(p.raw(), c.ClientSecret) && k.alone["s@done"] == 0 {
 			fail("the secret was shown without s pressed alone")
 		}
 	}
@@ -213,16 +216,16 @@ func (k *ptyKeys) purposeful(link string) {
 	}
 	switch screen {
 	case "Decline this invitation?":
-		k.send(deliberate, pick("y", "n"), "person answers")
+		k.sendOn(deliberate, pick("y", "n"), "person answers", "decline?")
 	case "step 4 of 4":
-		k.send(deliberate, pick("a", "a", "d"), "person decides")
+		k.sendOn(deliberate, pick("a", "a", "d"), "person decides", "review")
 	case "No server is configured":
-		k.send(deliberate, "y", "person trusts")
+		k.sendOn(deliberate, "y", "person trusts", "server")
 	case "step 2 of 4":
 		k.send(deliberate, "\x1b[200~"+link+"\x1b[201~", "person pastes the link")
 		k.send(deliberate, "\r", "person enter")
 	case "Enrolled":
-		k.send(deliberate, pick("s", "i", "\r"), "person on Done")
+		k.sendOn(deliberate, pick("s", "i", "\r"), "person on Done", "done")
 	case "Make the window larger":
 		_ = k.p.resize(80, 24)
 		k.log = append(k.log, "person resizes to 80x24")

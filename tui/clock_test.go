@@ -66,3 +66,9 @@ func decide(w Model, k string) (Model, tea.Cmd) {
 	}
 	return w, tea.Batch(effects...)
 }
+
+// inBurst makes the keys that follow arrive 10 ms apart, as a scan's do.
+func inBurst(w Model) Model {
+	w.opts.Clock.(*testClock).step = 10 * time.Millisecond
+	return w
+}

@@ -14,17 +14,17 @@ import (
 //   - forward word deletion (Alt-d, Alt-Delete) with the cursor on the last
 //     character indexes past the text and panics (charmbracelet/bubbles#1056,
 //     v1.0.0 and v2); it is done here instead;
-//   - a line feed that arrives as a key of its own (text pasted without
-//     bracketed paste, a scanner set to end with LF) would be dropped,
-//     gluing the words around it into one; it is a space instead, as a
-//     line break inside pasted text already is, so the field holds what
-//     was sent and its feedback judges exactly that.
+//   - a line feed or a tab that arrives as a key of its own (text pasted
+//     without bracketed paste, a scanner set to end with LF) would be
+//     dropped, gluing the words around it into one; it is a space instead,
+//     as a line break inside pasted text already is, so the field holds
+//     what was sent and its feedback judges exactly that.
 func edit(f *textinput.Model, msg tea.KeyMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, f.KeyMap.DeleteWordForward):
 		deleteWordForward(f)
 		return nil
-	case msg.Type == tea.KeyCtrlJ:
+	case msg.Type == tea.KeyCtrlJ, msg.Type == tea.KeyTab:
 		msg = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{' '}}
 	}
 	var cmd tea.Cmd

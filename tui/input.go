@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
@@ -42,12 +43,7 @@ func (w Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		if key.Matches(msg, k.Continue) {
 			w.step(flow.Next{})
 		}
-		if msg.Type == tea.KeyRunes && (msg.Paste || len(msg.Runes) > 3) {
-			// Someone scanned or pasted before pressing Enter: that is
-			// the invitation, not a series of keys.
-			w.step(flow.Next{})
-			return w.invitationKey(msg)
-		}
+
 	case flow.StateInvitation:
 		return w.invitationKey(msg)
 	case flow.StateServer:
@@ -177,6 +173,12 @@ func (w Model) nameKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 func refuseInvisible(w *Model, msg tea.KeyMsg) (tea.KeyMsg, bool) {
 	if msg.Type != tea.KeyRunes {
 		return msg, true
+	}
+	if strings.ContainsRune(string(msg.Runes), utf8.RuneError) {
+		// A character that could not be read (U+FFFD, or bytes that were
+		// not UTF-8): the field would drop it, silently changing the text.
+		w.notice = "Not inserted: the text holds a character that could not be read (U+FFFD); it is not what was sent. Copy it again."
+		return msg, false
 	}
 	if r, bad := invisible(string(msg.Runes)); bad {
 		again := "Copy the link again, from plain text."
@@ -310,30 +312,18 @@ func (w Model) read(text string) (flow.Invitation, error) {
 // kept (not sent), whatever the rules for a new name say of it.
 func (w Model) nameUnchanged() bool {
 	ex := w.machine.Existing
-	return ex != nil && w.name.Value() == ex.Name
+	return ex != nil && strings.TrimSpace(w.name.Value()) == strings.TrimSpace(ex.Name)
 }
+
+// inField reports whether a text field has the keys: letters are text
+// there, not keys (the hand-off screen, over the invitation screen, has
+// none).
+func (w Model) inField() bool { return w.typing() && w.phoneStage == phoneOff }
 
 // typing reports whether letters are text in a field rather than keys.
 func (w Model) typing() bool {
 	st := w.machine.State
 	return st == flow.StateInvitation || st == flow.StateName
-}
-
-// typeAhead splits two or three letters that arrived in one read
-// (type-ahead over a slow link: "sq" for s then q) into one key press each.
-// Longer runs are scans or pastes and never reach here.
-func (w Model) typeAhead(rs []rune) (tea.Model, tea.Cmd) {
-	var cmds []tea.Cmd
-	for _, r := range rs {
-		m, cmd := w.handleKey(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
-		w = m.(Model)
-		w.keys.sync(&w) // the next letter is a key of the screen this one led to
-		cmds = append(cmds, cmd)
-		if w.quitting {
-			break
-		}
-	}
-	return w, tea.Batch(cmds...)
 }
 
 // prefill puts text from outside (a stored name the server chose, a link

@@ -68,13 +68,20 @@ func (realClock) After(d time.Duration, msg tea.Msg) tea.Cmd {
 	return tea.Tick(d, func(time.Time) tea.Msg { return msg })
 }
 
-// heard records the arrival of input (a key, a paste, a scan, an escape
-// sequence): whether it came alone, and that a command waiting for quiet
-// did not get it.
-func (w *Model) heard(together bool) {
+// heard records the arrival of input (a key, a paste, a scan; nil for an
+// escape sequence Bubble Tea could not read): whether it came alone — one
+// key, no other input within quietWindow before it — and that a command
+// waiting for quiet did not get it.
+func (w *Model) heard(msg tea.Msg) {
 	now := w.opts.Clock.Now()
-	w.alone = !together && (w.lastInput.IsZero() || now.Sub(w.lastInput) >= quietWindow)
+	k, isKey := msg.(tea.KeyMsg)
+	together := isKey && k.Type == tea.KeyRunes && (k.Paste || len(k.Runes) > 1)
+	quiet := w.lastInput.IsZero() || now.Sub(w.lastInput) >= quietWindow
+	w.alone = !together && quiet
+	w.lineEnd = isKey && k.Type == tea.KeyCtrlJ && w.lastWasEnter && !quiet
+	w.lastWasEnter = isKey && k.Type == tea.KeyEnter
 	w.lastInput = now
+	w.cancelled = w.pending != nil
 	if p := w.pending; p != nil {
 		w.pending = nil
 		w.notice = fmt.Sprintf("Did not %s: other input followed %s. Press %s on its own to %s.",
@@ -82,15 +89,11 @@ func (w *Model) heard(together bool) {
 	}
 }
 
-// command takes a command key: it acts once the input has stayed quiet,
-// if the key came alone, and is otherwise ignored with a notice.
+// command takes a command key that came alone (Update lets no other key
+// outside a text field through): it acts once the input has stayed quiet
+// after it too.
 func (w Model) command(c command, msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	k := flow.Sanitize(msg.String())
-	if !w.alone || msg.Paste || msg.Alt || msg.Type != tea.KeyRunes || len(msg.Runes) != 1 {
-		w.notice = fmt.Sprintf("Ignored %s: it arrived with other input, as typed or scanned text does. Press %s on its own to %s.",
-			k, k, commandWords[c])
-		return w, nil
-	}
 	w.cmdSeq++
 	w.pending = &pendingCommand{cmd: c, key: k, seq: w.cmdSeq}
 	return w, w.opts.Clock.After(quietWindow, commandDueMsg{seq: w.cmdSeq})
@@ -101,10 +104,14 @@ func (w Model) command(c command, msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 // have changed the screen meanwhile).
 func (w Model) commandDue(msg commandDueMsg) (tea.Model, tea.Cmd) {
 	p := w.pending
-	if p == nil || p.seq != msg.seq || w.hidden() {
+	if p == nil || p.seq != msg.seq {
 		return w, nil
 	}
 	w.pending = nil
+	if w.hidden() {
+		w.notice = fmt.Sprintf("Did not %s: the window became too small. Press %s again once the screen shows.", commandWords[p.cmd], p.key)
+		return w, nil
+	}
 	k := w.keys
 	switch {
 	case p.cmd == cmdAccept && k.Accept.Enabled():

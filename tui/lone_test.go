@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"sort"
 	"strings"
@@ -72,12 +73,16 @@ func (s *countingService) Decline(ctx context.Context, r flow.DeclineRequest) er
 	return s.memService.Decline(ctx, r)
 }
 
-func newTimeline(svc flow.Service, st flow.Store, cfg flow.Config) *timeline {
+func newTimeline(svc flow.Service, st flow.Store, cfg flow.Config, more ...func(*Options)) *timeline {
 	c := newSchedClock()
-	w := New(context.Background(), Options{
+	o := Options{
 		Driver: flow.Driver{Service: svc, Store: st, Now: c.Now},
 		Config: cfg, Renderer: asciiRenderer(), Clock: c,
-	})
+	}
+	for _, f := range more {
+		f(&o)
+	}
+	w := New(context.Background(), o)
 	m, _ := w.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
 	w = m.(Model)
 	return &timeline{w: settle(w, w.next()), clock: c}
@@ -132,6 +137,15 @@ func between(rng *rand.Rand, lo, hi time.Duration) func() time.Duration {
 
 const scannedLink = "https://idp.example.com/invitation?token=Zm9vYmFyLXRva2VuLTAxMjM0NTY3ODk\r"
 
+// phoneSent opens the hand-off screen and has the phone send the link.
+func (tl *timeline) phoneSent(d time.Duration) {
+	tl.wait(d)
+	m, cmd := tl.w.Update(tea.KeyMsg{Type: tea.KeyCtrlO})
+	m, _ = m.(Model).Update(cmd()) // the hand-off started
+	m, _ = m.(Model).Update(phoneResultMsg{phone: m.(Model).phone, result: PhoneResult{Text: goldenLink, From: "192.168.1.50", Code: "123 456"}})
+	tl.w = m.(Model)
+}
+
 func TestCommandsNeedAPerson(t *testing.T) {
 	rng := rand.New(rand.NewPCG(14, 14))
 	alone := 2 * time.Second
@@ -142,14 +156,18 @@ func TestCommandsNeedAPerson(t *testing.T) {
 		tl.key(alone, enter)
 	}
 	for _, tc := range []struct {
-		name   string
-		cfg    flow.Config
-		do     func(tl *timeline)
-		state  flow.State
-		trust  bool // the link's server was taken
-		reveal bool
-		asks   bool // the review screen asks whether to decline
-		notice string
+		name  string
+		cfg   flow.Config
+		do    func(tl *timeline)
+		state flow.State
+		calls int  // accept calls; 1 when the state is Done, 0 otherwise, unless given
+		trust bool // the link's server was taken
+		// failing: every accept fails (a network error); phone: the hand-off
+		// is on offer; enrolled: the device is enrolled already.
+		failing, phone, enrolled bool
+		reveal                   bool
+		asks                     bool // the review screen asks whether to decline
+		notice                   string
 	}{
 		{name: "a alone accepts", do: func(tl *timeline) { toReview(tl); tl.key(alone, runes("a")); tl.wait(alone) }, state: flow.StateDone},
 		{name: "a, then Enter 100 ms later", do: func(tl *timeline) {
@@ -164,6 +182,20 @@ func TestCommandsNeedAPerson(t *testing.T) {
 			tl.key(150*time.Millisecond, runes("a"))
 			tl.wait(alone)
 		}, state: flow.StateReview, notice: "Ignored a: it arrived with other input"},
+		{name: "q in a slow scan on Review", do: func(tl *timeline) {
+			toReview(tl)
+			tl.wait(alone)
+			tl.typed("http://x.q/a\r", between(rng, 20*time.Millisecond, 80*time.Millisecond))
+			tl.wait(alone)
+		}, state: flow.StateReview},
+		{name: "okay, typed on the server question", cfg: flow.Config{Hostname: "lab-1"}, do: func(tl *timeline) {
+			tl.key(alone, enter)
+			tl.key(alone, paste(goldenLink))
+			tl.key(alone, enter)
+			tl.wait(alone)
+			tl.typed("okay", between(rng, 120*time.Millisecond, 250*time.Millisecond))
+			tl.wait(alone)
+		}, state: flow.StateServer},
 		{name: "a slow scan of a link on Review (one character a read, 20–80 ms apart)", do: func(tl *timeline) {
 			toReview(tl)
 			tl.wait(alone)
@@ -195,7 +227,7 @@ func TestCommandsNeedAPerson(t *testing.T) {
 			tl.wait(alone)
 			tl.typed("link y s", between(rng, 120*time.Millisecond, 250*time.Millisecond))
 			tl.wait(alone)
-		}, state: flow.StateInvitation}, // the n of link said no: back to the invitation, never trusted
+		}, state: flow.StateServer},
 		{name: "y alone trusts the server", cfg: flow.Config{Hostname: "lab-1"}, do: func(tl *timeline) {
 			tl.key(alone, enter)
 			tl.key(alone, paste(goldenLink))
@@ -237,6 +269,73 @@ func TestCommandsNeedAPerson(t *testing.T) {
 			tl.wait(alone)
 		}, state: flow.StateReview, asks: true},
 		{name: "a pasted a on Review", do: func(tl *timeline) { toReview(tl); tl.key(alone, paste("a")); tl.wait(alone) }, state: flow.StateReview},
+		{name: "r alone retries", failing: true, do: func(tl *timeline) {
+			toReview(tl)
+			tl.key(alone, runes("a"))
+			tl.key(alone, runes("r"))
+			tl.wait(alone)
+		}, state: flow.StateFailed, calls: 2},
+		{name: "a slow scan holding r on a failure", failing: true, do: func(tl *timeline) {
+			toReview(tl)
+			tl.key(alone, runes("a"))
+			tl.wait(alone)
+			tl.typed("https://idp.example.com/retry?token=abc\r", between(rng, 20*time.Millisecond, 80*time.Millisecond))
+			tl.wait(alone)
+		}, state: flow.StateFailed, calls: 1},
+		{name: "y alone takes the phone's text", phone: true, do: func(tl *timeline) {
+			tl.key(alone, enter)
+			tl.phoneSent(alone)
+			tl.key(alone, runes("y"))
+			tl.wait(alone)
+		}, state: flow.StateName},
+		{name: "a slow scan holding y on the phone's screen", phone: true, do: func(tl *timeline) {
+			tl.key(alone, enter)
+			tl.phoneSent(alone)
+			tl.wait(alone)
+			tl.typed("yes yes\r", between(rng, 20*time.Millisecond, 80*time.Millisecond))
+			tl.wait(alone)
+		}, state: flow.StateInvitation},
+		// Text that ends in a command letter: only the quiet before it
+		// tells it from a key pressed alone.
+		{name: "send, typed on Review", do: func(tl *timeline) {
+			toReview(tl)
+			tl.wait(alone)
+			tl.typed("send", between(rng, 120*time.Millisecond, 250*time.Millisecond))
+			tl.wait(alone)
+		}, state: flow.StateReview},
+		{name: "okay, typed when asked whether to decline", do: func(tl *timeline) {
+			toReview(tl)
+			tl.key(alone, runes("d"))
+			tl.wait(alone)
+			tl.typed("okay", between(rng, 120*time.Millisecond, 250*time.Millisecond))
+			tl.wait(alone)
+		}, state: flow.StateReview, asks: true},
+		{name: "oh no err, typed on a failure", failing: true, do: func(tl *timeline) {
+			toReview(tl)
+			tl.key(alone, runes("a"))
+			tl.wait(alone)
+			tl.typed("oh no err", between(rng, 120*time.Millisecond, 250*time.Millisecond))
+			tl.wait(alone)
+		}, state: flow.StateFailed, calls: 1},
+		{name: "okay, typed on the phone's screen", phone: true, do: func(tl *timeline) {
+			tl.key(alone, enter)
+			tl.phoneSent(alone)
+			tl.wait(alone)
+			tl.typed("okay", between(rng, 120*time.Millisecond, 250*time.Millisecond))
+			tl.wait(alone)
+		}, state: flow.StateInvitation},
+		{name: "a slow scan on Welcome is the invitation", do: func(tl *timeline) {
+			tl.wait(alone)
+			tl.typed(scannedLink, between(rng, 20*time.Millisecond, 80*time.Millisecond))
+			tl.wait(alone)
+		}, state: flow.StateName},
+		{name: "a scanner's CR LF keeps an enrolled device's name", enrolled: true, do: func(tl *timeline) {
+			tl.key(alone, enter)
+			tl.wait(alone)
+			tl.typed(strings.TrimSuffix(scannedLink, "\r")+"\r\n", between(rng, 2*time.Millisecond, 10*time.Millisecond))
+			tl.key(alone, enter)
+			tl.wait(alone)
+		}, state: flow.StateReview},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := tc.cfg
@@ -244,14 +343,32 @@ func TestCommandsNeedAPerson(t *testing.T) {
 				cfg = goldenConfig
 			}
 			svc := &countingService{memService: memService{answer: goldenClient}}
-			tl := newTimeline(svc, &memStore{}, cfg)
+			if tc.failing {
+				svc.acceptErr = fmt.Errorf("%w: accept: connection refused", flow.ErrNetwork)
+			}
+			st := &memStore{}
+			if tc.enrolled {
+				st.snap = flow.Snapshot{Existing: &goldenExisting}
+			}
+			tl := newTimeline(svc, st, cfg, func(o *Options) {
+				if tc.phone {
+					o.StartPhone = func() (Phone, error) { return newFakePhone(), nil }
+				}
+			})
 			tc.do(tl)
 			w := tl.w
 			if w.machine.State != tc.state {
 				t.Errorf("state %v, want %v\n%s", w.machine.State, tc.state, w.View())
 			}
-			if want := tc.state == flow.StateDone; (svc.accepts == 1) != want || svc.accepts > 1 {
-				t.Errorf("%d accept calls", svc.accepts)
+			want := tc.calls
+			if want == 0 && tc.state == flow.StateDone {
+				want = 1
+			}
+			if svc.accepts != want {
+				t.Errorf("%d accept calls, want %d", svc.accepts, want)
+			}
+			if tc.enrolled && w.machine.NameChosen {
+				t.Errorf("the enrolled device's name is sent as chosen: %q", w.name.Value())
 			}
 			if want := tc.state == flow.StateDeclined; (svc.declines == 1) != want || svc.declines > 1 {
 				t.Errorf("%d decline calls", svc.declines)
@@ -341,8 +458,9 @@ func TestLineFeedInAField(t *testing.T) {
 // reaches the person (bubbles#1056 was one), and the field never holds a
 // control character.
 func FuzzFieldKeys(f *testing.F) {
-	f.Add([]byte("ab\x02\x80d"), false)              // ab, Left, Alt-d
-	f.Add([]byte("x y \x03\x03\x80d\x81\x7f"), true) // in the name field
+	f.Add([]byte("ab\x00\x80d"), false)        // ab, Left, Alt-d: bubbles#1056
+	f.Add([]byte("x y\x00\x80d"), true)        // in the name field
+	f.Add([]byte("a\x7fb\x00\x80\x05"), false) // ü, Left, Alt-Delete
 	f.Add([]byte("\x05\x80\x7f\x80b\x80f\x06\x07"), false)
 	types := []tea.KeyType{tea.KeyLeft, tea.KeyRight, tea.KeyHome, tea.KeyEnd, tea.KeyBackspace, tea.KeyDelete,
 		tea.KeyCtrlA, tea.KeyCtrlE, tea.KeyCtrlK, tea.KeyCtrlU, tea.KeyCtrlW, tea.KeyCtrlB, tea.KeyCtrlF,
@@ -367,11 +485,14 @@ func FuzzFieldKeys(f *testing.F) {
 				if data[i] < 0x20 {
 					k = tea.KeyMsg{Type: types[int(data[i])%len(types)], Alt: true}
 				}
+			case b == 0x7f: // a letter beyond ASCII
+				k = runes("ü")
 			default:
 				k = runes(string(rune(b)))
 			}
 			m, cmd := w.Update(k)
 			w = settle(m.(Model), cmd)
+			_ = w.View()
 		}
 		for _, v := range []string{w.invitation.Value(), w.name.Value()} {
 			if r, bad := flow.Invisible(v); bad {

@@ -49,6 +49,27 @@ func unreadable(t *testing.T, seq string) tea.Msg {
 	return nil
 }
 
+// An unknown key pressed on its own (Ctrl-Delete, which Bubble Tea v1 does
+// not know) does nothing; one that other input follows at once was inside
+// a scan after all, and clears the field as below.
+func TestUnknownKeyAlone(t *testing.T) {
+	msg := unreadable(t, "\x1b[3;5~")
+	w := press(testWizard(&memService{answer: goldenClient}, &memStore{}, goldenConfig, 80, 24), enter, runes("hello world"))
+	m, _ := w.Update(msg)
+	if w = m.(Model); w.tainted || w.invitation.Value() != "hello world" || !strings.Contains(w.notice, "That key does nothing here") {
+		t.Fatalf("alone: tainted %v, field %q, notice %q", w.tainted, w.invitation.Value(), w.notice)
+	}
+	w = press(w, runes("!")) // a second later: the person typing on
+	if w.tainted || w.invitation.Value() != "hello world!" {
+		t.Fatalf("after it: tainted %v, field %q", w.tainted, w.invitation.Value())
+	}
+	m, _ = w.Update(msg)
+	w = press(inBurst(m.(Model)), runes("xyz")) // at once: a burst
+	if !w.tainted || strings.Contains(w.invitation.Value(), "hello") {
+		t.Fatalf("followed at once: tainted %v, field %q", w.tainted, w.invitation.Value())
+	}
+}
+
 // An unreadable escape sequence inside typed or scanned text clears the
 // field that has the focus, says so, and the Enter that ends the burst
 // clears what followed instead of submitting it: what is left would not be
@@ -71,7 +92,7 @@ func TestUnreadableSequenceClearsTheField(t *testing.T) {
 				if w.machine.State != tt.state {
 					t.Fatalf("state %v; want %v", w.machine.State, tt.state)
 				}
-				w = press(w, runes("ab"))
+				w = press(inBurst(w), runes("ab"))
 				m, _ := w.Update(msg)
 				w = m.(Model)
 				if got := tt.field(w); got != "" || !strings.Contains(w.notice, tt.notice) {
@@ -125,11 +146,13 @@ func TestEscapedTextInAField(t *testing.T) {
 // After an escape sequence was refused on the invitation screen, the
 // person's next paste is taken once the input has been quiet.
 func TestNextTryAfterAnEscapeSequence(t *testing.T) {
-	w := press(testWizard(&memService{answer: goldenClient}, &memStore{}, goldenConfig, 80, 24), enter, runes("ab"))
+	w := press(inBurst(press(testWizard(&memService{answer: goldenClient}, &memStore{}, goldenConfig, 80, 24), enter)), runes("ab"))
 	m, _ := w.Update(unreadable(t, "\x1b[99z"))
 	w = m.(Model)
 	m, _ = w.Update(taintOverMsg{seq: w.taintSeq})
-	if w = press(m.(Model), paste(goldenLink), enter); w.machine.State != flow.StateName {
+	w = m.(Model)
+	w.opts.Clock.(*testClock).step = time.Second // a person's next try
+	if w = press(w, paste(goldenLink), enter); w.machine.State != flow.StateName {
 		t.Fatalf("the next paste was not taken: state %v, field %q, notice %q", w.machine.State, w.invitation.Value(), w.notice)
 	}
 }

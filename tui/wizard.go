@@ -6,6 +6,7 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/charmbracelet/bubbles/cursor"
@@ -113,6 +114,10 @@ type Model struct {
 
 	// A command needs a person (lone.go).
 	lastInput      time.Time       // when the latest input arrived
+	lastWasEnter   bool            // the latest input was Enter
+	lineEnd        bool            // the input being handled is the LF of a CR LF
+	cancelled      bool            // the input being handled cancelled a pending command
+	stray          time.Time       // an unknown key arrived alone then; input right after makes it part of a burst
 	alone          bool            // the input being handled came alone
 	pending        *pendingCommand // a command key waiting for quiet after it
 	cmdSeq         int             // the latest command key; its timer carries it
@@ -332,7 +337,7 @@ func (w Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case commandDueMsg:
 		return w.commandDue(msg)
 	case tea.KeyMsg:
-		w.heard(msg.Type == tea.KeyRunes && (msg.Paste || len(msg.Runes) > 1))
+		w.heard(msg)
 		w.idle++
 		// Any key hides a revealed secret for good, whatever else it does
 		// (the screen says so); the reveal key itself shows it after this.
@@ -340,21 +345,44 @@ func (w Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if w.hidden() && !key.Matches(msg, w.keys.Abort) {
 			return w, w.kioskIdle()
 		}
-		if msg.Type == tea.KeyRunes && !w.typing() && w.phoneStage == phoneOff {
-			switch {
-			case msg.Paste || len(msg.Runes) > 3:
-				// A scan or paste outside a text field is text, never a
-				// series of commands (a "d" in a link must not decline).
-				if w.machine.State != flow.StateWelcome {
-					w.notice = "Ignored text that arrived outside the invitation field."
-					return w, w.kioskIdle()
-				}
-			case len(msg.Runes) > 1:
-				m, cmd := w.typeAhead(msg.Runes)
-				return m, tea.Batch(cmd, m.(Model).kioskIdle())
+		if w.lineEnd {
+			return w, w.kioskIdle() // the LF of a CR LF: the Enter was the line's end
+		}
+		var cmds []tea.Cmd
+		if stray := !w.stray.IsZero(); stray {
+			w.stray = time.Time{}
+			if !w.alone && w.inField() {
+				// Input followed the unknown key at once: it was a
+				// sequence inside a scan or a paste after all.
+				m, cmd := w.unknownSequence()
+				w, cmds = m.(Model), append(cmds, cmd)
 			}
 		}
+		if !w.alone && !w.inField() && !key.Matches(msg, w.keys.Abort) {
+			// Outside a text field, what arrives with other input (a scan
+			// one character a read, a paste, typing) is text, never a
+			// series of keys: no letter, Enter or Esc of it acts. On the
+			// welcome screen it is the invitation.
+			if w.machine.State == flow.StateWelcome && msg.Type == tea.KeyRunes {
+				w.step(flow.Next{})
+				m, cmd := w.invitationKey(msg)
+				return m, tea.Batch(append(cmds, cmd, m.(Model).kioskIdle())...)
+			}
+			switch {
+			case w.cancelled: // what the cancelled command's notice says is more to the point
+			case msg.Type == tea.KeyRunes && len(msg.Runes) == 1 && !msg.Paste:
+				w.notice = fmt.Sprintf("Ignored %s: it arrived with other input, as typed or scanned text does. Press keys one at a time.", flow.Sanitize(msg.String()))
+			default:
+				w.notice = "Ignored text that arrived outside the invitation field."
+			}
+			return w, tea.Batch(append(cmds, w.kioskIdle())...)
+		}
+		if w.machine.State == flow.StateWelcome && msg.Type == tea.KeyRunes && !key.Matches(msg, w.keys.Quit, w.keys.Help) {
+			// A letter alone that is no key here: the first of the invitation.
+			w.step(flow.Next{})
+		}
 		m, cmd := w.handleKey(msg)
+		cmd = tea.Batch(append(cmds, cmd)...)
 		if after := m.(Model); after.tainted && after.taintSeq == w.taintSeq {
 			// Still the burst that carried an escape sequence: the quiet
 			// it waits for starts again.
@@ -368,7 +396,15 @@ func (w Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return w.taintOver(msg)
 	}
 	if isUnreadableInput(msg) {
-		w.heard(true)
+		w.heard(nil)
+		if w.alone && w.inField() {
+			// A key on its own that the terminal knows and Bubble Tea
+			// does not (Ctrl-Delete): it does nothing, unless input
+			// follows at once (then it was inside a scan; see stray).
+			w.stray = w.lastInput
+			w.notice = "That key does nothing here."
+			return w, nil
+		}
 		return w.unknownSequence()
 	}
 	return w, nil
