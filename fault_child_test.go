@@ -123,6 +123,7 @@ func (x *fx) childEnv(o childOpts) []string {
 		"PATH=" + os.Getenv("PATH"), "HOME=" + x.dir, "TMPDIR=" + x.dir,
 		"XDG_CONFIG_HOME=" + filepath.Join(x.dir, "config"), "ENROLL_CREDENTIALS=" + x.creds,
 		"NO_PROXY=127.0.0.1,localhost", "TERM=xterm-256color", "LANG=C.UTF-8",
+		"ENROLL_DEFAULTS=" + filepath.Join(x.dir, "no-defaults"), // not the machine's /etc/default/enroll
 		faultChildEnv + "=" + o.gate,
 		// As in startDemo: no 1 s pause at exit under -race.
 		"GORACE=atexit_sleep_ms=0 " + os.Getenv("GORACE"),

@@ -199,6 +199,7 @@ func (hc hostileCase) run(exe, dir string) (o hostileRun) {
 	cmd := &exec.Cmd{Path: exe, Args: args, Stdout: &stdout, Stderr: &stderr, Env: []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "TMPDIR=" + dir, "LANG=C.UTF-8",
 		"XDG_CONFIG_HOME=" + filepath.Join(dir, "config"), "ENROLL_CREDENTIALS=" + o.creds,
+		"ENROLL_DEFAULTS=" + filepath.Join(dir, "no-defaults"),
 		"GORACE=atexit_sleep_ms=0 " + os.Getenv("GORACE"),
 	}}
 	start := time.Now()

@@ -100,7 +100,8 @@ func (r *fleetRoot) invitation(expired, bareToken bool) {
 // baseEnv is what a service starts with: no ENROLL_ variable of the test's
 // process leaks into the recipe, and the home directory is the root's.
 func (r *fleetRoot) baseEnv() []string {
-	return []string{"HOME=" + r.dir, "PATH=" + os.Getenv("PATH"), "NO_PROXY=127.0.0.1,localhost", "LANG=C.UTF-8"}
+	return []string{"HOME=" + r.dir, "PATH=" + os.Getenv("PATH"), "NO_PROXY=127.0.0.1,localhost", "LANG=C.UTF-8",
+		"ENROLL_DEFAULTS=" + r.path("/etc/default/enroll")} // the root's, not the machine's
 }
 
 func (r *fleetRoot) exec(argv []string, env []string) int {

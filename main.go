@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/term"
 
+	"enroll/config"
 	"enroll/flow"
 	"enroll/persist"
 	_ "enroll/tui/noquery" // before Bubble Tea's init: no terminal query at start-up
@@ -51,10 +52,27 @@ type env struct {
 	// fs is the filesystem of the credentials store; nil is the real one.
 	// Tests put a failing one here to fill the disk at a chosen moment.
 	fs persist.FS
+	// defaults is the defaults file as read at start-up (its settings are
+	// in the environment already, where the environment did not set them),
+	// fromFile the keys it set; doctor reports them.
+	defaults    config.File
+	defaultsErr error
+	fromFile    map[string]bool
 }
 
+// systemEnv is the process's environment, with the defaults file's
+// settings added where the environment does not set them: the same
+// configuration the first-boot unit gets from EnvironmentFile=, so that
+// every way enroll is run sees it. This is the one change enroll makes to
+// its own environment, once, before anything reads it.
 func systemEnv() env {
+	file, err := config.Read(config.Path(os.Getenv))
+	fromFile := map[string]bool{}
+	for _, k := range config.Apply(file, os.Getenv, os.Setenv) {
+		fromFile[k] = true
+	}
 	return env{
+		defaults: file, defaultsErr: err, fromFile: fromFile,
 		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr,
 		getenv:   os.Getenv,
 		uid:      os.Getuid(),

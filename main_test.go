@@ -74,6 +74,7 @@ func setupEmulator(env *testscript.Env) error {
 	env.Values[emuKey{}] = s
 	env.Setenv("EMU", run.URL)
 	env.Setenv("ENROLL_CREDENTIALS", filepath.Join(env.WorkDir, "state", "credentials.json"))
+	env.Setenv("ENROLL_DEFAULTS", filepath.Join(env.WorkDir, "no-defaults")) // not the machine's
 	env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, "xdg"))
 	for _, k := range []string{"ENROLL_SERVER", "ENROLL_TOKEN", "ENROLL_TOKEN_FILE", "ENROLL_JSON", "ENROLL_NAME", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"} {
 		env.Setenv(k, "")

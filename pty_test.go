@@ -62,6 +62,7 @@ func startPTY(t *testing.T, vars []string, args ...string) *ptyRun {
 	r.cmd = &exec.Cmd{Path: exe, Args: append([]string{"enroll"}, args...), Env: append([]string{
 		"TERM=xterm-256color", "HOME=" + dir, "XDG_CONFIG_HOME=" + filepath.Join(dir, "config"),
 		"ENROLL_CREDENTIALS=" + r.creds, "TMPDIR=" + r.tmp, "NO_PROXY=127.0.0.1",
+		"ENROLL_DEFAULTS=" + filepath.Join(dir, "no-defaults"),
 		// Under -race a process sleeps 1 s before exiting, for nothing here:
 		// a race is still reported, and fails the exit code check (66).
 		"GORACE=atexit_sleep_ms=0 " + os.Getenv("GORACE"),

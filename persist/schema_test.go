@@ -1,0 +1,99 @@
+package persist
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"enroll/flow"
+)
+
+// The credentials file is a contract with the licensed application: its
+// JSON Schema (credentials.schema.json) says what a reader may rely on.
+// Every file enroll writes validates against it, and files that break the
+// contract do not: the schema is checked to refuse, not only to accept.
+
+func credentialsSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	b, err := os.ReadFile("credentials.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("credentials.schema.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Compile("credentials.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func validate(s *jsonschema.Schema, data []byte) error {
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	return s.Validate(v)
+}
+
+func TestEveryWrittenFileMatchesTheSchema(t *testing.T) {
+	schema := credentialsSchema(t)
+	for _, c := range []flow.Credentials{
+		testCreds(),
+		{Server: "https://idp.example.com:8443/tenant", ID: "6607a545-3e0c-462c-91aa-9d063f5d056a", ClientID: "4ed1b9f8", ClientSecret: `a !"#$%&'()*+,-./09:;<=>?@AZ[\]^_` + "`az{|}~z", Name: "Prüfstand 4 \u202e", EnrolledAt: time.Date(2026, 1, 2, 3, 4, 5, 6, time.FixedZone("x", 3600))},
+		{Server: "http://127.0.0.1:8080", ID: strings.Repeat("i", 256), ClientID: strings.Repeat("c", 256), ClientSecret: strings.Repeat("s", 4096), Name: strings.Repeat("n", 1024)},
+	} {
+		s := newStore(t, nil)
+		mustPrepare(t, s)
+		if err := s.Save(c); err != nil {
+			t.Fatal(err)
+		}
+		data, err := os.ReadFile(s.Path())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := validate(schema, data); err != nil {
+			t.Errorf("a file enroll wrote does not match the schema: %v\n%s", err, data)
+		}
+	}
+}
+
+func TestTheSchemaRefusesWhatBreaksTheContract(t *testing.T) {
+	schema := credentialsSchema(t)
+	good := map[string]any{"version": 1, "server": "https://idp.example.com", "id": "d", "clientId": "c", "clientSecret": "s", "name": "", "enrolledAt": "2026-01-02T03:04:05Z", "laterField": true}
+	b, _ := json.Marshal(good)
+	if err := validate(schema, b); err != nil {
+		t.Fatalf("a good file, with a field a later writer added: %v", err)
+	}
+	for name, edit := range map[string]func(m map[string]any){
+		"version 2":               func(m map[string]any) { m["version"] = 2 },
+		"no secret":               func(m map[string]any) { delete(m, "clientSecret") },
+		"empty client id":         func(m map[string]any) { m["clientId"] = "" },
+		"no server":               func(m map[string]any) { delete(m, "server") },
+		"insecure server":         func(m map[string]any) { m["server"] = "http://idp.example.com" },
+		"a control in the secret": func(m map[string]any) { m["clientSecret"] = "s\x1b" },
+		"a secret too long":       func(m map[string]any) { m["clientSecret"] = strings.Repeat("s", 4097) },
+		"a local time":            func(m map[string]any) { m["enrolledAt"] = "2026-01-02T04:04:05+01:00" },
+	} {
+		m := map[string]any{}
+		for k, v := range good {
+			m[k] = v
+		}
+		edit(m)
+		b, _ := json.Marshal(m)
+		if validate(schema, b) == nil {
+			t.Errorf("%s: the schema accepts it", name)
+		}
+	}
+}
