@@ -173,9 +173,20 @@ func TestSystemdUnitEnrollsOnFirstBoot(t *testing.T) {
 	}
 }
 
-// systemd-analyze verify checks the unit as systemd reads it, in a root
-// holding the units it depends on and an executable enroll.
+// systemd-analyze verify checks the units of examples/systemd as systemd
+// reads them, in a root holding the units they depend on and the programs
+// they run: the first-boot unit, and the licensed application's that gets
+// the credentials with LoadCredential=.
 func TestSystemdUnitVerifies(t *testing.T) {
+	for _, u := range []struct{ unit, program string }{
+		{unitPath, "usr/local/bin/enroll"},
+		{"examples/systemd/licensed-app.service", "usr/bin/python3"},
+	} {
+		t.Run(filepath.Base(u.unit), func(t *testing.T) { verifyUnit(t, u.unit, u.program) })
+	}
+}
+
+func verifyUnit(t *testing.T, unitPath, program string) {
 	tool, err := exec.LookPath("systemd-analyze")
 	if err != nil {
 		t.Skip("systemd-analyze is not installed")
@@ -199,7 +210,7 @@ func TestSystemdUnitVerifies(t *testing.T) {
 			}
 		}
 	}
-	bin := filepath.Join(root, "usr/local/bin/enroll")
+	bin := filepath.Join(root, program)
 	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
 		t.Fatal(err)
 	}

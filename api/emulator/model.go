@@ -206,3 +206,16 @@ func (e *Emulator) clientForBearerLocked(tok string) *Client {
 	}
 	return at.client
 }
+
+// ClientOfToken reports the device client a live access token was issued
+// to: how a test tells that a reader of the credentials file really
+// obtained one.
+func (e *Emulator) ClientOfToken(tok string) (Client, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c := e.clientForBearerLocked(tok)
+	if c == nil {
+		return Client{}, false
+	}
+	return *c, true
+}
