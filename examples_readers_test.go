@@ -25,8 +25,14 @@ type reader struct {
 
 func readers() []reader {
 	return []reader{
-		{"shell", func(t *testing.T) []string { need(t, "jq", "curl"); return []string{"/bin/sh", "examples/readers/token.sh"} }},
-		{"python", func(t *testing.T) []string { need(t, "python3"); return []string{python3(), "examples/readers/token.py"} }},
+		{"shell", func(t *testing.T) []string {
+			need(t, "jq", "curl")
+			return []string{"/bin/sh", "examples/readers/token.sh"}
+		}},
+		{"python", func(t *testing.T) []string {
+			need(t, "python3")
+			return []string{python3(), "examples/readers/token.py"}
+		}},
 		{"go", func(t *testing.T) []string { return []string{buildGoReader(t)} }},
 	}
 }

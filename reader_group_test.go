@@ -71,7 +71,10 @@ func TestReaderGroup(t *testing.T) {
 	}
 	enroll := func(args ...string) []string { return append([]string{exe}, args...) }
 	client := x.svc.emu.Clients()[0]
-	isToken := func(s string) bool { c, ok := x.svc.emu.ClientOfToken(strings.TrimSpace(s)); return ok && c.ClientID == client.ClientID }
+	isToken := func(s string) bool {
+		c, ok := x.svc.emu.ClientOfToken(strings.TrimSpace(s))
+		return ok && c.ClientID == client.ClientID
+	}
 
 	if code, out, errOut := run(appUID, appGID, []uint32{readersGID}, enroll("token")...); code != 0 || !isToken(out) {
 		t.Errorf("enroll token in the group: exit %d, %q\n%s", code, out, errOut)
@@ -136,7 +139,6 @@ func stats(t *testing.T, paths ...string) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-
 
 // copyExecutable copies the test binary where every user can run it.
 func copyExecutable(t *testing.T, dir string) string {
