@@ -71,6 +71,18 @@ func networkRows() []faultRow {
 				x.state(inv, open)
 				x.noCreds()
 			}},
+		{"the server's certificate is not valid yet at this device's time (a clock behind)", "exit 5 naming the clock, \"set the clock\"; nothing sent, no retry, invitation open",
+			func(t *testing.T, x *fx) {
+				cert, der := futureCert(t)
+				x.svc = newService(t, svcOpts{tls: true, cert: cert})
+				inv := x.svc.invite(emulator.InvitationSpec{})
+				r := x.runIn(runOpts{stdin: inv.Link}, "accept", "--token-file", "-", "--ca-file", writeCert(t, der))
+				x.exit(r, 5, `not valid yet at this device's time`, `this device's clock reads`, `the clock is behind`, `Set the clock`, `"kind": "clock-wrong"|Set the clock`)
+				x.lacks(r, `retrying`)
+				x.calls(emulator.OpAccept, 0)
+				x.state(inv, open)
+				x.noCreds()
+			}},
 		{"private CA given with --ca-file", "exit 0; the complete file, invitation accepted",
 			func(t *testing.T, x *fx) {
 				x.svc = newService(t, svcOpts{tls: true})

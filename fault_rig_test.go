@@ -33,6 +33,9 @@ type service struct {
 	mu     sync.Mutex
 	once   map[string]frontFunc // path → interceptor for the next request
 	tokens []string             // every invitation token made here
+	// dateOffset moves the Date header of every answer: a server whose
+	// clock, or a device whose clock, is off.
+	dateOffset time.Duration
 }
 
 // frontFunc answers one request; next is the emulator.
@@ -70,7 +73,11 @@ func (s *service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	f := s.once[r.URL.Path]
 	delete(s.once, r.URL.Path)
+	off := s.dateOffset
 	s.mu.Unlock()
+	if off != 0 {
+		w.Header().Set("Date", time.Now().Add(off).UTC().Format(http.TimeFormat))
+	}
 	if f != nil {
 		f(w, r, s.emu)
 		return

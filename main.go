@@ -99,6 +99,7 @@ func commands() []command {
 		{"status", "show the stored credentials (--verify gets a token)", cmdStatus},
 		{"token", "print a fresh access token for the stored client", cmdToken},
 		{"forget", "delete the stored credentials (local only)", cmdForget},
+		{"doctor", "diagnose this device: settings, network, TLS, clock, service, credentials file", cmdDoctor},
 		{"open", "the wizard for an app link NAME://accept?token=… (the desktop's link handler)", cmdOpen},
 		{"scheme", "install or remove enroll as this desktop's handler of NAME:// links", cmdScheme},
 		{"invite", "send invitations as an administrator, one or a CSV file's worth", cmdInvite},

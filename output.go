@@ -228,7 +228,7 @@ var kindNames = map[error]string{
 	flow.ErrInvalidInvitation: "invalid-invitation", flow.ErrInvitationUsed: "invitation-used",
 	flow.ErrInvitationExpired: "invitation-expired", flow.ErrNotForDevice: "not-for-this-device",
 	flow.ErrUnauthorized: "device-unauthorized", flow.ErrRateLimited: "rate-limited",
-	flow.ErrServer: "server-error", flow.ErrNetwork: "network", flow.ErrCertificate: "certificate-not-trusted", flow.ErrEndpointRefused: "token-endpoint-refused", flow.ErrOutcomeUnknown: "outcome-unknown",
+	flow.ErrServer: "server-error", flow.ErrNetwork: "network", flow.ErrCertificate: "certificate-not-trusted", flow.ErrEndpointRefused: "token-endpoint-refused", flow.ErrClock: "clock-wrong", flow.ErrOutcomeUnknown: "outcome-unknown",
 	flow.ErrBadResponse: "bad-response", flow.ErrStoreUnavailable: "store-unavailable",
 	flow.ErrNotStored: "not-stored", flow.ErrNotEnrolled: "not-enrolled", flow.ErrUnreadable: "credentials-unreadable", flow.ErrBusy: "busy", flow.ErrPending: "pending",
 	flow.ErrInterrupted: "interrupted",

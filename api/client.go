@@ -367,7 +367,8 @@ func transportError(op string, err error, wrote bool) error {
 	case errors.As(err, &ke):
 		return kindErr(ke.kind, err, "%s: %v", op, ke)
 	case transportKind(err) == flow.ErrCertificate:
-		return kindErr(flow.ErrCertificate, err, "%s: %v", op, err)
+		kind, text := certificateText(err, time.Now())
+		return kindErr(kind, err, "%s: %s", op, text)
 	case wrote && timedOut(err):
 		return kindErr(flow.ErrOutcomeUnknown, err, "%s: the request was sent but no answer came within the time limit (--timeout)", op)
 	case wrote:
@@ -398,6 +399,51 @@ func requestURL(resp *http.Response) *url.URL {
 	return resp.Request.URL
 }
 
+// TransportError classifies what went wrong with a request that nothing
+// could have acted on (a GET), as enroll's own calls report it: for
+// enroll doctor, which makes such requests itself.
+func TransportError(op string, err error) error { return transportError(op, err, false) }
+
+// certificateText explains a certificate that failed verification. One
+// refused for its validity period is about this device's clock as often
+// as about the certificate: one not yet valid means the clock is behind (a
+// device without a battery-backed clock, back in 1970), and is named so;
+// one expired is said with the clock's reading, so that a clock far ahead
+// is seen too.
+func certificateText(err error, now time.Time) (error, string) {
+	var cie x509.CertificateInvalidError
+	var uae x509.UnknownAuthorityError
+	var hne x509.HostnameError
+	day := "2006-01-02 15:04 MST"
+	switch {
+	case errors.As(err, &cie) && cie.Reason == x509.Expired && cie.Cert != nil:
+		c := cie.Cert
+		if now.Before(c.NotBefore) {
+			return flow.ErrClock, fmt.Sprintf("the server's certificate is valid from %s, and this device's clock reads %s: the clock is behind, or the certificate is not valid yet",
+				c.NotBefore.UTC().Format(day), now.UTC().Format(day))
+		}
+		return flow.ErrCertificate, fmt.Sprintf("the server's certificate expired on %s (this device's clock reads %s; if the clock is wrong, set it)",
+			c.NotAfter.UTC().Format(day), now.UTC().Format(day))
+	case errors.As(err, &uae) && uae.Cert != nil:
+		return flow.ErrCertificate, fmt.Sprintf("the server's certificate, issued by %s, is signed by an unknown authority", issuer(uae.Cert))
+	case errors.As(err, &hne) && hne.Certificate != nil:
+		return flow.ErrCertificate, "the server's certificate is for another name: " + flow.SanitizeMax(hne.Error(), maxText)
+	}
+	return flow.ErrCertificate, flow.SanitizeMax(err.Error(), maxText)
+}
+
+// issuer names a certificate's issuer: its common name, else its
+// organization, else the whole name.
+func issuer(c *x509.Certificate) string {
+	switch {
+	case c.Issuer.CommonName != "":
+		return flow.SanitizeMax(c.Issuer.CommonName, 100)
+	case len(c.Issuer.Organization) > 0:
+		return flow.SanitizeMax(c.Issuer.Organization[0], 100)
+	}
+	return flow.SanitizeMax(c.Issuer.String(), 100)
+}
+
 // transportKind tells a server certificate that failed verification (a
 // private CA not given, an intercepting proxy, a wrong host) from other
 // transport trouble: trying again cannot fix it, and the person must be
@@ -426,7 +472,7 @@ func logText(err error) string {
 	if errors.As(err, &se) {
 		text := se.Op + ": the service answered " + statusWords(se.Status)
 		if se.RetryAfter > 0 { // a number enroll read, not the server's words
-			text += "; it asks to wait " + waitWords(se.RetryAfter)
+			text += "; it asks to wait " + WaitWords(se.RetryAfter)
 		}
 		return text
 	}

@@ -76,7 +76,7 @@ func (e *StatusError) Error() string {
 		b.WriteString(": " + e.Code)
 	}
 	if e.RetryAfter > 0 {
-		b.WriteString("; the service asks to wait " + waitWords(e.RetryAfter))
+		b.WriteString("; the service asks to wait " + WaitWords(e.RetryAfter))
 	}
 	return b.String()
 }
@@ -303,9 +303,9 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return max(d, 0)
 }
 
-// waitWords says a wait in the largest unit that keeps it readable: "45
+// WaitWords says a wait in the largest unit that keeps it readable: "45
 // seconds", "3 minutes", "2 days", "3 years".
-func waitWords(d time.Duration) string {
+func WaitWords(d time.Duration) string {
 	const day, year = 24 * time.Hour, 365 * 24 * time.Hour
 	if d >= maxRetryAfter {
 		return "more than 292 years"

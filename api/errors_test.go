@@ -247,8 +247,8 @@ func TestWaitWords(t *testing.T) {
 		time.Minute: "1 minute", 150 * time.Second: "2 minutes", time.Hour: "1 hour", 36 * time.Hour: "36 hours",
 		48 * time.Hour: "2 days", 99999999 * time.Second: "3 years", maxRetryAfter: "more than 292 years",
 	} {
-		if got := waitWords(d); got != want {
-			t.Errorf("waitWords(%v) = %q, want %q", d, got, want)
+		if got := WaitWords(d); got != want {
+			t.Errorf("WaitWords(%v) = %q, want %q", d, got, want)
 		}
 	}
 }

@@ -279,12 +279,12 @@ func (c *Client) withRetry(ctx context.Context, op string, f func() attempt) err
 		if a.after > 0 {
 			wait = a.after
 			if limit := MaxRetryAfterSecs * time.Second; wait > limit {
-				return gaveUp(a.err, n, "enroll waits at most "+waitWords(limit))
+				return gaveUp(a.err, n, "enroll waits at most "+WaitWords(limit))
 			}
 		}
 		if left, ok := timeLeft(ctx); ok && left < wait {
 			if a.after > 0 {
-				return gaveUp(a.err, n, "the time limit (--timeout) leaves "+waitWords(max(left, 0)))
+				return gaveUp(a.err, n, "the time limit (--timeout) leaves "+WaitWords(max(left, 0)))
 			}
 			return gaveUp(a.err, n, "")
 		}

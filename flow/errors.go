@@ -22,6 +22,7 @@ var (
 	ErrServer            = errors.New("server error")
 	ErrNetwork           = errors.New("network unavailable")
 	ErrCertificate       = errors.New("server certificate not trusted")
+	ErrClock             = errors.New("clock wrong")
 	ErrEndpointRefused   = errors.New("token endpoint refused")
 	ErrOutcomeUnknown    = errors.New("outcome unknown")
 	ErrBadResponse       = errors.New("unreadable answer")
@@ -87,6 +88,7 @@ var classes = []classRow{
 	{ErrRateLimited, ExitUnavailable, "The service is busy and asked enroll to slow down.", "Nothing changed; try again after the wait the service asks for, or in a minute if it names none.", true},
 	{ErrServer, ExitUnavailable, "The service had a problem.", "Nothing changed; it is safe to try again later.", true},
 	{ErrEndpointRefused, ExitUnavailable, "The service names a token endpoint that this device's secret must not be sent to, so nothing was sent.", "enroll sends the secret only to the server the device is enrolled with, over https; ask the service's operator about its discovery document, or check --server.", false},
+	{ErrClock, ExitUnavailable, "The server's certificate is not valid yet at this device's time: the device's clock is probably behind, so nothing was sent.", "Set the clock (NTP: timedatectl set-ntp true); certificates and access tokens are checked against it. enroll doctor compares it with the server's.", false},
 	{ErrCertificate, ExitUnavailable, "The server's certificate is not trusted, so nothing was sent.", "If the service uses a private CA, pass it with --ca-file or SSL_CERT_FILE; otherwise check --server: the connection may be intercepted.", false},
 	{ErrNetwork, ExitUnavailable, "The service could not be reached.", "Nothing changed; check the network, proxy and --server, then try again.", true},
 }

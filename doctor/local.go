@@ -1,0 +1,133 @@
+package doctor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"enroll/flow"
+)
+
+// config lists the settings in effect and where each came from.
+func (r *run) config() {
+	var parts []string
+	for _, s := range r.o.Settings {
+		v := s.Value
+		if v == "" {
+			v = "—"
+		}
+		parts = append(parts, fmt.Sprintf("%s %s (%s)", s.Name, flow.SanitizeMax(v, 200), s.Source))
+	}
+	c := Check{Name: "config", Status: OK, Detail: strings.Join(parts, "; ")}
+	if len(r.o.Problems) > 0 {
+		c.Status = Warn
+		c.Detail += "; the defaults file: " + flow.SanitizeMax(strings.Join(r.o.Problems, "; "), 400)
+		c.Hint = "Fix those lines: they are ignored, by enroll and by the first-boot unit alike."
+	}
+	r.add(c)
+}
+
+// token gets an access token with the stored credentials, as the licensed
+// application would; the token itself is never shown.
+func (r *run) token(ctx context.Context, snap snapshot, loadErr error) {
+	switch {
+	case loadErr != nil:
+		r.add(skipped("token", "the credentials cannot be read"))
+		return
+	case snap.Existing == nil:
+		r.add(skipped("token", "this device is not enrolled"))
+		return
+	case !r.reachable:
+		r.add(skipped("token", "the service could not be reached"))
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
+	defer cancel()
+	if _, err := r.o.Service.Authenticate(ctx, snap.Existing.Server, *snap.Existing); err != nil {
+		r.add(failed("token", err, ""))
+		return
+	}
+	r.add(Check{Name: "token", Status: OK, Detail: "the service issued an access token to client " + flow.SanitizeMax(snap.Existing.ClientID, 100)})
+}
+
+// file describes the credentials file and its directory: who may read
+// them, and whether they are shared with a reader group.
+func (r *run) file(snap snapshot, loadErr error) {
+	path := r.o.Store.Path()
+	if loadErr != nil {
+		r.add(failed("credentials", loadErr, ""))
+		return
+	}
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		r.add(Check{Name: "credentials", Status: Warn, Detail: "this device is not enrolled: no file at " + flow.Sanitize(path),
+			Hint: "Accept an invitation: enroll accept --token-file FILE."})
+		return
+	case err != nil:
+		r.add(failed("credentials", fmt.Errorf("%w: %v", flow.ErrStoreUnavailable, err), ""))
+		return
+	}
+	detail := flow.Sanitize(path) + " " + describe(fi)
+	if di, err := os.Stat(filepath.Dir(path)); err == nil {
+		detail += "; its directory " + describe(di)
+	}
+	c := Check{Name: "credentials", Status: OK, Detail: detail}
+	if snap.Existing == nil {
+		c.Status, c.Kind = Fail, flow.ErrNotEnrolled
+		c.Hint = "The file cannot be used (see the warnings): run enroll accept with a new invitation; it moves the file aside first."
+	}
+	if len(snap.Warnings) > 0 {
+		if c.Status == OK {
+			c.Status = Warn
+		}
+		c.Detail += "; " + flow.SanitizeMax(strings.Join(snap.Warnings, " "), 600)
+	}
+	r.add(c)
+}
+
+// describe is a file's mode, owner and group, and what they mean.
+func describe(fi fs.FileInfo) string {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return fmt.Sprintf("%04o", fi.Mode().Perm())
+	}
+	owner, group := strconv.Itoa(int(st.Uid)), strconv.Itoa(int(st.Gid))
+	if u, err := user.LookupId(owner); err == nil {
+		owner = u.Username
+	}
+	if g, err := user.LookupGroupId(group); err == nil {
+		group = g.Name
+	}
+	s := fmt.Sprintf("%04o %s:%s", fi.Mode().Perm(), owner, group)
+	if fi.Mode().Perm()&0o040 != 0 && st.Gid != 0 {
+		s += " (shared with the reader group " + group + ")"
+	}
+	return s
+}
+
+// journal reports an interrupted enrollment waiting to be finished, and
+// answers set aside for support.
+func (r *run) journal(snap snapshot) {
+	path := r.o.Store.Path()
+	aside, _ := filepath.Glob(path + ".pending.*")
+	corrupt, _ := filepath.Glob(path + ".corrupt-*")
+	aside = append(aside, corrupt...)
+	switch {
+	case snap.Pending != nil:
+		r.add(Check{Name: "journal", Status: Fail, Detail: "an interrupted enrollment is waiting in " + flow.Sanitize(r.o.Store.JournalPath()),
+			Hint: "Run enroll accept: it finishes that enrollment from the journal, without calling the service.", Kind: flow.ErrPending})
+	case len(aside) > 0:
+		r.add(Check{Name: "journal", Status: Warn, Detail: "kept for support, out of the way: " + flow.SanitizeMax(strings.Join(aside, ", "), 400),
+			Hint: "Answers enroll could not use, kept in case they are needed: send them to support, then delete them."})
+	default:
+		r.add(Check{Name: "journal", Status: OK, Detail: "no interrupted enrollment"})
+	}
+}
