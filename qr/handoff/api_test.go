@@ -31,6 +31,11 @@ func TestUnknownPathsAreNotFound(t *testing.T) {
 		"/h/" + h.id[:21], "/h/" + h.id + "x", "/h/" + h.id + "/", "/h/" + h.id + "/index.html",
 		"/h/" + h.id + "/page/app.js", "/h/" + h.id + "/app.js/", "/h/" + h.id + "//app.js",
 		"/h/" + h.id + "/../" + h.id, "/favicon.ico", "/H/" + h.id,
+		// The vendored library: its modules only, at their one path.
+		"/h/" + h.id + "/vendor/noble-ciphers/", "/h/" + h.id + "/vendor/noble-ciphers/LICENSE",
+		"/h/" + h.id + "/vendor/noble-ciphers/package.json", "/h/" + h.id + "/chacha.js",
+		"/h/" + h.id + "/vendor/chacha.js", "/h/" + h.id + "/vendor/noble-ciphers/../../app.js",
+		"/h/" + h.id + "/page/vendor/noble-ciphers/chacha.js", "/h/" + wrongID + "/vendor/noble-ciphers/chacha.js",
 	}
 	body, _ := h.seal(invitation)
 	for _, p := range paths {
@@ -67,8 +72,8 @@ func TestOtherMethods(t *testing.T) {
 			}
 		}
 	}
-	if code, _ := h.do(phone, "POST", h.path+"/chacha.js", nil, nil); code != http.StatusMethodNotAllowed {
-		t.Errorf("POST chacha.js: %d", code)
+	if code, _ := h.do(phone, "POST", h.path+"/seal.mjs", nil, nil); code != http.StatusMethodNotAllowed {
+		t.Errorf("POST seal.mjs: %d", code)
 	}
 	h.noResult()
 }

@@ -12,7 +12,8 @@
 // at expiry, or on Close. Requests that race in while it stops get:
 //
 //	421  Host is not the advertised IP:port (DNS rebinding)
-//	404  any path but /h/<id>[/app.js|/chacha.js|/style.css]; same body for all
+//	404  any path but /h/<id> and its files (app.js, seal.mjs, style.css,
+//	     vendor/noble-ciphers/*.js); same body for all
 //	405  a method other than GET, or POST on /h/<id>
 //	409  the id was spent by a good submission
 //	403  too many failed attempts; or a second phone (another remote IP)

@@ -4,12 +4,17 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	"io/fs"
+	"path"
 )
 
 // The page is written separately (page/); only the files it is served as are
-// embedded, so a missing one fails the build rather than a phone.
+// embedded, so a missing one fails the build rather than a phone. The
+// cipher is @noble/ciphers, vendored by vendor.sh into page/vendor/ and
+// checked against its manifest by TestVendoredNobleCiphers; all its modules
+// are served, at the same relative paths seal.mjs imports them by.
 //
-//go:embed page/index.html page/app.js page/chacha.js page/style.css
+//go:embed page/index.html page/app.js page/seal.mjs page/style.css page/vendor/noble-ciphers/*.js
 var pageFS embed.FS
 
 type asset struct {
@@ -17,13 +22,28 @@ type asset struct {
 	ctype string
 }
 
+const (
+	jsType    = "text/javascript; charset=utf-8"
+	vendorDir = "vendor/noble-ciphers" // under page/, and under /h/<id>/
+)
+
 // pageFiles maps the name after /h/<id> ("" is the page itself) to its file.
-var pageFiles = map[string]struct{ file, ctype string }{
-	"":          {"page/index.html", "text/html; charset=utf-8"},
-	"app.js":    {"page/app.js", "text/javascript; charset=utf-8"},
-	"chacha.js": {"page/chacha.js", "text/javascript; charset=utf-8"},
-	"style.css": {"page/style.css", "text/css; charset=utf-8"},
-}
+var pageFiles = func() map[string]struct{ file, ctype string } {
+	m := map[string]struct{ file, ctype string }{
+		"":          {"page/index.html", "text/html; charset=utf-8"},
+		"app.js":    {"page/app.js", jsType},
+		"seal.mjs":  {"page/seal.mjs", jsType},
+		"style.css": {"page/style.css", "text/css; charset=utf-8"},
+	}
+	vendored, err := fs.Glob(pageFS, "page/"+vendorDir+"/*.js")
+	if err != nil || len(vendored) == 0 {
+		panic(fmt.Sprintf("handoff: no embedded modules in page/%s: %v", vendorDir, err))
+	}
+	for _, f := range vendored {
+		m[vendorDir+"/"+path.Base(f)] = struct{ file, ctype string }{f, jsType}
+	}
+	return m
+}()
 
 // idPlaceholder is replaced by the id in index.html: a page at /h/<id>
 // cannot name /h/<id>/app.js with a relative URL (it would resolve to

@@ -1,12 +1,19 @@
 package handoff
 
 // The JavaScript half of TestNodeSealChaCha20Poly1305 (seal_node_test.go):
-// the driver that node runs against page/chacha.js. It runs the RFC 8439
-// test vectors and the checks on Go's inputs inside node, and prints what
-// the page's code produced for Go to check.
+// the driver that node runs against page/seal.mjs and the vendored
+// @noble/ciphers it imports. It runs the RFC 8439 test vectors and the
+// checks on Go's inputs inside node, and prints what the page's code
+// produced for Go to check.
 
-// sealNodeDriver is run by node as: node driver.js page/chacha.js input.json.
-// It prints one result per line:
+// sealNodeDriver is run by node as an ES module:
+//
+//	node driver.mjs page/seal.mjs page/vendor/noble-ciphers input.json
+//
+// The RFC 8439 vectors of the building blocks (block function, ChaCha20,
+// Poly1305, key generation, AEAD open) run against the vendored modules
+// themselves, which seal.mjs imports; sealing runs through seal.mjs's seal,
+// the function the page uses. It prints one result per line:
 //
 //	PASS <name> / FAIL <name>: <detail>   checks done inside node
 //	SEAL {"key","nonce","aad","pt","ct"}  (hex) sealed by JavaScript, for Go to open
@@ -17,11 +24,38 @@ package handoff
 //	DONE                                  the driver ran to its end
 //
 // It contains no backquotes, so that it fits in a Go raw string.
-const sealNodeDriver = `'use strict';
-const fs = require('fs');
-const nodeCrypto = require('crypto');
-const C = require(process.argv[2]);
-const input = JSON.parse(fs.readFileSync(process.argv[3], 'utf8'));
+const sealNodeDriver = `import fs from 'node:fs';
+import path from 'node:path';
+import nodeCrypto from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+
+const load = (file) => import(pathToFileURL(file).href);
+const S = await load(process.argv[2]);
+const noble = await load(path.join(process.argv[3], 'chacha.js'));
+const { poly1305 } = await load(path.join(process.argv[3], '_poly1305.js'));
+const input = JSON.parse(fs.readFileSync(process.argv[4], 'utf8'));
+
+// The RFC's primitives, in the RFC's argument order, from the vendored
+// library; seal is the page's own; open is the library's, null for a bad tag.
+const C = Object.assign({}, S, {
+  chacha20Block: (key, counter, nonce) => noble.chacha20(key, nonce, new Uint8Array(64), undefined, counter),
+  chacha20: (key, counter, nonce, data) => noble.chacha20(key, nonce, data, undefined, counter),
+  poly1305: (key, msg) => poly1305(msg, key),
+  poly1305KeyGen: (key, nonce) => noble.chacha20(key, nonce, new Uint8Array(32), undefined, 0),
+  open: (key, nonce, sealed, aad) => {
+    let cipher;
+    try {
+      cipher = noble.chacha20poly1305(key, nonce, aad);
+    } catch (e) {
+      return 'bad arguments: ' + e.message;
+    }
+    try {
+      return cipher.decrypt(sealed);
+    } catch (e) {
+      return null;
+    }
+  },
+});
 
 function hex(b) { return Buffer.from(b).toString('hex'); }
 function unhex(s) { return new Uint8Array(Buffer.from(s.replace(/[^0-9a-fA-F]/g, ''), 'hex')); }
@@ -256,6 +290,12 @@ input.invites.forEach((inv, i) => {
   const b = JSON.parse(C.sealInvitation(key, 'AAAAAAAAAAAAAAAAAAAAAA', 'x').body);
   check('sealInvitation draws a fresh nonce', () => a.nonce !== b.nonce && a.ct !== b.ct, 'true');
 })();
+check('the page gets the module through the global EnrollSeal',
+  () => globalThis.EnrollSeal.sealInvitation === S.sealInvitation && Object.isFrozen(globalThis.EnrollSeal), 'true');
+check('unsupported() finds nothing missing in node', () => C.unsupported(), '');
+checkThrows('seal rejects a 16-byte key', () => C.seal(new Uint8Array(16), new Uint8Array(12), new Uint8Array(1), new Uint8Array(0)));
+checkThrows('seal rejects an 8-byte nonce', () => C.seal(new Uint8Array(32), new Uint8Array(8), new Uint8Array(1), new Uint8Array(0)));
+checkThrows('seal rejects a string', () => C.seal(new Uint8Array(32), new Uint8Array(12), 'text', new Uint8Array(0)));
 
 input.keys.forEach((k) => {
   if (k.ok) check('parseKey accepts ' + JSON.stringify(k.hash), () => C.parseKey(k.hash).length, '32');

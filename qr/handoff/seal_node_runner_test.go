@@ -181,19 +181,26 @@ func sealNodeInputs(t *testing.T) sealNodeInput {
 	return in
 }
 
-// runSealNode runs the driver on page/chacha.js and collects its output.
+// runSealNode runs the driver on page/seal.mjs and the vendored
+// @noble/ciphers, and collects its output. Like the browser test, it skips
+// without node except in CI (CI set), where a missing node must not pass.
 func runSealNode(t *testing.T, in sealNodeInput) sealNodeOutput {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("node is missing in CI: %v", err)
+		}
 		t.Skip("node is not on PATH")
 	}
-	script, err := filepath.Abs(filepath.Join("page", "chacha.js"))
+	pageDir, err := filepath.Abs("page")
 	if err != nil {
 		t.Fatal(err)
 	}
+	seal := filepath.Join(pageDir, "seal.mjs")
+	vendored := filepath.Join(pageDir, filepath.FromSlash(vendorDir))
 	dir := t.TempDir()
-	driver := filepath.Join(dir, "driver.js")
+	driver := filepath.Join(dir, "driver.mjs")
 	if err := os.WriteFile(driver, []byte(sealNodeDriver), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +215,7 @@ func runSealNode(t *testing.T, in sealNodeInput) sealNodeOutput {
 
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, driver, script, inputPath)
+	cmd := exec.CommandContext(ctx, node, driver, seal, vendored, inputPath)
 	cmd.Dir = dir
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

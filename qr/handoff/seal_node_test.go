@@ -1,10 +1,11 @@
 package handoff
 
-// The phone seals the invitation with page/chacha.js, a ChaCha20-Poly1305
-// written for the page because browsers offer no WebCrypto on plain-http
-// pages. These tests run that very file with node and check it against the
-// RFC 8439 test vectors and against golang.org/x/crypto/chacha20poly1305,
-// which the device uses to open what the phone sends.
+// The phone seals the invitation with page/seal.mjs over the vendored
+// ChaCha20-Poly1305 of @noble/ciphers (page/vendor/noble-ciphers; browsers
+// offer no WebCrypto on plain-http pages). These tests run those very files
+// with node and check them against the RFC 8439 test vectors and against
+// golang.org/x/crypto/chacha20poly1305, which the device uses to open what
+// the phone sends.
 
 import (
 	"bytes"

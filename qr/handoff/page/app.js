@@ -1,12 +1,17 @@
 /*
  * app.js: the user interface of the enroll hand-off page. All cryptography
- * and the wire format are in chacha.js (EnrollChaCha); this file only reads
- * the address, reacts to the form and reports what the device answered.
+ * and the wire format are in seal.mjs (EnrollSeal), over the vendored
+ * @noble/ciphers; this file only reads the address, reacts to the form and
+ * reports what the device answered.
+ *
+ * A classic script, run after the module seal.mjs (deferred scripts and
+ * modules run in document order): if the module could not load (an old
+ * browser, a failed download), this still runs and says so.
  */
 (function () {
   'use strict';
 
-  var C = window.EnrollChaCha;
+  var C = window.EnrollSeal;
   var SEND_TIMEOUT_MS = 30000;
 
   var form = document.getElementById('form');
@@ -43,7 +48,7 @@
 
   function start() {
     if (!C) {
-      setStatus('This page could not load its encryption code. Reload the page, or type the link on the device.', 'error');
+      setStatus('This page could not load its encryption code (the browser may be too old). Reload the page, or type the link on the device.', 'error');
       return;
     }
     var missing = C.unsupported();
