@@ -82,6 +82,12 @@ func TestCacheConcurrent(t *testing.T) {
 			defer wg.Done()
 			text := []string{emulatorLink, goldenLink}[i%2]
 			for j := range 20 {
+				if i%4 == 1 {
+					c.Prepare(text) // a command encoding ahead while frames draw
+				}
+				if _, err := c.Peek(text, FormatAuto, 60+j*4, 40, false); err != nil && !errors.Is(err, ErrTooSmall) && !errors.Is(err, ErrNotReady) {
+					t.Error(err)
+				}
 				if _, err := c.Get(text, FormatAuto, 60+j*4, 40, i%3 == 0); err != nil && !errors.Is(err, ErrTooSmall) {
 					t.Error(err)
 				}
@@ -113,5 +119,61 @@ func TestCacheKeepsEachLayout(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("alternating layouts allocates %v times a frame", allocs)
+	}
+}
+
+// Prepare encodes ahead so that Peek, which never encodes, draws the code;
+// before it, Peek says the code is not ready, without encoding.
+func TestCachePrepare(t *testing.T) {
+	var c Cache
+	if _, err := c.Peek(emulatorLink, FormatAuto, 120, 60, false); !errors.Is(err, ErrNotReady) {
+		t.Fatalf("before Prepare: want ErrNotReady, got %v", err)
+	}
+	if c.Ready(emulatorLink) {
+		t.Fatal("Peek encoded the text")
+	}
+	c.Prepare(emulatorLink)
+	if !c.Ready(emulatorLink) {
+		t.Fatal("not ready after Prepare")
+	}
+	got, err := c.Peek(emulatorLink, FormatAuto, 120, 60, false)
+	want, _ := Render(emulatorLink, FormatAuto, 120, 60, false)
+	if err != nil || got != want {
+		t.Fatalf("Peek after Prepare differs from Render (%v)", err)
+	}
+	if again, _ := c.Get(emulatorLink, FormatAuto, 120, 60, false); !same(got, again) {
+		t.Fatal("Get drew again what Peek drew")
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		c.Prepare(emulatorLink)
+		_, _ = c.Peek(emulatorLink, FormatAuto, 121, 61, false)
+	})
+	if allocs != 0 {
+		t.Errorf("Prepare and Peek of a prepared text allocate %v times", allocs)
+	}
+	// A failure to encode is prepared too: Peek reports it, not ErrNotReady.
+	c.Prepare("")
+	if _, err := c.Peek("", FormatAuto, 0, 0, false); err == nil || errors.Is(err, ErrNotReady) {
+		t.Fatalf("empty text: want an encoding error, got %v", err)
+	}
+}
+
+// Codes prepared by commands that raced each other stay ready: the cache
+// keeps the last few texts, and drops the least recently used.
+func TestCacheKeepsRecentTexts(t *testing.T) {
+	var c Cache
+	texts := []string{emulatorLink, goldenLink, makeLink(40), makeLink(120)}
+	for _, text := range texts {
+		c.Prepare(text)
+	}
+	for _, text := range texts {
+		if !c.Ready(text) {
+			t.Fatalf("%q dropped among %d texts", text, len(texts))
+		}
+	}
+	// texts[0] is now the least recently used: a fifth text drops it.
+	c.Prepare(makeLink(300))
+	if c.Ready(texts[0]) || !c.Ready(texts[1]) || !c.Ready(makeLink(300)) {
+		t.Fatal("not the least recently used text dropped")
 	}
 }

@@ -1,6 +1,12 @@
 // Package qr draws QR codes as terminal text so that a phone can scan them
 // off the screen (DESIGN §6).
 //
+// The codes themselves — segments, version, error correction at level
+// Medium, mask — are github.com/skip2/go-qrcode's. This package adds what a
+// terminal needs: the formats below, the quiet zone, fitting the code to
+// the space, the ASCII polarity, and a [Cache] that keeps encoding (about a
+// millisecond for a long link) off the render path.
+//
 // # Formats
 //
 //   - small: half blocks (▀ ▄ █ and space), one cell per module across and

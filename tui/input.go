@@ -78,6 +78,9 @@ func (w Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 		if key.Matches(msg, k.ShowID) {
 			w.showingID = !w.showingID
+			if w.showingID && w.machine.Result != nil {
+				return w, w.prepareQR(w.machine.Result.ID) // drawn once encoded
+			}
 			return w, nil
 		}
 		if key.Matches(msg, k.Finish) {

@@ -59,9 +59,16 @@ type (
 	phoneTickMsg struct{ phone Phone }
 )
 
-func phoneStart(start func() (Phone, error)) tea.Cmd {
+// phoneStart starts the session's server and, in the same command, off the
+// render path, encodes its URL into cache: the screen's first frame then
+// only draws the code (encoding takes about a millisecond, a frame's whole
+// budget).
+func phoneStart(start func() (Phone, error), cache *qr.Cache) tea.Cmd {
 	return func() tea.Msg {
 		p, err := start()
+		if err == nil && p != nil {
+			cache.Prepare(p.URL())
+		}
 		return phoneStartedMsg{phone: p, err: err}
 	}
 }
@@ -99,7 +106,9 @@ func (w Model) updatePhone(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return w, nil
 		}
 		w.phone, w.phoneStage = msg.phone, phoneWaiting
-		return w, tea.Batch(phoneWait(msg.phone), phoneTick(msg.phone, w.now()))
+		// The start command encoded the URL; were it not in the cache
+		// (a message from elsewhere), the code is prepared now.
+		return w, tea.Batch(phoneWait(msg.phone), phoneTick(msg.phone, w.now()), w.prepareQR(msg.phone.URL()))
 	case phoneResultMsg:
 		if msg.phone != w.phone || w.phoneStage != phoneWaiting {
 			return w, nil
@@ -151,7 +160,7 @@ func (w Model) usePhoneText() (tea.Model, tea.Cmd) {
 // openPhone starts a hand-off session from the invitation screen.
 func (w Model) openPhone() (tea.Model, tea.Cmd) {
 	w.phoneStage, w.phoneErr, w.phoneResult = phoneStarting, nil, PhoneResult{}
-	return w, phoneStart(w.opts.StartPhone)
+	return w, phoneStart(w.opts.StartPhone, w.qrCache)
 }
 
 // closePhone stops the session's server: the page is one-time, and nothing

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
@@ -269,9 +270,29 @@ func (w Model) serverLine() string {
 }
 
 // qrFor renders url as a QR code that leaves reserve lines of the screen
-// free; the cache makes this cheap on every frame.
+// free; the cache makes this cheap on every frame. It never encodes: that
+// takes about a millisecond, a frame's whole budget, so a screen gets its
+// text encoded ahead by prepareQR, and until then this returns
+// qr.ErrNotReady (noRoomForCode says the code is being prepared).
 func (w Model) qrFor(url string, reserve int) (qr.Code, error) {
-	return w.qrCache.Get(url, w.opts.QRFormat, w.width, w.height-reserve, w.opts.ASCII)
+	return w.qrCache.Peek(url, w.opts.QRFormat, w.width, w.height-reserve, w.opts.ASCII)
+}
+
+// qrReadyMsg says a code was encoded into the cache: the next frame draws it.
+type qrReadyMsg struct{}
+
+// prepareQR encodes text into the cache off the render path, or is nil if
+// that is done already. Whatever enters a screen that shows a code returns
+// it, so the screen never waits for a code nobody is preparing.
+func (w Model) prepareQR(text string) tea.Cmd {
+	if w.qrCache.Ready(text) {
+		return nil
+	}
+	cache := w.qrCache
+	return func() tea.Msg {
+		cache.Prepare(text)
+		return qrReadyMsg{}
+	}
 }
 
 // link draws a URL as lines of width, each an OSC 8 hyperlink where the
@@ -294,9 +315,13 @@ func (w Model) link(url string, width int) []string {
 }
 
 // noRoomForCode says, in the person's words, why a QR code is not drawn:
-// for want of room, the window size that would show it, counting the
-// reserved lines the screen keeps besides the code.
+// it is still being encoded, or for want of room, the window size that
+// would show it, counting the reserved lines the screen keeps besides the
+// code.
 func (w Model) noRoomForCode(err error, reserve int) string {
+	if errors.Is(err, qr.ErrNotReady) {
+		return "Preparing the code" + w.styles.glyph.more
+	}
 	var small *qr.TooSmallError
 	if errors.As(err, &small) {
 		x := w.styles.glyph.times

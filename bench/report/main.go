@@ -107,9 +107,9 @@ func build(dir string) (*report, error) {
 	r.rows = append(r.rows, row{"bytes of the hand-off screen's first frame (QR code of its ~90-character URL, text, help)",
 		bytes(hs), "—", "", "—", ""})
 	qrE, qrP := one(lines, "qr", "bytes"), one(lines, "qrencode", "bytes")
-	r.rows = append(r.rows, row{"bytes of one QR code for a 120-character link (half blocks, quiet zone 4)",
+	r.rows = append(r.rows, row{"bytes of one QR code for a 120-character link (encoded by skip2/go-qrcode; half blocks, quiet zone 4)",
 		bytes(qrE), bytes(qrP), ratio(qrE, qrP), "ratio ≤ 1.5", r.check(qrE/qrP <= 1.5)})
-	r.notes = append(r.notes, fmt.Sprintf("QR: enroll draws %v×%v modules (level M), dark on an explicit light background; `qrencode -t UTF8` as run draws %v×%v (its default level L), light as blocks, no colours.",
+	r.notes = append(r.notes, fmt.Sprintf("QR: enroll draws the %v×%v modules skip2/go-qrcode encodes (level M), dark on an explicit light background; `qrencode -t UTF8` as run draws %v×%v (its default level L), light as blocks, no colours.",
 		one(lines, "qr", "modules"), one(lines, "qr", "modules"), one(lines, "qrencode", "modules"), one(lines, "qrencode", "modules")))
 
 	// View() and QR rendering. A benchmark with a budget that did not run
@@ -131,17 +131,22 @@ func build(dir string) (*report, error) {
 	}
 	for _, name := range []string{"BenchmarkViewFirstQR/80x24", "BenchmarkViewFirstQR/120x40"} {
 		if v, ok := budgeted(name); ok {
-			r.rows = append(r.rows, row{"`View()` hand-off, first frame: QR code encoded and drawn (" + strings.TrimPrefix(name, "BenchmarkViewFirstQR/") + ")",
+			r.rows = append(r.rows, row{"`View()` hand-off, first frame: QR code drawn, encoded by skip2/go-qrcode in the page's start command (" + strings.TrimPrefix(name, "BenchmarkViewFirstQR/") + ")",
 				micro(v), "—", "", "≤ 1 ms", r.check(v <= 1e6)})
 		}
 	}
 	if v, ok := bench["BenchmarkKeyView"]; ok {
 		r.rows = append(r.rows, row{"one typed character: `Update` + `View()`, Invitation screen", micro(v), "—", "", "—", ""})
 	}
-	if v, ok := budgeted("BenchmarkRender/small"); ok {
-		peer := bench["BenchmarkEncode/go-qrcode"]
-		r.rows = append(r.rows, row{"QR rendering, 120-byte link: encode + draw (`qr.Render`) / go-qrcode's encoding alone",
-			micro(v), micro(peer), ratio(v, peer), "≤ 1 ms", r.check(v <= 1e6)})
+	// The encoding is skip2/go-qrcode's and runs in a command, off the
+	// render path: no frame's budget applies to it (the first frame's
+	// row above is the one that must stay within 1 ms).
+	if v, ok := bench["BenchmarkRender/small"]; ok {
+		peer := bench["BenchmarkEncode"]
+		r.rows = append(r.rows, row{"QR rendering, 120-byte link, off the render path: encode with skip2/go-qrcode + draw (`qr.Render`) / skip2/go-qrcode's encoding alone",
+			micro(v), micro(peer), ratio(v, peer), "— (not in `View()`)", ""})
+	} else {
+		budgeted("BenchmarkRender/small")
 	}
 	if v, ok := budgeted("BenchmarkCacheHit"); ok {
 		r.rows = append(r.rows, row{"QR code on a later frame (`qr.Cache` hit)", micro(v), "—", "", "≤ 1 ms", r.check(v <= 1e6)})
