@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -26,6 +27,8 @@ func cmdDoctor(ctx context.Context, e env, args []string) error {
 		return fail(e, c, err)
 	}
 	c.readOnly = true
+	ctx, cancel := c.bounded(ctx) // one deadline for the whole diagnosis, as for every command
+	defer cancel()
 	server, err := c.serverURL()
 	if err != nil {
 		return fail(e, c, err)
@@ -50,6 +53,10 @@ func cmdDoctor(ctx context.Context, e env, args []string) error {
 		Store:    st,
 		Timeout:  c.timeout,
 		Now:      time.Now,
+
+		ProxyVars:   proxyVars(e),
+		ReaderGroup: e.getenv("ENROLL_READER_GROUP"),
+		DefaultsErr: e.defaultsErr,
 	})
 	if c.json {
 		ok := doctor.Exit(checks) == 0
@@ -72,6 +79,17 @@ func printChecks(w io.Writer, checks []doctor.Check) {
 		}
 	}
 	_, _ = io.WriteString(w, b.String())
+}
+
+// proxyVars are the proxy variables in effect.
+func proxyVars(e env) map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"} {
+		if v := e.getenv(k); v != "" {
+			m[k] = v
+		}
+	}
+	return m
 }
 
 // settingsInEffect are the settings doctor reports, each with where its
@@ -101,7 +119,7 @@ func settingsInEffect(e env, fs *flag.FlagSet, c *common, credentials string) []
 	if !e.defaults.Found {
 		defaults += ", which does not exist"
 	}
-	return []doctor.Setting{
+	out := []doctor.Setting{
 		{Name: "server", Value: c.server, Source: source("server", "ENROLL_SERVER")},
 		{Name: "credentials", Value: credentials, Source: source("credentials", "ENROLL_CREDENTIALS")},
 		{Name: "ca-file", Value: c.caFile, Source: source("ca-file", "ENROLL_CA_FILE")},
@@ -109,4 +127,16 @@ func settingsInEffect(e env, fs *flag.FlagSet, c *common, credentials string) []
 		{Name: "reader-group", Value: e.getenv("ENROLL_READER_GROUP"), Source: source("", "ENROLL_READER_GROUP")},
 		{Name: "defaults file", Value: defaults, Source: from},
 	}
+	// The network's settings from the environment or the file, which choose
+	// the proxy and the CAs trusted: shown without a proxy's password.
+	for _, k := range []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR"} {
+		if v := e.getenv(k); v != "" {
+			if u, err := url.Parse(v); err == nil && u.User != nil {
+				u.User = nil
+				v = u.String()
+			}
+			out = append(out, doctor.Setting{Name: k, Value: v, Source: source("", k)})
+		}
+	}
+	return out
 }

@@ -108,6 +108,31 @@ func TestDoctor(t *testing.T) {
 		{"a port nothing listens on", func(t *testing.T, x *fx) ([]string, runOpts) {
 			return []string{"--server", "http://" + closedPort(t)}, runOpts{}
 		}, 5, map[string]string{"tcp": "fail cannot connect", "discovery": "skip the service could not be reached"}},
+		{"a server that accepts and never answers", func(t *testing.T, x *fx) ([]string, runOpts) {
+			return []string{"--server", "http://" + tarpit(t), "--timeout", "1s"}, runOpts{}
+		}, 5, map[string]string{"tcp": "ok connected", "discovery": "fail ", "token": "skip"}},
+		{"a credentials file every user can read", func(t *testing.T, x *fx) ([]string, runOpts) {
+			x.enroll()
+			if err := os.Chmod(x.creds, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			x.fileMode = 0o644 // doctor changes nothing
+			return nil, runOpts{}
+		}, 6, map[string]string{"credentials": "fail "}},
+		{"a reader group the directory keeps out", func(t *testing.T, x *fx) ([]string, runOpts) {
+			x.enroll()
+			if os.Geteuid() != 0 {
+				t.Skip("needs root to give the file to a group")
+			}
+			if err := os.Chown(x.creds, -1, 54322); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(x.creds, 0o640); err != nil {
+				t.Fatal(err)
+			}
+			x.fileMode = 0o640
+			return nil, runOpts{}
+		}, 4, map[string]string{"credentials": "fail "}},
 		{"an unreadable credentials file", func(t *testing.T, x *fx) ([]string, runOpts) {
 			x.enroll()
 			return nil, runOpts{fs: deniedFS{x.creds}}
@@ -203,4 +228,33 @@ func closedPort(t *testing.T) string {
 	addr := l.Addr().String()
 	l.Close()
 	return addr
+}
+
+// tarpit is a loopback address that accepts connections and never says a
+// word: every wait on it must end by --timeout.
+func tarpit(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return ln.Addr().String()
 }

@@ -37,6 +37,9 @@ type fx struct {
 	// leftovers are temporary files the row expects in the directory (a
 	// process killed while writing).
 	leftovers bool
+	// fileMode is the credentials file's mode the row expects at the end
+	// when it is not 0600 (a row that loosened it on purpose).
+	fileMode fs.FileMode
 }
 
 func newFx(t *testing.T) *fx {
@@ -211,7 +214,7 @@ func (x *fx) finish() {
 	outs := append([]string{}, x.outs...)
 	screens := append([]string{}, x.screens...)
 	secrets := append(x.svc.secrets(), x.secrets...)
-	once, leftovers := x.shownOnce, x.leftovers
+	once, leftovers, fileMode := x.shownOnce, x.leftovers, x.fileMode
 	x.mu.Unlock()
 	all := strings.Join(append(outs, screens...), "\n")
 	if os.Getenv("FAULT_MATRIX_SHOW") != "" {
@@ -248,7 +251,10 @@ func (x *fx) finish() {
 		}
 	}
 	if fi, err := os.Lstat(x.creds); err == nil && fi.Mode().IsRegular() {
-		x.mode(x.creds, 0o600)
+		if fileMode == 0 {
+			fileMode = 0o600
+		}
+		x.mode(x.creds, fileMode)
 	}
 	if !leftovers {
 		for _, p := range x.glob(".*.tmp-*") {

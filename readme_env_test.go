@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"enroll/config"
 )
 
 // README's table of flags and environment variables names every ENROLL_…
@@ -69,6 +71,12 @@ func TestEnvironmentTableIsComplete(t *testing.T) {
 	for v := range table {
 		if !read[v] {
 			t.Errorf("README's table names %s, which no code reads", v)
+		}
+	}
+	// What the defaults file may set is a setting of the table.
+	for _, v := range config.Settings {
+		if strings.HasPrefix(v, "ENROLL_") && !table[v] {
+			t.Errorf("the defaults file takes %s, which README's table does not name", v)
 		}
 	}
 	if len(read) < 20 || !slices.Contains(keys(read), "ENROLL_READER_GROUP") {

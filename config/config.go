@@ -12,8 +12,10 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
+	"syscall"
 )
 
 // DefaultPath is where the defaults file lives unless ENROLL_DEFAULTS
@@ -52,7 +54,10 @@ func Path(getenv func(string) string) string {
 }
 
 // Read reads the defaults file at path. A file that does not exist is no
-// error: most devices have none.
+// error: most devices have none. A file that others than root and this
+// user may write is ignored whole, with a problem said: its settings
+// choose the CA enroll trusts, the proxy it talks through and the group
+// the secret is shared with.
 func Read(path string) (File, error) {
 	f := File{Path: path, Values: map[string]string{}}
 	fh, err := os.Open(path)
@@ -64,8 +69,30 @@ func Read(path string) (File, error) {
 	}
 	defer fh.Close()
 	f.Found = true
+	fi, err := fh.Stat()
+	if err != nil {
+		return f, err
+	}
+	if why := untrusted(fi); why != "" {
+		f.Problems = []string{"the whole file is ignored: " + why}
+		return f, nil
+	}
 	f.Values, f.Problems = Parse(io.LimitReader(fh, maxFile))
 	return f, nil
+}
+
+// untrusted says why a defaults file cannot be trusted, or "".
+func untrusted(fi os.FileInfo) string {
+	if !fi.Mode().IsRegular() {
+		return "it is not a regular file"
+	}
+	if perm := fi.Mode().Perm(); perm&0o022 != 0 {
+		return fmt.Sprintf("others may write it (mode %04o)", perm)
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Uid != 0 && int(st.Uid) != os.Geteuid() {
+		return fmt.Sprintf("it belongs to user %d, neither root nor this user", st.Uid)
+	}
+	return ""
 }
 
 var keyRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -96,6 +123,12 @@ func Parse(r io.Reader) (map[string]string, []string) {
 			continue
 		}
 		v, err := unquote(strings.TrimSpace(value))
+		if err == nil && strings.ContainsAny(v, "\\\"'$`") {
+			// systemd reads escapes, quotes and $ in ways a simple reader
+			// would not: such a value could differ between the unit and
+			// enroll. Written plainly, or in one pair of quotes, it cannot.
+			err = fmt.Errorf("a backslash, quote, $ or backquote inside the value; write it plainly")
+		}
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("line %d: %s: %v", n, key, err))
 			continue
@@ -106,33 +139,30 @@ func Parse(r io.Reader) (map[string]string, []string) {
 }
 
 func unquote(v string) (string, error) {
-	if len(v) < 2 {
-		return v, nil
-	}
-	switch q := v[0]; {
-	case q == '\'' && v[len(v)-1] == '\'':
+	if len(v) >= 2 && (v[0] == '\'' || v[0] == '"') && v[len(v)-1] == v[0] {
 		return v[1 : len(v)-1], nil
-	case q == '"' && v[len(v)-1] == '"':
-		return strings.NewReplacer(`\"`, `"`, `\\`, `\`).Replace(v[1 : len(v)-1]), nil
-	case q == '"' || q == '\'':
+	}
+	if len(v) > 0 && (v[0] == '\'' || v[0] == '"') {
 		return "", fmt.Errorf("an unclosed quote")
 	}
 	return v, nil
 }
 
-// Known reports the settings the defaults file may hold: enroll's own
-// ENROLL_… variables, and the proxy and certificate variables Go's HTTP
-// client and TLS read, which the unit's EnvironmentFile= gives it too.
-func Known(key string) bool {
-	if strings.HasPrefix(key, "ENROLL_") {
-		return true
-	}
-	switch key {
-	case "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR":
-		return true
-	}
-	return false
+// Settings are the keys the defaults file may hold: enroll's settings,
+// and the proxy and certificate variables Go's HTTP client and TLS read,
+// which the unit's EnvironmentFile= gives it too. Secrets (an invitation,
+// an administrator's token) do not belong in a configuration file, nor
+// does ENROLL_DEFAULTS itself.
+var Settings = []string{
+	"ENROLL_SERVER", "ENROLL_CREDENTIALS", "ENROLL_CA_FILE", "ENROLL_TIMEOUT", "ENROLL_JSON", "ENROLL_PLAIN",
+	"ENROLL_NO_COLOR", "ENROLL_VERBOSE", "ENROLL_TOKEN_FILE", "ENROLL_NAME", "ENROLL_KIOSK", "ENROLL_HANDOFF_LISTEN",
+	"ENROLL_QR_FORMAT", "ENROLL_READER_GROUP", "ENROLL_ORG", "ENROLL_ADMIN_TOKEN_FILE", "ENROLL_ADMIN_CLIENT_ID",
+	"ENROLL_ADMIN_CLIENT_SECRET_FILE", "ENROLL_EMULATOR_ADMIN_TOKEN",
+	"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR",
 }
+
+// Known reports whether key is one of Settings.
+func Known(key string) bool { return slices.Contains(Settings, key) }
 
 // Apply gives the process the file's settings that its environment does
 // not set already (the environment wins), through setenv, and returns

@@ -12,18 +12,22 @@ func TestParse(t *testing.T) {
 	in := `# settings for enroll
 ENROLL_SERVER=https://idp.example.com
 export ENROLL_CA_FILE="/etc/ssl/private ca.pem"
-ENROLL_NAME='lab "4"'
+ENROLL_NAME='lab 4'
 ; a comment
 HTTPS_PROXY = http://proxy:3128
 PATH=/evil
 not a setting
 ENROLL_TIMEOUT="45s
 ENROLL_JSON=
+ENROLL_SEVER=https://typo.example
+ENROLL_TOKEN=INVITE-secret
+ENROLL_ORG=a\b
+ENROLL_NAME2="a"b
 `
 	got, problems := Parse(strings.NewReader(in))
 	want := map[string]string{
 		"ENROLL_SERVER": "https://idp.example.com", "ENROLL_CA_FILE": "/etc/ssl/private ca.pem",
-		"ENROLL_NAME": `lab "4"`, "HTTPS_PROXY": "http://proxy:3128", "ENROLL_JSON": "",
+		"ENROLL_NAME": `lab 4`, "HTTPS_PROXY": "http://proxy:3128", "ENROLL_JSON": "",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("values %q, want %q", got, want)
@@ -32,6 +36,10 @@ ENROLL_JSON=
 		"line 7: PATH is not a setting enroll reads; ignored",
 		"line 8 is not KEY=value",
 		"line 9: ENROLL_TIMEOUT: an unclosed quote",
+		"line 11: ENROLL_SEVER is not a setting enroll reads; ignored",
+		"line 12: ENROLL_TOKEN is not a setting enroll reads; ignored",
+		"line 13: ENROLL_ORG: a backslash, quote, $ or backquote inside the value; write it plainly",
+		"line 14: ENROLL_NAME2 is not a setting enroll reads; ignored",
 	}
 	if !reflect.DeepEqual(problems, wantProblems) {
 		t.Errorf("problems %q, want %q", problems, wantProblems)
@@ -65,6 +73,25 @@ func TestRead(t *testing.T) {
 	}
 	if got := Path(func(k string) string { return map[string]string{"ENROLL_DEFAULTS": "/x"}[k] }); got != "/x" {
 		t.Errorf("path %q", got)
+	}
+}
+
+// A file others may write is not trusted: its settings choose the CA and
+// the proxy, and whom the secret is shared with.
+func TestReadIgnoresAFileOthersMayWrite(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "enroll")
+	if err := os.WriteFile(p, []byte("ENROLL_READER_GROUP=54399\n"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(p, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Read(p)
+	if err != nil || len(f.Values) != 0 || len(f.Problems) != 1 || !strings.Contains(f.Problems[0], "others may write it (mode 0666)") {
+		t.Fatalf("%+v, %v", f, err)
+	}
+	if f, _ := Read(t.TempDir()); len(f.Values) != 0 || !strings.Contains(strings.Join(f.Problems, ""), "not a regular file") {
+		t.Fatalf("a directory: %+v", f)
 	}
 }
 

@@ -62,8 +62,17 @@ type Options struct {
 	HTTP, Insecure *http.Client
 	Service        *api.Client
 	Store          *persist.Store // opened read-only
-	Timeout        time.Duration  // each network check
+	Timeout        time.Duration  // each network check (the command has one overall deadline too)
 	Now            func() time.Time
+	// ProxyVars are the proxy variables set (HTTPS_PROXY, …), checked for
+	// values Go's client would refuse or ignore.
+	ProxyVars map[string]string
+	// ReaderGroup is the reader group configured (ENROLL_READER_GROUP),
+	// compared with the one the file is shared with.
+	ReaderGroup string
+	// DefaultsErr is why the defaults file could not be read, if it could
+	// not: this run may then see other settings than the first-boot unit.
+	DefaultsErr error
 }
 
 // Run performs every check, in order.
@@ -74,8 +83,11 @@ func Run(ctx context.Context, o Options) []Check {
 	r := &run{o: o}
 	r.config()
 	snap, loadErr := o.Store.Load(ctx)
-	if o.Server == "" && snap.Existing != nil {
-		r.o.Server = snap.Existing.Server
+	if snap.Existing != nil {
+		r.enrolled = snap.Existing.Server
+		if o.Server == "" {
+			r.o.Server = r.enrolled
+		}
 	}
 	r.network(ctx)
 	r.token(ctx, snap, loadErr)
@@ -92,7 +104,9 @@ type run struct {
 	// a certificate refused for its validity period.
 	serverDate time.Time
 	tlsClock   bool
-	reachable  bool // discovery answered: the token check can run
+	reachable  bool   // discovery answered: the token check can run
+	getErr     error  // why the discovery document could not be fetched
+	enrolled   string // the server the device is enrolled with, if it is
 }
 
 func (r *run) add(c Check) { r.checks = append(r.checks, c) }

@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"enroll/flow"
+	"enroll/persist"
 )
 
 // config lists the settings in effect and where each came from.
@@ -26,10 +27,15 @@ func (r *run) config() {
 		parts = append(parts, fmt.Sprintf("%s %s (%s)", s.Name, flow.SanitizeMax(v, 200), s.Source))
 	}
 	c := Check{Name: "config", Status: OK, Detail: strings.Join(parts, "; ")}
-	if len(r.o.Problems) > 0 {
+	switch {
+	case r.o.DefaultsErr != nil:
+		c.Status = Warn
+		c.Detail += "; the defaults file cannot be read here: " + flow.SanitizeMax(r.o.DefaultsErr.Error(), 200)
+		c.Hint = "This run may see other settings than the first-boot unit (which reads the file as root)."
+	case len(r.o.Problems) > 0:
 		c.Status = Warn
 		c.Detail += "; the defaults file: " + flow.SanitizeMax(strings.Join(r.o.Problems, "; "), 400)
-		c.Hint = "Fix those lines: they are ignored, by enroll and by the first-boot unit alike."
+		c.Hint = "Fix those lines: enroll ignores them (and systemd may read them differently)."
 	}
 	r.add(c)
 }
@@ -46,6 +52,10 @@ func (r *run) token(ctx context.Context, snap snapshot, loadErr error) {
 		return
 	case !r.reachable:
 		r.add(skipped("token", "the service could not be reached"))
+		return
+	case r.o.Server != snap.Existing.Server:
+		r.add(Check{Name: "token", Status: Warn, Detail: "not tried: this device is enrolled with " + flow.Sanitize(snap.Existing.Server) +
+			", not " + flow.Sanitize(r.o.Server) + ", and its secret goes only there", Hint: "Run doctor without --server to check the enrolled server."})
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
@@ -80,9 +90,22 @@ func (r *run) file(snap snapshot, loadErr error) {
 		detail += "; its directory " + describe(di)
 	}
 	c := Check{Name: "credentials", Status: OK, Detail: detail}
-	if snap.Existing == nil {
+	di, _ := os.Stat(filepath.Dir(path))
+	switch {
+	case snap.Existing == nil:
 		c.Status, c.Kind = Fail, flow.ErrNotEnrolled
 		c.Hint = "The file cannot be used (see the warnings): run enroll accept with a new invitation; it moves the file aside first."
+	case fi.Mode().Perm()&0o007 != 0 || di != nil && di.Mode().Perm()&0o002 != 0 && di.Mode()&fs.ModeSticky == 0:
+		c.Status, c.Kind = Fail, flow.ErrStoreUnavailable
+		c.Hint = "Every user of the device can read the secret, or replace the file: run enroll accept as root to tighten it (chmod 600 / 700)."
+	case shares(fi) && di != nil && !reaches(di, groupID(fi)):
+		c.Status, c.Kind = Fail, flow.ErrUnreadable
+		c.Detail += "; the reader group cannot reach the file: the directory does not let it in"
+		c.Hint = "Run enroll accept as root: it gives enroll's own directory 0750 to the reader group."
+	case r.o.ReaderGroup != "" && r.o.ReaderGroup != persist.ReaderGroupNone && !sameGroup(fi, r.o.ReaderGroup):
+		c.Status = Warn
+		c.Detail += "; the configured reader group " + flow.Sanitize(r.o.ReaderGroup) + " is not the file's"
+		c.Hint = "The next enroll accept gives the file to the configured group."
 	}
 	if len(snap.Warnings) > 0 {
 		if c.Status == OK {
@@ -91,6 +114,33 @@ func (r *run) file(snap snapshot, loadErr error) {
 		c.Detail += "; " + flow.SanitizeMax(strings.Join(snap.Warnings, " "), 600)
 	}
 	r.add(c)
+}
+
+// shares reports a file shared with a reader group as enroll shares it.
+func shares(fi fs.FileInfo) bool { return fi.Mode().Perm() == 0o640 && groupID(fi) > 0 }
+
+func groupID(fi fs.FileInfo) int {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return int(st.Gid)
+	}
+	return -1
+}
+
+// reaches reports whether members of gid may pass through the directory.
+func reaches(di fs.FileInfo, gid int) bool {
+	perm := di.Mode().Perm()
+	return perm&0o001 != 0 || groupID(di) == gid && perm&0o010 != 0
+}
+
+// sameGroup reports whether the file's group is the one named (a name or
+// a number).
+func sameGroup(fi fs.FileInfo, name string) bool {
+	gid := groupID(fi)
+	if n, err := strconv.Atoi(name); err == nil {
+		return n == gid
+	}
+	g, err := user.LookupGroup(name)
+	return err == nil && g.Gid == strconv.Itoa(gid)
 }
 
 // describe is a file's mode, owner and group, and what they mean.

@@ -58,7 +58,23 @@ func (r *run) network(ctx context.Context) {
 }
 
 // proxy reports the proxy that requests to the server go through, if any.
+// A proxy variable Go's client cannot use is a failure: it would be ignored
+// or fail every request, whatever the variable says.
 func (r *run) proxy(server *url.URL) *url.URL {
+	for _, k := range []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"} {
+		v := r.o.ProxyVars[k]
+		if v == "" {
+			continue
+		}
+		if !strings.Contains(v, "://") {
+			v = "http://" + v // as Go's client reads it
+		}
+		if u, err := url.Parse(v); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "socks5") {
+			r.add(Check{Name: "proxy", Status: Fail, Detail: k + " is not a proxy address Go's HTTP client can use: " + flow.SanitizeMax(r.o.ProxyVars[k], 100),
+				Hint: "Write it as http://HOST:PORT.", Kind: flow.ErrNetwork})
+			return nil
+		}
+	}
 	req := &http.Request{Method: http.MethodGet, URL: server, Header: http.Header{}}
 	p, err := r.o.Proxy(req)
 	switch {
@@ -125,6 +141,7 @@ func (r *run) tlsAndClock(ctx context.Context, server *url.URL) {
 		r.serverDate, _ = http.ParseTime(resp.Header.Get("Date"))
 		r.reachable = true
 	}
+	r.getErr = err
 	switch {
 	case server.Scheme != "https":
 		r.add(skipped("tls", "plain http, which enroll allows on loopback only"))
@@ -235,6 +252,12 @@ func (r *run) clock() {
 
 func (r *run) discovery(ctx context.Context) {
 	if !r.reachable {
+		if r.getErr != nil && !r.anyFailed() {
+			// Nothing before said why (a server that hangs or answers
+			// garbage): this check must, or doctor would exit 0.
+			r.add(failed("discovery", r.getErr, ""))
+			return
+		}
 		r.add(skipped("discovery", "the service could not be reached"))
 		return
 	}
@@ -247,6 +270,15 @@ func (r *run) discovery(ctx context.Context) {
 		return
 	}
 	r.add(Check{Name: "discovery", Status: OK, Detail: "token endpoint " + flow.SanitizeMax(ep, 200)})
+}
+
+func (r *run) anyFailed() bool {
+	for _, c := range r.checks {
+		if c.Status == Fail {
+			return true
+		}
+	}
+	return false
 }
 
 // certificateOutOfPeriod corrects the TLS check when the clock is right:

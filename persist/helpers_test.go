@@ -215,3 +215,10 @@ func (f *faultFile) Chmod(mode fs.FileMode) error {
 	}
 	return f.File.Chmod(mode)
 }
+
+func (f *faultFile) Chown(uid, gid int) error {
+	if err := f.fs.check("fchown", f.name); err != nil {
+		return err
+	}
+	return f.File.Chown(uid, gid)
+}

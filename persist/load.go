@@ -93,6 +93,17 @@ func (s *Store) Load(ctx context.Context) (flow.Snapshot, error) {
 	}
 	var pending *flow.Pending
 	ok, err = s.loadFile(s.JournalPath(), journalKind(&pending), &snap.Warnings)
+	if err != nil && s.readOnly {
+		// The journal is root's (0600 even when the credentials are
+		// shared): a reader of the credentials is told it is there, and
+		// goes on with the credentials.
+		snap.Warnings = append(snap.Warnings, fmt.Sprintf(
+			"An interrupted enrollment's journal is in the way (%v); enroll accept, run as the credentials' owner, finishes or clears it.", err))
+		err, ok = nil, false
+		if _, lerr := s.fs.Lstat(s.JournalPath()); lerr == nil {
+			snap.Pending = &flow.Pending{} // known to be there, not readable here
+		}
+	}
 	if err != nil {
 		return snap, err
 	}
@@ -120,20 +131,20 @@ func (s *Store) tightenDir(dir string) (string, error) {
 	}
 	perm := fi.Mode().Perm()
 	allowed := privateDir
-	if shared(fi) {
-		allowed = sharedDir // shared with a reader group
+	if gid, ok := s.fileShared(); ok && groupOf(fi) == gid {
+		allowed = sharedDir // the way to a file shared with a reader group
 	}
 	switch {
 	case perm&^allowed == 0:
 		return "", nil
 	case fi.Mode()&fs.ModeSticky != 0:
 		return fmt.Sprintf("The directory %s is shared with other users (mode %04o, sticky); its mode was left unchanged.", dir, perm), nil
-	case isOwnDir(dir):
+	case s.ownDir():
 		// ours: tighten below
 	case perm&0o002 != 0:
 		return "", fmt.Errorf("%w: the directory %s is writable by every user (mode %04o), so others could replace the credentials file; use a directory only you can write", flow.ErrStoreUnavailable, dir, perm)
 	default:
-		return fmt.Sprintf("The directory %s is open to other users (mode %04o); it is not enroll's own directory, so its mode was left unchanged (the credentials file is 0600).", dir, perm), nil
+		return fmt.Sprintf("The directory %s is open to other users (mode %04o); it is not enroll's own directory, so its mode was left unchanged (the credentials file is %04o).", dir, perm, s.fileMode()), nil
 	}
 	if s.readOnly {
 		return fmt.Sprintf("The directory %s is open to other users (mode %04o); run enroll accept as its owner, or chmod %04o it, to close it.", dir, perm, allowed), nil
@@ -180,8 +191,8 @@ func (s *Store) readRegular(path string, limit int64, warnings *[]string) (data 
 		return nil, false, notRegular(path, fi.Mode())
 	}
 	allowed := privateFile
-	if shared(fi) {
-		allowed = sharedFile // the reader group's
+	if sharedFileInfo(fi) {
+		allowed = sharedFile // shared with a reader group, as enroll shares it
 	}
 	switch perm := fi.Mode().Perm(); {
 	case perm&^allowed == 0:

@@ -170,6 +170,14 @@ func (s *Store) Prepare(ctx context.Context) error {
 		_ = fl.Unlock()
 		return err
 	}
+	if err := s.proveShare(spare); err != nil {
+		if spare != nil {
+			_ = spare.f.Close()
+			_ = s.fs.Remove(spare.name)
+		}
+		_ = fl.Unlock()
+		return err
+	}
 	s.held, s.spare = fl, spare
 	return nil
 }
