@@ -97,6 +97,21 @@ func TestReaderGroup(t *testing.T) {
 	if after := stats(t, x.creds, filepath.Dir(x.creds)); after != before {
 		t.Errorf("a read-only run changed the files:\n%s\nwas:\n%s", after, before)
 	}
+	// An interrupted enrollment's journal is root's alone (0600): members
+	// cannot read it, and still get tokens with the stored credentials.
+	journal := x.creds + ".pending"
+	if err := os.WriteFile(journal, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := run(appUID, appGID, []uint32{readersGID}, enroll("token")...); code != 0 || !isToken(out) {
+		t.Errorf("enroll token in the group, a journal pending: exit %d, %q\n%s", code, out, errOut)
+	}
+	if code, out, errOut := run(appUID, appGID, []uint32{readersGID}, python3(), "examples/readers/token.py"); code != 0 || !isToken(out) {
+		t.Errorf("the Python reader in the group, a journal pending: exit %d, %q\n%s", code, out, errOut)
+	}
+	if err := os.Remove(journal); err != nil {
+		t.Fatal(err)
+	}
 	// Another invitation, without the flag: the sharing is kept.
 	inv2 := x.svc.invite(emulator.InvitationSpec{})
 	x.exit(x.runIn(runOpts{stdin: inv2.Link}, "accept", "--token-file", "-"), 0, `already a device client`)
