@@ -98,7 +98,7 @@ func tokenRows() []faultRow {
 						`{"token_endpoint":"http://idp.evil.example/user/oauth20/token"}`))
 				}
 				old, inv, r := second(x, front, runOpts{})
-				x.exit(r, 5, `a token endpoint on another origin \(http://idp\.evil\.example\)`, `secret only to http://127\.0\.0\.1:\d+, the server it is enrolled with`)
+				x.exit(r, 5, `a token endpoint on another origin \(http://idp\.evil\.example\)`, `secret only to http://127\.0\.0\.1:\d+, the server it belongs to`)
 				x.calls(emulator.OpToken, 0)
 				x.credsEqual(old)
 				x.state(inv, open)

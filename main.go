@@ -12,7 +12,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 
@@ -140,9 +139,7 @@ func (r errReported) Unwrap() error { return r.err }
 // errExit ends a command with exactly this code, its messages printed
 // already: enroll invite's rows each carry their own outcome, and the run's
 // code is chosen from them rather than classified from one error.
-type errExit int
-
-func (e errExit) Error() string { return "exit " + strconv.Itoa(int(e)) }
+type errExit = flow.Exit
 
 func exitCode(ctx context.Context, e env, err error) int {
 	if err == nil {

@@ -104,8 +104,9 @@ const (
 // an old address rather than the service. For a new device a 401/403
 // cannot be about its own credentials (it sent none): the service answers
 // so when the invitation needs an already registered device. A 502 or 504
-// to accept comes from a gateway that may have forwarded the request, so
-// whether the invitation was used is not known.
+// to accept or send comes from a gateway that may have forwarded the
+// request, so whether the invitation was used (or created and mailed) is
+// not known.
 var statusKinds = map[int][audiences]error{
 	//   acceptNew, acceptBearer, decline, send, token
 	400: {flow.ErrInvalidInvitation, flow.ErrInvalidInvitation, flow.ErrInvalidInvitation, flow.ErrUsage, flow.ErrServer},
@@ -116,8 +117,8 @@ var statusKinds = map[int][audiences]error{
 	410: {flow.ErrInvitationExpired, flow.ErrInvitationExpired, flow.ErrInvitationExpired, flow.ErrServer, flow.ErrServer},
 	422: {flow.ErrNotForDevice, flow.ErrNotForDevice, flow.ErrNotForDevice, flow.ErrUsage, flow.ErrServer},
 	429: {flow.ErrRateLimited, flow.ErrRateLimited, flow.ErrRateLimited, flow.ErrRateLimited, flow.ErrRateLimited},
-	502: {flow.ErrOutcomeUnknown, flow.ErrOutcomeUnknown, flow.ErrServer, flow.ErrServer, flow.ErrServer},
-	504: {flow.ErrOutcomeUnknown, flow.ErrOutcomeUnknown, flow.ErrServer, flow.ErrServer, flow.ErrServer},
+	502: {flow.ErrOutcomeUnknown, flow.ErrOutcomeUnknown, flow.ErrServer, flow.ErrOutcomeUnknown, flow.ErrServer},
+	504: {flow.ErrOutcomeUnknown, flow.ErrOutcomeUnknown, flow.ErrServer, flow.ErrOutcomeUnknown, flow.ErrServer},
 }
 
 func kindFor(a audience, status int) error {

@@ -102,8 +102,8 @@ func TestDeclineAndSendStatusMapping(t *testing.T) {
 		}
 	}
 	sendWant := map[int]error{400: flow.ErrUsage, 401: flow.ErrUnauthorized, 403: flow.ErrUnauthorized, 404: flow.ErrUsage,
-		409: flow.ErrServer, 422: flow.ErrUsage, 429: flow.ErrRateLimited, 500: flow.ErrServer, 502: flow.ErrServer,
-		503: flow.ErrServer, 504: flow.ErrServer}
+		409: flow.ErrServer, 422: flow.ErrUsage, 429: flow.ErrRateLimited, 500: flow.ErrServer, 502: flow.ErrOutcomeUnknown,
+		503: flow.ErrServer, 504: flow.ErrOutcomeUnknown} // a gateway may have forwarded the send
 	path := strings.Replace(PathSendTemplate, "{organizationId}", "org1", 1)
 	for status, want := range sendWant {
 		e := newStubEnv(t)

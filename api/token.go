@@ -33,7 +33,7 @@ func (c *Client) Authenticate(ctx context.Context, server string, cr flow.Creden
 	ctx, done := c.call(ctx, &err, cr.Secrets()...)
 	defer done()
 	if cr.ClientID == "" || cr.ClientSecret == "" {
-		return "", kindErr(flow.ErrNotEnrolled, nil, "token: no client id or client secret stored for this device")
+		return "", kindErr(flow.ErrNotEnrolled, nil, "token: no client id or client secret given")
 	}
 	tokenURL, err := c.DiscoverTokenURL(ctx, server)
 	if err != nil {
@@ -138,7 +138,7 @@ func (c *Client) retrieveError(re *oauth2.RetrieveError, secrets []string) attem
 		se.RetryAfter = 0 // a refusal: waiting does not help
 	}
 	if se.Kind == flow.ErrUnauthorized {
-		return attempt{err: kindErr(flow.ErrUnauthorized, se, "the service refused this device's credentials: %v", se)}
+		return attempt{err: kindErr(flow.ErrUnauthorized, se, "the service refused the client's credentials: %v", se)}
 	}
 	if status == http.StatusTooManyRequests || status >= 500 {
 		return attempt{err: se, retry: true, after: se.RetryAfter}
@@ -238,7 +238,7 @@ func checkTokenEndpoint(base, ep string) (string, error) {
 		return "", kindErr(flow.ErrEndpointRefused, nil, "discovery: the token endpoint holds a user name or password; refusing it")
 	case origin(u) != origin(b):
 		return "", kindErr(flow.ErrEndpointRefused, nil,
-			"discovery: the service names a token endpoint on another origin (%s); enroll sends this device's secret only to %s, the server it is enrolled with",
+			"discovery: the service names a token endpoint on another origin (%s); enroll sends a client secret only to %s, the server it belongs to",
 			shown, flow.SanitizeMax(origin(b), maxText))
 	}
 	return u.String(), nil

@@ -147,8 +147,8 @@ func TestTokenErrorMapping(t *testing.T) {
 		text     string
 	}{
 		{"invalid_client", jsonResp(401, `{"error":"invalid_client","error_description":"bad secret `+clientSecret+`"}`), flow.ErrUnauthorized, 1, nil,
-			"the service refused this device's credentials: token: the service answered 401 Unauthorized: bad secret [redacted] (invalid_client)"},
-		{"unauthorized_client-400", jsonResp(400, `{"error":"unauthorized_client"}`), flow.ErrUnauthorized, 1, nil, "refused this device's credentials"},
+			"the service refused the client's credentials: token: the service answered 401 Unauthorized: bad secret [redacted] (invalid_client)"},
+		{"unauthorized_client-400", jsonResp(400, `{"error":"unauthorized_client"}`), flow.ErrUnauthorized, 1, nil, "refused the client's credentials"},
 		{"invalid_grant", jsonResp(400, `{"error":"invalid_grant"}`), flow.ErrUnauthorized, 1, nil, "400 Bad Request: invalid_grant"},
 		{"form-encoded", respond(400, `error=invalid_client&error_description=nope`, "Content-Type", "application/x-www-form-urlencoded"), flow.ErrUnauthorized, 1, nil, "nope (invalid_client)"},
 		{"403-no-code", respond(403, `Forbidden`), flow.ErrUnauthorized, 1, nil, "403 Forbidden"},

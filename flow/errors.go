@@ -2,6 +2,7 @@ package flow
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 )
 
@@ -17,7 +18,7 @@ var (
 	ErrInvitationUsed    = errors.New("invitation already used")
 	ErrInvitationExpired = errors.New("invitation expired or revoked")
 	ErrNotForDevice      = errors.New("invitation not for this device")
-	ErrUnauthorized      = errors.New("device credentials refused")
+	ErrUnauthorized      = errors.New("credentials refused")
 	ErrRateLimited       = errors.New("rate limited")
 	ErrServer            = errors.New("server error")
 	ErrNetwork           = errors.New("network unavailable")
@@ -93,11 +94,45 @@ var classes = []classRow{
 	{ErrNetwork, ExitUnavailable, "The service could not be reached.", "Nothing changed; check the network, proxy and --server, then try again.", true},
 }
 
+// ExitCoder is an error that carries its own exit code: a kind this table
+// does not know (enroll invite's own, such as refused administrator
+// credentials), or an Exit. Classify honours it before the table.
+type ExitCoder interface {
+	error
+	ExitCode() int
+}
+
+// Kind is a sentinel error of another role with its exit code, summary and
+// hint: enroll invite names its own failures with these instead of
+// borrowing the device's.
+type Kind struct {
+	Name, Summary, Hint string
+	Code                int
+}
+
+func (k *Kind) Error() string { return k.Name }
+func (k *Kind) ExitCode() int { return k.Code }
+
+// Exit ends a command with exactly this code, its messages printed
+// already (a bulk run's rows each report their own outcome).
+type Exit int
+
+func (e Exit) Error() string { return "exit " + strconv.Itoa(int(e)) }
+func (e Exit) ExitCode() int { return int(e) }
+
 // Classify maps any error to its class. Unknown errors are unexpected
 // (exit 1) and not retried.
 func Classify(err error) Class {
 	if err == nil {
 		return Class{Exit: ExitOK}
+	}
+	var k *Kind
+	if errors.As(err, &k) && !errors.Is(err, ErrInterrupted) {
+		return Class{Kind: k, Exit: k.Code, Summary: k.Summary, Hint: k.Hint}
+	}
+	var x Exit
+	if errors.As(err, &x) {
+		return Class{Exit: int(x)}
 	}
 	for _, r := range classes {
 		if errors.Is(err, r.kind) {

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 
 	"enroll/flow"
+	"enroll/persist/durable"
 )
 
 // fileKind describes one of the two files Load reads.
@@ -127,7 +128,7 @@ func (s *Store) tightenDir(dir string) (string, error) {
 		return "", unavailable("checking the directory "+dir, err)
 	}
 	if !fi.IsDir() {
-		return "", fmt.Errorf("%w: %s is %s, not a directory", flow.ErrStoreUnavailable, dir, describe(fi.Mode()))
+		return "", fmt.Errorf("%w: %s is %s, not a directory", flow.ErrStoreUnavailable, dir, durable.Describe(fi.Mode()))
 	}
 	perm := fi.Mode().Perm()
 	allowed := privateDir
@@ -173,7 +174,7 @@ func (s *Store) readRegular(path string, limit int64, warnings *[]string) (data 
 	if !fi.Mode().IsRegular() {
 		return nil, false, notRegular(path, fi.Mode())
 	}
-	f, err := s.fs.OpenFile(path, readFlags, 0)
+	f, err := s.fs.OpenFile(path, durable.ReadFlags, 0)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, false, nil // removed since the Lstat
@@ -218,7 +219,7 @@ func (s *Store) readRegular(path string, limit int64, warnings *[]string) (data 
 }
 
 func notRegular(path string, m fs.FileMode) error {
-	return fmt.Errorf("%w: %s is %s, not a regular file", flow.ErrStoreUnavailable, path, describe(m))
+	return fmt.Errorf("%w: %s is %s, not a regular file", flow.ErrStoreUnavailable, path, durable.Describe(m))
 }
 
 func isBlank(data []byte) bool { return len(bytes.TrimSpace(data)) == 0 }
@@ -275,7 +276,7 @@ func (s *Store) loadFile(path string, k fileKind, warnings *[]string) (bool, err
 		warn("The %s %s is empty; %s.", k.label, path, k.consequence)
 		return false, nil
 	}
-	aside, err := moveAside(s.fs, path, "corrupt", s.now())
+	aside, err := durable.MoveAside(s.fs, path, "corrupt", s.now())
 	if aside == "" { // a failed directory sync after the rename still moved it
 		warn("The %s %s cannot be used (%s); moving it aside failed (%v), so it was left in place, and %s.",
 			k.label, path, reason, err, k.consequence)

@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"syscall"
 	"time"
 
 	"github.com/gofrs/flock"
 
 	"enroll/flow"
+	"enroll/persist/durable"
 )
 
 // The enrollment lock is an advisory flock(2) on a separate, never-removed
@@ -19,13 +18,9 @@ import (
 // kernel drops the lock when the process dies, so a crash never leaves the
 // device locked.
 //
-// newFlock opens the lock file the way readFlags opens data files: no
+// newFlock opens the lock file the way durable.ReadFlags opens data files: no
 // symlink following, and no hanging on a FIFO planted at its path.
-func (s *Store) newFlock() *flock.Flock {
-	return flock.New(s.lockPath(),
-		flock.SetFlag(os.O_CREATE|os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK),
-		flock.SetPermissions(0o600))
-}
+func (s *Store) newFlock() *flock.Flock { return durable.NewLock(s.lockPath(), true) }
 
 // acquire waits up to LockWait (and no longer than ctx) for the lock.
 func (s *Store) acquire(ctx context.Context) (*flock.Flock, error) {

@@ -1,6 +1,10 @@
 package persist
 
-import "path/filepath"
+import (
+	"path/filepath"
+
+	"enroll/persist/durable"
+)
 
 // rootPath is where a system-wide enrollment lives: root enrolls the device
 // itself, so the licensed application finds the file without a home dir.
@@ -18,11 +22,9 @@ func DefaultPath(uid int, getenv func(string) string) string {
 	if uid == 0 {
 		return rootPath
 	}
-	if x := getenv("XDG_CONFIG_HOME"); filepath.IsAbs(x) {
-		return filepath.Join(x, "enroll", "credentials.json")
+	dir, err := durable.XDGDir(getenv, "XDG_CONFIG_HOME", ".config")
+	if err != nil {
+		return ""
 	}
-	if h := getenv("HOME"); filepath.IsAbs(h) {
-		return filepath.Join(h, ".config", "enroll", "credentials.json")
-	}
-	return ""
+	return filepath.Join(dir, "enroll", "credentials.json")
 }

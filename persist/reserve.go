@@ -4,6 +4,8 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+
+	"enroll/persist/durable"
 )
 
 // Before an invitation is spent, Prepare proves that the journal can be
@@ -37,7 +39,7 @@ func (s *Store) dropSpare() {
 func (s *Store) reserve() (*tempFile, error) {
 	dir, jp := s.dir(), s.JournalPath()
 	s.sweep()
-	f, name, err := createTemp(s.fs, dir, tempPrefix(jp))
+	f, name, err := durable.CreateTemp(s.fs, dir, durable.TempPrefix(jp))
 	if err != nil {
 		return nil, unavailable("creating a file in "+dir, err)
 	}
@@ -62,12 +64,6 @@ func (s *Store) reserve() (*tempFile, error) {
 	return nil, nil
 }
 
-// tempPrefix names the temporary files of path: hidden, and recognisably
-// its own.
-func tempPrefix(path string) string {
-	return "." + filepath.Base(path) + ".tmp-"
-}
-
 // sweep removes the empty temporary files of runs that were killed before
 // they could remove their own (a reservation lives for the whole accept
 // call). Only a run holding the lock makes them, so under the lock every
@@ -79,7 +75,7 @@ func (s *Store) sweep() {
 		return // not worth failing an enrollment over; Prepare proves the rest
 	}
 	base := filepath.Base(s.path)
-	prefixes := []string{tempPrefix(s.path), tempPrefix(s.JournalPath()), "." + base + ".probe-"}
+	prefixes := []string{durable.TempPrefix(s.path), durable.TempPrefix(s.JournalPath()), "." + base + ".probe-"}
 	for _, e := range entries {
 		if !e.Type().IsRegular() || !hasAnyPrefix(e.Name(), prefixes) {
 			continue

@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"enroll/flow"
+	"enroll/persist/durable"
 )
 
 // Sharing with the licensed application (DESIGN §5). By default the file
@@ -35,8 +36,6 @@ const (
 // makes the file 0600 and enroll's directory 0700 again.
 const ReaderGroupNone = "none"
 
-// noGroup is the gid of a store that shares with nobody.
-const noGroup = -1
 
 // maxGID bounds a group number: 2^31-2, below the "no change" value and
 // the ranges where numbers wrap.
@@ -127,7 +126,7 @@ func (s *Store) proveShare(t *tempFile) error {
 	if t != nil {
 		f = t.f
 	} else { // the filesystem reserves nothing: a probe of its own
-		probe, name, err := createTemp(s.fs, s.dir(), tempPrefix(s.path)+"share-")
+		probe, name, err := durable.CreateTemp(s.fs, s.dir(), durable.TempPrefix(s.path)+"share-")
 		if err != nil {
 			return unavailable("creating a file in "+s.dir(), err)
 		}

@@ -25,6 +25,7 @@ import (
 	"github.com/gofrs/flock"
 
 	"enroll/flow"
+	"enroll/persist/durable"
 )
 
 // ErrPending is returned by Forget when an interrupted enrollment's answer
@@ -217,7 +218,7 @@ func (s *Store) Journal(p flow.Pending) error {
 	// An older journal is an answer that was never committed: keep it
 	// beside the new one rather than overwrite the only copy.
 	if _, err := s.fs.Lstat(jp); err == nil {
-		if _, err := moveAside(s.fs, jp, "superseded", s.now()); err != nil {
+		if _, err := durable.MoveAside(s.fs, jp, "superseded", s.now()); err != nil {
 			return notStored("moving the previous journal aside", err)
 		}
 	}
@@ -225,9 +226,9 @@ func (s *Store) Journal(p flow.Pending) error {
 	// with nobody; the licensed application reads the credentials file.
 	if t := s.spare; t != nil {
 		s.spare = nil
-		err = fill(s.fs, t.f, t.name, jp, data, privateFile, noGroup)
+		err = durable.Fill(s.fs, t.f, t.name, jp, data, privateFile, noGroup)
 	} else {
-		err = writeAtomic(s.fs, jp, data, privateFile, noGroup)
+		err = durable.WriteFile(s.fs, jp, data, privateFile, noGroup)
 	}
 	if err != nil {
 		return notStored("writing the journal", err)
@@ -244,7 +245,7 @@ func (s *Store) SetAside() (string, error) {
 	if s.held == nil {
 		return "", fmt.Errorf("%w: setting the journal aside: the store was not prepared", flow.ErrNotStored)
 	}
-	return moveAside(s.fs, s.JournalPath(), "unreadable", s.now())
+	return durable.MoveAside(s.fs, s.JournalPath(), "unreadable", s.now())
 }
 
 // Save commits the credentials atomically and durably, then removes the
@@ -265,7 +266,7 @@ func (s *Store) Save(c flow.Credentials) error {
 	if err := s.preserveCorrupt(); err != nil {
 		return notStored("keeping the unreadable file "+s.path, err)
 	}
-	if err := writeAtomic(s.fs, s.path, data, s.fileMode(), s.gid); err != nil {
+	if err := durable.WriteFile(s.fs, s.path, data, s.fileMode(), s.gid); err != nil {
 		return notStored("writing "+s.path, err)
 	}
 	// The credentials are committed. Should removing the journal fail, the
@@ -289,7 +290,7 @@ func (s *Store) preserveCorrupt() error {
 	if reason, _ := verdict(data, credentialsKind(&c)); reason == "" {
 		return nil
 	}
-	_, err = moveAside(s.fs, s.path, "corrupt", s.now())
+	_, err = durable.MoveAside(s.fs, s.path, "corrupt", s.now())
 	return err
 }
 
@@ -321,7 +322,7 @@ func (s *Store) Forget() error {
 		}
 		return unavailable("removing "+s.path, err)
 	}
-	if err := syncDir(s.fs, s.dir()); err != nil {
+	if err := durable.SyncDir(s.fs, s.dir()); err != nil {
 		return unavailable("syncing "+s.dir(), err)
 	}
 	return nil

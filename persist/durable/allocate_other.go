@@ -1,6 +1,6 @@
 //go:build !linux
 
-package persist
+package durable
 
 import (
 	"errors"
