@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"enroll/flow"
+	"enroll/persist"
 	"enroll/qr"
 )
 
@@ -157,7 +158,7 @@ func cmdForget(ctx context.Context, e env, args []string) error {
 	}
 	st := c.store(e)
 	// With nothing stored there is nothing to ask about: Forget says so.
-	if e.stdinTTY && !*yes && !c.json && storedHere(e, st.Path()) {
+	if e.stdinTTY && !*yes && !c.json && storedCredentials(st) {
 		// A person at a terminal is asked: the secret cannot be had again,
 		// only a new enrollment replaces it. Scripts are not asked.
 		fmt.Fprintf(e.stderr, "Delete the credentials in %s? This device then needs a new invitation to be a device client again. [y/N]: ", flow.Sanitize(st.Path()))
@@ -195,4 +196,10 @@ func cmdVersion(_ context.Context, e env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "enroll %s\n", v)
 	return nil
+}
+
+// storedCredentials reports whether the credentials file exists.
+func storedCredentials(st *persist.Store) bool {
+	creds, _ := st.Present()
+	return creds
 }

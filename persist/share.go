@@ -36,7 +36,6 @@ const (
 // makes the file 0600 and enroll's directory 0700 again.
 const ReaderGroupNone = "none"
 
-
 // maxGID bounds a group number: 2^31-2, below the "no change" value and
 // the ranges where numbers wrap.
 const maxGID = 1<<31 - 2

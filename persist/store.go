@@ -108,6 +108,14 @@ func (s *Store) Path() string { return s.path }
 // JournalPath is where an uncommitted answer is kept.
 func (s *Store) JournalPath() string { return s.path + ".pending" }
 
+// Present reports whether the credentials file and the journal exist,
+// without reading either: a quick look, for questions to ask first.
+func (s *Store) Present() (credentials, journal bool) {
+	_, errC := s.fs.Stat(s.path)
+	_, errJ := s.fs.Stat(s.JournalPath())
+	return errC == nil, errJ == nil
+}
+
 func (s *Store) dir() string { return filepath.Dir(s.path) }
 
 func (s *Store) lockPath() string {

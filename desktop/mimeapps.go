@@ -1,4 +1,4 @@
-package main
+package desktop
 
 // Editing mimeapps.list: only our key in [Default Applications] changes; every other byte is kept.
 
@@ -32,7 +32,13 @@ func iniKey(line string) (key, value string, ok bool) {
 // lineEnd is a line's own ending ("\n", "\r\n" or none), which an edited
 // line keeps.
 func lineEnd(l string) string {
-	return l[len(strings.TrimRight(l, "\r\n")):]
+	switch {
+	case strings.HasSuffix(l, "\r\n"):
+		return "\r\n"
+	case strings.HasSuffix(l, "\n"):
+		return "\n"
+	}
+	return "" // a lone CR ends no line for a desktop's parser
 }
 
 // editDefaults passes the key's lines in every [Default Applications]
