@@ -21,7 +21,7 @@ import (
 func TestStatusQRFitsTheTerminal(t *testing.T) {
 	run := startEmulator(t)
 	dir := t.TempDir()
-	e, _, errOut := testEnv(dir, nil, invite(t, run).Link)
+	e, _, errOut := testEnv(dir, nil, newInvitation(t, run).Link)
 	if code := run1(e, "accept", "--token-file", "-"); code != flow.ExitOK {
 		t.Fatalf("accept: exit %d\n%s", code, errOut)
 	}
@@ -76,7 +76,7 @@ func TestStatusQRFitsTheTerminal(t *testing.T) {
 func TestTokenFromATerminalSaysWhatItWaitsFor(t *testing.T) {
 	run := startEmulator(t)
 	for _, tty := range []bool{true, false} {
-		e, _, errOut := testEnv(t.TempDir(), nil, invite(t, run).Link)
+		e, _, errOut := testEnv(t.TempDir(), nil, newInvitation(t, run).Link)
 		e.stdinTTY = tty
 		if code := run1(e, "accept", "--token-file", "-"); code != flow.ExitOK {
 			t.Fatalf("tty %v: exit %d\n%s", tty, code, errOut)
@@ -107,7 +107,7 @@ func TestForgetAsksOnATerminal(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			e, _, errOut := testEnv(dir, nil, invite(t, run).Link)
+			e, _, errOut := testEnv(dir, nil, newInvitation(t, run).Link)
 			if code := run1(e, "accept", "--token-file", "-"); code != flow.ExitOK {
 				t.Fatalf("accept: exit %d\n%s", code, errOut)
 			}

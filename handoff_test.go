@@ -32,7 +32,7 @@ import (
 // drives the same page in headless Chromium.)
 func TestPhoneHandOffEnrolls(t *testing.T) {
 	run := startEmulator(t)
-	inv := invite(t, run)
+	inv := newInvitation(t, run)
 	hc, err := api.NewHTTPClient(api.HTTPOptions{})
 	if err != nil {
 		t.Fatal(err)

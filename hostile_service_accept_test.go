@@ -177,7 +177,7 @@ func hostileAcceptCases() []hostileCase {
 			routes: func(self, other string) hostile.Routes {
 				return hostile.Routes{routeDiscovery: hostile.JSON(200, `{"token_endpoint":"`+other+`/user/oauth20/token"}`)}
 			},
-			exit: 5, says: []string{`another origin`, `only to http://127\.0\.0\.1:\d+, the server it is enrolled with`}, file: fileIntact,
+			exit: 5, says: []string{`another origin`, `only to http://127\.0\.0\.1:\d+, the server it belongs to`}, file: fileIntact,
 			check: func(t *testing.T, o hostileRun) { otherGotNothing(t, o); noAccept(t, o) }},
 		{name: "accept (enrolled): the token endpoint never answers", class: hsStall, cmd: "accept", enrolled: true,
 			routes: one(routeToken, hostile.Hang()), exit: 5, says: []string{`did not answer within the time limit`}, lacks: []string{`Interrupted`},

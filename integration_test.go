@@ -33,7 +33,7 @@ func startEmulator(t *testing.T) *emulator.Running {
 	return run
 }
 
-func invite(t *testing.T, run *emulator.Running) emulator.Invitation {
+func newInvitation(t *testing.T, run *emulator.Running) emulator.Invitation {
 	t.Helper()
 	inv, err := run.Emulator.CreateInvitation(emulator.InvitationSpec{Groups: []string{emulator.GroupKiosks}})
 	if err != nil {
@@ -72,7 +72,7 @@ func testEnv(dir string, fs persist.FS, stdin string) (env, *bytes.Buffer, *byte
 
 func TestDiskFullAfterAcceptRecoversFromJournal(t *testing.T) {
 	run := startEmulator(t)
-	inv := invite(t, run)
+	inv := newInvitation(t, run)
 	dir := t.TempDir()
 
 	e, out, errOut := testEnv(dir, failingFS{fail: map[string]bool{"credentials.json": true}}, inv.Link)
@@ -110,7 +110,7 @@ func TestDiskFullAfterAcceptRecoversFromJournal(t *testing.T) {
 
 func TestNothingWritableAfterAcceptShowsCredentialsOnce(t *testing.T) {
 	run := startEmulator(t)
-	inv := invite(t, run)
+	inv := newInvitation(t, run)
 	fs := failingFS{fail: map[string]bool{"credentials.json": true, "credentials.json.pending": true}}
 	e, out, errOut := testEnv(t.TempDir(), fs, inv.Link)
 	if code := run1(e, "accept", "--token-file", "-", "--json"); code != flow.ExitUnknown {
@@ -131,7 +131,7 @@ func TestNothingWritableAfterAcceptShowsCredentialsOnce(t *testing.T) {
 
 func TestStoreNotWritableLeavesInvitationOpen(t *testing.T) {
 	run := startEmulator(t)
-	inv := invite(t, run)
+	inv := newInvitation(t, run)
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "enroll"), []byte("a file, not a directory"), 0o600); err != nil {
 		t.Fatal(err)
@@ -161,7 +161,7 @@ func (b loadBarrier) Load(ctx context.Context) (flow.Snapshot, error) {
 
 func TestTwoEnrollmentsAtOnceAcceptOnce(t *testing.T) {
 	run := startEmulator(t)
-	inv := invite(t, run)
+	inv := newInvitation(t, run)
 	path := filepath.Join(t.TempDir(), "enroll", "credentials.json")
 	hc, err := api.NewHTTPClient(api.HTTPOptions{})
 	if err != nil {
@@ -239,7 +239,7 @@ func assertStoredIsIssued(t *testing.T, run *emulator.Running, path string) {
 
 func TestHostileNameRefusedBeforeAnythingIsSent(t *testing.T) {
 	run := startEmulator(t)
-	inv := invite(t, run)
+	inv := newInvitation(t, run)
 	for _, name := range []string{"x\x1b[2Jy", "a\u202eb", "zero\u200bwidth", strings.Repeat("n", 65), "   "} {
 		e, out, errOut := testEnv(t.TempDir(), nil, inv.Link)
 		if code := run1(e, "accept", "--token-file", "-", "--name", name); code != flow.ExitUsage {
@@ -270,7 +270,7 @@ func TestPendingJournalThenAnotherCommand(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			run := startEmulator(t)
-			first, second := invite(t, run), invite(t, run)
+			first, second := newInvitation(t, run), newInvitation(t, run)
 			dir := t.TempDir()
 			e, _, errOut := testEnv(dir, failingFS{fail: map[string]bool{"credentials.json": true}}, first.Link)
 			if code := run1(e, "accept", "--token-file", "-"); code != flow.ExitUnknown {

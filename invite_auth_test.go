@@ -15,6 +15,7 @@ import (
 	"enroll/api"
 	"enroll/api/emulator"
 	"enroll/flow"
+	"enroll/persist/durable"
 )
 
 // integrationService stands in front of the emulator with what it lacks:
@@ -115,7 +116,7 @@ func TestInviteSecretsNeverFromArgv(t *testing.T) {
 func TestInviteResultsFileInUse(t *testing.T) {
 	r := newInviteRig(t)
 	csv := r.csv("d.csv", 2)
-	held, _, _, err := openResults(csv + ".results.jsonl")
+	held, err := durable.OpenLog(csv + ".results.jsonl") // another run's lock
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,13 +13,14 @@ import (
 
 	"enroll/api/emulator"
 	"enroll/flow"
+	"enroll/invite"
 )
 
 // jsonRows reads a bulk run's stdout: one object per row, then the summary.
-func jsonRows(t *testing.T, out string) ([]rowOutcome, bulkSummary) {
+func jsonRows(t *testing.T, out string) ([]invite.Row, invite.Summary) {
 	t.Helper()
-	var rows []rowOutcome
-	var sum struct{ Summary *bulkSummary }
+	var rows []invite.Row
+	var sum struct{ Summary *invite.Summary }
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		if strings.HasPrefix(line, `{"summary"`) {
 			if err := json.Unmarshal([]byte(line), &sum); err != nil {
@@ -27,7 +28,7 @@ func jsonRows(t *testing.T, out string) ([]rowOutcome, bulkSummary) {
 			}
 			continue
 		}
-		var o rowOutcome
+		var o invite.Row
 		if err := json.Unmarshal([]byte(line), &o); err != nil {
 			t.Fatalf("not a JSON line: %q", line)
 		}
@@ -74,8 +75,8 @@ func TestInviteBulkInterruptedThenResumed(t *testing.T) {
 	defer cancel()
 	var sent atomic.Int32
 	h := r.hooks()
-	h.recorded = func(rec resultRecord) {
-		if rec.State == stSent && sent.Add(1) == 120 {
+	h.recorded = func(rec invite.Record) {
+		if rec.State == invite.Sent && sent.Add(1) == 120 {
 			cancel()
 		}
 	}
@@ -224,7 +225,7 @@ func TestInviteBulkServiceFaults(t *testing.T) {
 			if code != tc.exit || sum.Sent != tc.sent || sum.Rows != 10 {
 				t.Fatalf("exit %d (want %d), summary %+v\n%s", code, tc.exit, sum, errOut)
 			}
-			if tc.down && r.run.Emulator.Calls(emulator.OpSend) != stopAfterUnavailable {
+			if tc.down && r.run.Emulator.Calls(emulator.OpSend) != invite.StopAfterUnavailable {
 				t.Errorf("%d sends to a service that is down", r.run.Emulator.Calls(emulator.OpSend))
 			}
 			var waits []int
@@ -255,14 +256,14 @@ func TestInviteBulkResultsFileFails(t *testing.T) {
 		outbox  int    // after the first run
 		unknown int    // rows the rerun reports unknown
 	}{
-		{name: "before sending", state: stSending, outbox: 2},
-		{name: "after sending", state: stSent, outbox: 3, unknown: 1},
+		{name: "before sending", state: invite.Sending, outbox: 2},
+		{name: "after sending", state: invite.Sent, outbox: 3, unknown: 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newInviteRig(t)
 			csv := r.csv("devices.csv", 5)
 			h := r.hooks()
-			h.failWrite = func(rec resultRecord) error {
+			h.failWrite = func(rec invite.Record) error {
 				if rec.Line == 4 && rec.State == tc.state {
 					return errors.New("no space left on device")
 				}

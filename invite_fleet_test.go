@@ -84,7 +84,7 @@ func (r *fleetRoot) exists(p string) bool {
 func (r *fleetRoot) invitation(expired, bareToken bool) {
 	spec := emulator.InvitationSpec{Groups: []string{emulator.GroupKiosks}}
 	if expired {
-		spec.ValidUntil = csvNow // in the past
+		spec.ValidUntil = time.Now().Add(-time.Hour) // in the past
 	}
 	inv, err := r.run.Emulator.CreateInvitation(spec)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"enroll/api/emulator"
+	"enroll/invite"
 )
 
 const (
@@ -241,11 +242,11 @@ func TestInviteExampleCSV(t *testing.T) {
 	}
 	links := map[string]string{}
 	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		var rec resultRecord
+		var rec invite.Record
 		if err := json.Unmarshal([]byte(line), &rec); err != nil {
 			t.Fatal(err)
 		}
-		if rec.State == stSent {
+		if rec.State == invite.Sent {
 			links[rec.Ref] = rec.Link
 		}
 	}

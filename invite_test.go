@@ -15,6 +15,7 @@ import (
 
 	"enroll/api/emulator"
 	"enroll/flow"
+	"enroll/invite"
 )
 
 // These tests run `enroll invite` in-process (the same run() path as the
@@ -50,6 +51,18 @@ func newInviteRig(t *testing.T) *inviteRig {
 	}}
 }
 
+// inviteHooks are the seams of invite.Options a test sets.
+type inviteHooks struct {
+	now       func() time.Time
+	sleep     func(context.Context, time.Duration) error
+	recorded  func(invite.Record)
+	failWrite func(invite.Record) error
+}
+
+func (h inviteHooks) apply(o *invite.Options) {
+	o.Now, o.Sleep, o.Recorded, o.FailWrite = h.now, h.sleep, h.recorded, h.failWrite
+}
+
 // hooks give the run a clock that its waits move forward, so a Retry-After
 // is honoured without sleeping. (The --rate limiter keeps real time; the
 // tests that do not test it pass --rate 0.)
@@ -79,7 +92,7 @@ func (r *inviteRig) invite(ctx context.Context, h inviteHooks, args ...string) (
 		getenv: func(k string) string { return r.vars[k] }, uid: 1000, tty: r.tty,
 		hostname: func() (string, error) { return "admin-pc", nil },
 	}
-	code := exitCode(ctx, e, runInvite(ctx, e, args, h))
+	code := exitCode(ctx, e, runInvite(ctx, e, args, h.apply))
 	r.assertNoTokens(out.String()+errOut.String(), slices.Contains(args, "--show-links"))
 	return code, out.String(), errOut.String()
 }

@@ -141,6 +141,14 @@ func (r errReported) Unwrap() error { return r.err }
 // code is chosen from them rather than classified from one error.
 type errExit = flow.Exit
 
+// exitWith ends a command whose messages are printed already.
+func exitWith(code int) error {
+	if code == flow.ExitOK {
+		return nil
+	}
+	return flow.Exit(code)
+}
+
 func exitCode(ctx context.Context, e env, err error) int {
 	if err == nil {
 		return flow.ExitOK

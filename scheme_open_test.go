@@ -114,7 +114,7 @@ func TestOpenNeedsTerminalAndServer(t *testing.T) {
 
 func openLinkFor(t *testing.T) (*emulator.Running, emulator.Invitation, string) {
 	run := startEmulator(t)
-	inv := invite(t, run)
+	inv := newInvitation(t, run)
 	return run, inv, "acme-devices://accept?token=" + inv.Token
 }
 

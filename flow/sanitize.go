@@ -83,3 +83,11 @@ func mustEscape(r rune) bool {
 	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) ||
 		r == '\u2028' || r == '\u2029' || r == utf8.RuneError
 }
+
+// Quoted shows a value from outside in quotes, inert and capped. (Not %q:
+// Sanitize has escaped it already, and %q would escape the escapes.)
+func Quoted(s string) string { return `"` + SanitizeMax(s, 80) + `"` }
+
+// Visible is true for text that Sanitize leaves alone: nothing that could
+// move a cursor, hide text or reorder it when printed.
+func Visible(s string) bool { return Sanitize(s) == s }

@@ -53,6 +53,12 @@ func TestEveryWrittenFileMatchesTheSchema(t *testing.T) {
 		testCreds(),
 		{Server: "https://idp.example.com:8443/tenant", ID: "6607a545-3e0c-462c-91aa-9d063f5d056a", ClientID: "4ed1b9f8", ClientSecret: `a !"#$%&'()*+,-./09:;<=>?@AZ[\]^_` + "`az{|}~z", Name: "Prüfstand 4 \u202e", EnrolledAt: time.Date(2026, 1, 2, 3, 4, 5, 6, time.FixedZone("x", 3600))},
 		{Server: "http://127.0.0.1:8080", ID: strings.Repeat("i", 256), ClientID: strings.Repeat("c", 256), ClientSecret: strings.Repeat("s", 4096), Name: strings.Repeat("n", 1024)},
+		// Plain http to this machine in each form enroll accepts and the
+		// readers of examples/readers take for loopback.
+		{Server: "http://[::1]:8080", ID: "d", ClientID: "c", ClientSecret: "s"},
+		{Server: "http://[::1]/tenant", ID: "d", ClientID: "c", ClientSecret: "s"},
+		{Server: "http://localhost:8080", ID: "d", ClientID: "c", ClientSecret: "s"},
+		{Server: "http://127.255.255.254", ID: "d", ClientID: "c", ClientSecret: "s"},
 	} {
 		s := newStore(t, nil)
 		mustPrepare(t, s)
@@ -77,14 +83,22 @@ func TestTheSchemaRefusesWhatBreaksTheContract(t *testing.T) {
 		t.Fatalf("a good file, with a field a later writer added: %v", err)
 	}
 	for name, edit := range map[string]func(m map[string]any){
-		"version 2":               func(m map[string]any) { m["version"] = 2 },
-		"no secret":               func(m map[string]any) { delete(m, "clientSecret") },
-		"empty client id":         func(m map[string]any) { m["clientId"] = "" },
-		"no server":               func(m map[string]any) { delete(m, "server") },
-		"insecure server":         func(m map[string]any) { m["server"] = "http://idp.example.com" },
-		"a control in the secret": func(m map[string]any) { m["clientSecret"] = "s\x1b" },
-		"a secret too long":       func(m map[string]any) { m["clientSecret"] = strings.Repeat("s", 4097) },
-		"a local time":            func(m map[string]any) { m["enrolledAt"] = "2026-01-02T04:04:05+01:00" },
+		"version 2":       func(m map[string]any) { m["version"] = 2 },
+		"no secret":       func(m map[string]any) { delete(m, "clientSecret") },
+		"empty client id": func(m map[string]any) { m["clientId"] = "" },
+		"no server":       func(m map[string]any) { delete(m, "server") },
+		"insecure server": func(m map[string]any) { m["server"] = "http://idp.example.com" },
+		// Plain http that only looks like loopback: each is another host.
+		"http to a user name's host":     func(m map[string]any) { m["server"] = "http://127.0.0.1@idp.example.com/" },
+		"http to a name under 127":       func(m map[string]any) { m["server"] = "http://127.0.0.1.nip.io" },
+		"http to five numbers":           func(m map[string]any) { m["server"] = "http://127.0.0.1.5" },
+		"http to an octet over 255":      func(m map[string]any) { m["server"] = "http://127.0.0.256" },
+		"http to a name under localhost": func(m map[string]any) { m["server"] = "http://localhost.example.com" },
+		"http to an IPv6 host":           func(m map[string]any) { m["server"] = "http://[2001:db8::1]:8080" },
+		"https with a user name":         func(m map[string]any) { m["server"] = "https://user@idp.example.com" },
+		"a control in the secret":        func(m map[string]any) { m["clientSecret"] = "s\x1b" },
+		"a secret too long":              func(m map[string]any) { m["clientSecret"] = strings.Repeat("s", 4097) },
+		"a local time":                   func(m map[string]any) { m["enrolledAt"] = "2026-01-02T04:04:05+01:00" },
 	} {
 		m := map[string]any{}
 		for k, v := range good {

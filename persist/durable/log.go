@@ -22,8 +22,12 @@ func NewLock(path string, create bool) *flock.Flock {
 	return flock.New(path, flock.SetFlag(flag), flock.SetPermissions(0o600))
 }
 
-// ErrLocked is a log another process holds.
-var ErrLocked = errors.New("in use by another process")
+// ErrLocked is a log another process holds; ErrNotRegular a path that is
+// a directory, a FIFO or a device.
+var (
+	ErrLocked     = errors.New("in use by another process")
+	ErrNotRegular = errors.New("not a regular file")
+)
 
 // Log is an append-only file of records, locked against a second writer,
 // each record synced before Append returns: what it announces is on disk
@@ -45,7 +49,7 @@ func OpenLog(path string) (*Log, error) {
 	l := &Log{Path: path, f: f}
 	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
 		l.Close()
-		return nil, fmt.Errorf("%s is not a regular file", path)
+		return nil, fmt.Errorf("%s: %w", path, ErrNotRegular)
 	}
 	l.lock = NewLock(path, false)
 	if ok, err := l.lock.TryLock(); err != nil || !ok {

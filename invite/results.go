@@ -1,19 +1,14 @@
-package main
+package invite
 
 import (
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"sync"
-	"syscall"
 	"time"
 
-	"github.com/gofrs/flock"
-
 	"enroll/flow"
+	"enroll/persist/durable"
 )
 
 // The results file of a bulk run is append-only JSON lines, one record per
@@ -26,13 +21,13 @@ import (
 
 // Row states in the results file.
 const (
-	stSending = "sending"
-	stSent    = "sent"
-	stFailed  = "failed"
-	stUnknown = "unknown"
+	Sending = "sending"
+	Sent    = "sent"
+	Failed  = "failed"
+	Unknown = "unknown"
 )
 
-type resultRecord struct {
+type Record struct {
 	Key          string    `json:"key"`
 	Line         int       `json:"line"`
 	Ref          string    `json:"ref,omitempty"`
@@ -48,39 +43,40 @@ type resultRecord struct {
 	Token        string    `json:"token,omitempty"` // only with --show-links
 }
 
-// errResults marks trouble with the results file: exit 6, like a
-// credentials file that cannot be written.
-var errResults = flow.ErrStoreUnavailable
+// errResults is trouble with the results file: exit 6, the code of a
+// credentials file that cannot be written, with its own words.
+var errResults = &flow.Kind{Name: "results file unavailable", Code: flow.ExitStore,
+	Summary: "The results file cannot be used, so nothing more was sent.",
+	Hint:    "Fix the results file (space, permissions, --results), then run the same command again."}
 
 type resultsFile struct {
 	path string
-	mu   sync.Mutex
-	f    *os.File
-	lock *flock.Flock
+	log  *durable.Log
 }
 
 // openResults opens (creating) the results file, locks it against a second
 // run on the same file, and reads the last record of every row. A torn last
 // line (the process died mid-write) is cut off: it can only be a record
 // whose sync never returned, and whose row the earlier record describes.
-func openResults(path string) (*resultsFile, map[string]resultRecord, []string, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o600)
-	if err != nil {
+func openResults(path string) (*resultsFile, map[string]Record, []string, error) {
+	log, err := durable.OpenLog(path)
+	switch {
+	case errors.Is(err, durable.ErrLocked):
+		return nil, nil, nil, fmt.Errorf("%w: another enroll invite is using the results file %s", errResults, flow.Sanitize(path))
+	case errors.Is(err, durable.ErrNotRegular):
+		return nil, nil, nil, fmt.Errorf("%w: the results file %s is not a regular file", flow.ErrUsage, flow.Sanitize(path))
+	case err != nil:
 		return nil, nil, nil, fmt.Errorf("%w: cannot open the results file: %w", errResults, err)
 	}
-	rf := &resultsFile{path: path, f: f}
-	fail := func(err error) (*resultsFile, map[string]resultRecord, []string, error) {
+	rf := &resultsFile{path: path, log: log}
+	fail := func(err error) (*resultsFile, map[string]Record, []string, error) {
 		rf.Close()
 		return nil, nil, nil, err
 	}
+	f := log.File()
 	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() {
-		return fail(fmt.Errorf("%w: the results file %s is not a regular file", flow.ErrUsage, flow.Sanitize(path)))
-	}
-	rf.lock = flock.New(path, flock.SetFlag(os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK))
-	if ok, err := rf.lock.TryLock(); err != nil || !ok {
-		rf.lock = nil
-		return fail(fmt.Errorf("%w: another enroll invite is using the results file %s", flow.ErrBusy, flow.Sanitize(path)))
+	if err != nil {
+		return fail(fmt.Errorf("%w: cannot read the results file: %w", errResults, err))
 	}
 	var warnings []string
 	if fi.Mode().Perm()&0o077 != 0 {
@@ -90,7 +86,7 @@ func openResults(path string) (*resultsFile, map[string]resultRecord, []string, 
 		}
 		warnings = append(warnings, fmt.Sprintf("the results file %s was readable by others; its mode is now 0600", flow.Sanitize(path)))
 	}
-	data, err := io.ReadAll(f)
+	data, err := log.ReadAll()
 	if err != nil {
 		return fail(fmt.Errorf("%w: cannot read the results file: %w", errResults, err))
 	}
@@ -117,12 +113,12 @@ func openResults(path string) (*resultsFile, map[string]resultRecord, []string, 
 // parseResults returns the last record by key and how many bytes of data
 // to keep. A line that is not a record, other than a torn last one, means
 // --results names some other file: refuse rather than append to it.
-func parseResults(data []byte, path string) (map[string]resultRecord, int, error) {
-	recs := map[string]resultRecord{}
+func parseResults(data []byte, path string) (map[string]Record, int, error) {
+	recs := map[string]Record{}
 	offset := 0
 	for n := 1; offset < len(data); n++ {
 		line, rest, complete := bytes.Cut(data[offset:], []byte("\n"))
-		var r resultRecord
+		var r Record
 		if err := json.Unmarshal(line, &r); err != nil || r.Key == "" || !validState(r.State) {
 			if !complete {
 				return recs, offset, nil
@@ -143,34 +139,20 @@ func parseResults(data []byte, path string) (map[string]resultRecord, int, error
 }
 
 func validState(s string) bool {
-	return s == stSending || s == stSent || s == stFailed || s == stUnknown
+	return s == Sending || s == Sent || s == Failed || s == Unknown
 }
 
 // append writes one record and syncs it: a "sending" record must be on disk
 // before the request it announces leaves, or a crash could forget it.
-func (rf *resultsFile) append(r resultRecord) error {
+func (rf *resultsFile) append(r Record) error {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return fmt.Errorf("%w: %w", errResults, err)
 	}
-	rf.mu.Lock()
-	defer rf.mu.Unlock()
-	if _, err := rf.f.Write(append(b, '\n')); err != nil {
+	if err := rf.log.Append(append(b, '\n')); err != nil {
 		return fmt.Errorf("%w: cannot write the results file %s: %w", errResults, flow.Sanitize(rf.path), err)
-	}
-	if err := rf.f.Sync(); err != nil {
-		return fmt.Errorf("%w: cannot sync the results file %s: %w", errResults, flow.Sanitize(rf.path), err)
 	}
 	return nil
 }
 
-func (rf *resultsFile) Close() error {
-	var errs []error
-	if rf.lock != nil {
-		errs = append(errs, rf.lock.Unlock())
-	}
-	if rf.f != nil {
-		errs = append(errs, rf.f.Close())
-	}
-	return errors.Join(errs...)
-}
+func (rf *resultsFile) Close() error { return rf.log.Close() }

@@ -1,4 +1,4 @@
-package main
+package invite
 
 import (
 	"context"
@@ -9,23 +9,14 @@ import (
 	"sync/atomic"
 
 	"enroll/flow"
+	"enroll/persist/durable"
 )
-
-type bulkOptions struct {
-	from, results              string
-	concurrency                int
-	rate                       float64
-	resendUnknown, check, show bool
-}
 
 // bulkRun is one run of `enroll invite --from FILE.csv`.
 type bulkRun struct {
-	e      env
-	c      *common
-	o      bulkOptions
-	h      inviteHooks
+	o      Options
 	server string
-	specs  []inviteSpec
+	specs  []Spec
 	keys   []string
 	fps    []string
 	res    *resultsFile
@@ -40,53 +31,53 @@ type bulkRun struct {
 	downRun  int // rows failed as unavailable in a row
 }
 
-// stopAfterUnavailable ends a run whose service is plainly down, instead
+// StopAfterUnavailable ends a run whose service is plainly down, instead
 // of failing the remaining hundreds of rows one by one.
-const stopAfterUnavailable = 8
+const StopAfterUnavailable = 8
 
-func runBulk(ctx context.Context, e env, c *common, o bulkOptions, def inviteSpec, server string, src adminSource, h inviteHooks) error {
-	data, err := readCSVFile(o.from)
+func runBulk(ctx context.Context, o Options) error {
+	data, err := readCSVFile(o.From)
 	if err != nil {
-		return fail(e, c, err)
+		return err
 	}
-	specs, rowErrs := readInviteCSV(data, def, server, h.now(), o.show)
+	specs, rowErrs := readInviteCSV(data, o.Defaults, o.Server, o.Now(), o.ShowLinks)
 	if len(rowErrs) > 0 {
-		return reportRowErrors(e, c, o.from, rowErrs)
+		return reportRowErrors(o, o.From, rowErrs)
 	}
-	if o.check && !exists(o.results) { // a check creates nothing
-		b := &bulkRun{e: e, c: c, o: o, server: server, specs: specs, ended: make([]atomic.Bool, len(specs))}
+	if o.Check && !durable.Exists(o.Results) { // a check creates nothing
+		b := &bulkRun{o: o, server: o.Server, specs: specs, ended: make([]atomic.Bool, len(specs))}
 		todo, _, _ := b.plan(nil)
 		return b.reportCheck(len(todo), nil)
 	}
-	res, prior, warnings, err := openResults(o.results)
+	res, prior, warnings, err := openResults(o.Results)
 	if err != nil {
-		return fail(e, c, err)
+		return err
 	}
 	defer res.Close()
 	for _, w := range warnings {
-		fmt.Fprintf(e.stderr, "enroll: warning: %s\n", w)
+		fmt.Fprintf(o.Stderr, "enroll: warning: %s\n", w)
 	}
-	b := &bulkRun{e: e, c: c, o: o, h: h, server: server, specs: specs, res: res, ended: make([]atomic.Bool, len(specs))}
+	b := &bulkRun{o: o, server: o.Server, specs: specs, res: res, ended: make([]atomic.Bool, len(specs))}
 	todo, earlier, conflicts := b.plan(prior)
 	if len(conflicts) > 0 {
-		return reportRowErrors(e, c, o.results, conflicts)
+		return reportRowErrors(o, o.Results, conflicts)
 	}
-	if o.check {
+	if o.Check {
 		return b.reportCheck(len(todo), earlier)
 	}
-	b.rep = newReporter(e, c, len(specs), o.show)
+	b.rep = newReporter(o, len(specs))
 	for _, out := range earlier {
 		b.finish(-1, out)
 	}
 	var extra []int
 	if len(todo) > 0 {
-		extra = b.sendAll(ctx, todo, src)
+		extra = b.sendAll(ctx, todo)
 	}
 	stopped := ""
 	if b.stop != nil {
 		stopped = b.stopMsg
 	}
-	return exitWith(b.rep.finish(o.results, stopped, extra...))
+	return exitWith(b.rep.finish(o.Results, stopped, extra...))
 }
 
 func readCSVFile(path string) ([]byte, error) {
@@ -103,13 +94,13 @@ func readCSVFile(path string) ([]byte, error) {
 
 // sendAll authenticates, then sends the rows with o.concurrency workers.
 // It returns exit codes that no row carries.
-func (b *bulkRun) sendAll(ctx context.Context, todo []int, src adminSource) []int {
-	svc, err := b.c.client(b.e)
+func (b *bulkRun) sendAll(ctx context.Context, todo []int) []int {
+	svc, err := b.o.Client()
 	if err != nil {
 		b.halt(classifySend(err), err.Error())
 		return b.leftovers(ctx)
 	}
-	auth, err := newAdminAuth(b.e, src, svc, b.server)
+	auth, err := newAdminAuth(b.o, svc)
 	if err == nil {
 		_, _, err = auth.token(ctx) // before any row: a refused integration client fails once
 	}
@@ -117,7 +108,7 @@ func (b *bulkRun) sendAll(ctx context.Context, todo []int, src adminSource) []in
 		b.halt(classifySend(err), flow.SanitizeMax(err.Error(), 400))
 		return b.leftovers(ctx)
 	}
-	b.send = &sender{svc: svc, server: b.server, auth: auth, now: b.h.now, pace: newPacer(b.o.rate, b.h.now, b.h.sleep)}
+	b.send = &sender{svc: svc, server: b.server, auth: auth, now: b.o.Now, pace: newPacer(b.o.Rate, b.o.Now, b.o.Sleep)}
 	// Say why an interrupted run does not end at once; the notice is done
 	// before sendAll returns, so it never races the summary.
 	var noticed sync.WaitGroup
@@ -125,7 +116,7 @@ func (b *bulkRun) sendAll(ctx context.Context, todo []int, src adminSource) []in
 	stopNotice := context.AfterFunc(ctx, func() {
 		defer noticed.Done()
 		if n := b.inFlight.Load(); n > 0 {
-			b.rep.note(fmt.Sprintf("enroll: interrupted; waiting for the answers to the %d invitation(s) being sent (at most %s), so that they are recorded", n, b.c.timeout))
+			b.rep.note(fmt.Sprintf("enroll: interrupted; waiting for the answers to the %d invitation(s) being sent (at most %s), so that they are recorded", n, b.o.Timeout))
 		}
 	})
 	defer func() {
@@ -146,7 +137,7 @@ func (b *bulkRun) sendAll(ctx context.Context, todo []int, src adminSource) []in
 		}
 	}()
 	var wg sync.WaitGroup
-	for range b.o.concurrency {
+	for range b.o.Concurrency {
 		wg.Go(func() {
 			for i := range jobs {
 				b.one(ctx, i)
@@ -164,32 +155,32 @@ func (b *bulkRun) one(ctx context.Context, i int) {
 		return
 	}
 	s := b.specs[i]
-	rec := resultRecord{Key: b.keys[i], Line: s.Line, Ref: s.Ref, Email: s.Email, Fingerprint: b.fps[i]}
+	rec := Record{Key: b.keys[i], Line: s.Line, Ref: s.Ref, Email: s.Email, Fingerprint: b.fps[i]}
 	record := func(state string) error {
-		rec.State, rec.At = state, b.h.now().UTC()
-		if b.h.failWrite != nil {
-			if err := b.h.failWrite(rec); err != nil {
+		rec.State, rec.At = state, b.o.Now().UTC()
+		if b.o.FailWrite != nil {
+			if err := b.o.FailWrite(rec); err != nil {
 				return fmt.Errorf("%w: cannot write the results file: %w", errResults, err)
 			}
 		}
 		err := b.res.append(rec)
-		if err == nil && b.h.recorded != nil {
-			b.h.recorded(rec)
+		if err == nil && b.o.Recorded != nil {
+			b.o.Recorded(rec)
 		}
 		return err
 	}
 	b.inFlight.Add(1)
-	inv, err := b.send.send(ctx, s, func() error { return record(stSending) })
+	inv, err := b.send.send(ctx, s, func() error { return record(Sending) })
 	b.inFlight.Add(-1)
 	cl := classifySend(err)
-	out := rowOutcome{Line: s.Line, Ref: s.Ref, Email: s.Email, State: cl.State, Kind: cl.Kind, Exit: cl.Exit, Hint: cl.Hint}
+	out := Row{Line: s.Line, Ref: s.Ref, Email: s.Email, State: cl.State, Kind: cl.Kind, Exit: cl.Exit, Hint: cl.Hint}
 	if err != nil {
 		out.Message = flow.SanitizeMax(err.Error(), 400)
 		rec.Kind, rec.Message = cl.Kind, out.Message
 	} else {
 		out.InvitationID, out.ValidUntil = inv.ID, inv.ValidUntil
 		rec.InvitationID, rec.ValidUntil = inv.ID, inv.ValidUntil
-		if b.o.show {
+		if b.o.ShowLinks {
 			out.Link, out.Token, rec.Link, rec.Token = inv.Link, inv.Token, inv.Link, inv.Token
 		}
 	}
@@ -210,7 +201,7 @@ func (b *bulkRun) one(ctx context.Context, i int) {
 	b.finish(i, out)
 }
 
-// count stops a run whose service is down: after stopAfterUnavailable
+// count stops a run whose service is down: after StopAfterUnavailable
 // failures in a row, without one success, the rest would fail too.
 func (b *bulkRun) count(cl sendClass) {
 	b.mu.Lock()
@@ -219,10 +210,10 @@ func (b *bulkRun) count(cl sendClass) {
 	} else {
 		b.downRun = 0
 	}
-	down := b.downRun >= stopAfterUnavailable
+	down := b.downRun >= StopAfterUnavailable
 	b.mu.Unlock()
 	if down {
-		b.halt(sendClass{State: stFailed, Kind: "unavailable", Exit: flow.ExitUnavailable, Hint: hintRerun}, fmt.Sprintf("stopped after %d failures in a row: the service looks unavailable", stopAfterUnavailable))
+		b.halt(sendClass{State: Failed, Kind: "unavailable", Exit: flow.ExitUnavailable, Hint: hintRerun}, fmt.Sprintf("stopped after %d failures in a row: the service looks unavailable", StopAfterUnavailable))
 	}
 }
 
@@ -241,7 +232,7 @@ func (b *bulkRun) stopped() bool {
 }
 
 // finish reports row i's outcome (i < 0: a row plan already marked ended).
-func (b *bulkRun) finish(i int, o rowOutcome) {
+func (b *bulkRun) finish(i int, o Row) {
 	if i >= 0 {
 		b.ended[i].Store(true)
 	}
@@ -262,7 +253,7 @@ func (b *bulkRun) leftovers(ctx context.Context) []int {
 	for i, s := range b.specs {
 		if !b.ended[i].Load() {
 			left++
-			b.finish(i, rowOutcome{Line: s.Line, Ref: s.Ref, Email: s.Email, State: outNotSent, Kind: why.Kind, Exit: why.Exit, Message: msg, Hint: why.Hint})
+			b.finish(i, Row{Line: s.Line, Ref: s.Ref, Email: s.Email, State: outNotSent, Kind: why.Kind, Exit: why.Exit, Message: msg, Hint: why.Hint})
 		}
 	}
 	if left == 0 {

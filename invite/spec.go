@@ -1,4 +1,4 @@
-package main
+package invite
 
 import (
 	"crypto/sha256"
@@ -17,11 +17,11 @@ import (
 	"enroll/flow"
 )
 
-// inviteSpec is one invitation to send: from the flags, or one CSV row with
+// Spec is one invitation to send: from the flags, or one CSV row with
 // the flags as defaults for its empty cells. Validity is kept as written
 // ("14d"), not as a time, so that the same row reads the same on a rerun
 // and its fingerprint does not change with the clock.
-type inviteSpec struct {
+type Spec struct {
 	Line         int // CSV line of the row; 0 for flags
 	Ref          string
 	Org          string
@@ -43,7 +43,7 @@ const (
 // (the flags say the same things). now is when validity is judged;
 // showLinks allows invitations without an e-mail address, whose link then
 // goes to the operator instead.
-func (s inviteSpec) problems(now time.Time, showLinks bool) []string {
+func (s Spec) problems(now time.Time, showLinks bool) []string {
 	var p []string
 	add := func(msg string) {
 		if msg != "" {
@@ -68,8 +68,8 @@ func (s inviteSpec) problems(now time.Time, showLinks bool) []string {
 		add("no e-mail address: nobody would receive this invitation (add one, or pass --show-links to be given its link)")
 	}
 	if s.Language != "" {
-		if _, err := language.Parse(s.Language); err != nil || !visible(s.Language) {
-			add(fmt.Sprintf("language %s is not a language tag such as en or fi-FI", quoted(s.Language)))
+		if _, err := language.Parse(s.Language); err != nil || !flow.Visible(s.Language) {
+			add(fmt.Sprintf("language %s is not a language tag such as en or fi-FI", flow.Quoted(s.Language)))
 		}
 	}
 	if s.ValidFor != "" && s.ValidUntil != "" {
@@ -98,20 +98,12 @@ func (s inviteSpec) problems(now time.Time, showLinks bool) []string {
 	return p
 }
 
-// quoted shows a value from outside in quotes, inert and capped. (Not %q:
-// Sanitize has escaped it already, and %q would escape the escapes.)
-func quoted(s string) string { return `"` + flow.SanitizeMax(s, 80) + `"` }
-
-// visible is true for text that Sanitize leaves alone: nothing that could
-// move a cursor, hide text or reorder it when printed.
-func visible(s string) bool { return flow.Sanitize(s) == s }
-
 func checkID(what, s string) string {
 	switch {
 	case len(s) > maxIDBytes:
 		return fmt.Sprintf("%s is longer than %d bytes", what, maxIDBytes)
-	case !visible(s) || strings.ContainsFunc(s, func(r rune) bool { return r == ' ' || r == '\u00a0' }):
-		return fmt.Sprintf("%s %s holds spaces, control or invisible characters", what, quoted(s))
+	case !flow.Visible(s) || strings.ContainsFunc(s, func(r rune) bool { return r == ' ' || r == '\u00a0' }):
+		return fmt.Sprintf("%s %s holds spaces, control or invisible characters", what, flow.Quoted(s))
 	}
 	return ""
 }
@@ -121,8 +113,8 @@ func checkID(what, s string) string {
 // such as two addresses pasted into one cell.
 func checkEmail(s string) string {
 	a, err := mail.ParseAddress(s)
-	if err != nil || a.Name != "" || a.Address != s || !visible(s) || len(s) > 254 {
-		return fmt.Sprintf("e-mail %s is not one plain address such as ops@example.com", quoted(s))
+	if err != nil || a.Name != "" || a.Address != s || !flow.Visible(s) || len(s) > 254 {
+		return fmt.Sprintf("e-mail %s is not one plain address such as ops@example.com", flow.Quoted(s))
 	}
 	return ""
 }
@@ -130,7 +122,7 @@ func checkEmail(s string) string {
 // parseValidFor reads a Go duration (72h, 90m) or whole days (14d), the
 // unit people actually think of invitations in.
 func parseValidFor(s string) (time.Duration, error) {
-	bad := fmt.Errorf("valid_for %s is not a duration such as 72h or 14d", quoted(s))
+	bad := fmt.Errorf("valid_for %s is not a duration such as 72h or 14d", flow.Quoted(s))
 	var d time.Duration
 	if n, ok := strings.CutSuffix(s, "d"); ok {
 		days, err := strconv.Atoi(n)
@@ -146,9 +138,9 @@ func parseValidFor(s string) (time.Duration, error) {
 	}
 	switch {
 	case d < time.Minute:
-		return 0, fmt.Errorf("valid_for %s is shorter than a minute", quoted(s))
+		return 0, fmt.Errorf("valid_for %s is shorter than a minute", flow.Quoted(s))
 	case d > maxValid:
-		return 0, fmt.Errorf("valid_for %s is more than ten years", quoted(s))
+		return 0, fmt.Errorf("valid_for %s is more than ten years", flow.Quoted(s))
 	}
 	return d, nil
 }
@@ -162,12 +154,12 @@ func parseValidUntil(s string) (time.Time, error) {
 	if d, err := time.Parse(time.DateOnly, s); err == nil {
 		return d.Add(24*time.Hour - time.Second), nil
 	}
-	return time.Time{}, fmt.Errorf("valid_until %s is not a time such as 2026-12-31 or 2026-12-31T18:00:00Z", quoted(s))
+	return time.Time{}, fmt.Errorf("valid_until %s is not a time such as 2026-12-31 or 2026-12-31T18:00:00Z", flow.Quoted(s))
 }
 
 // body is the send request. A relative validity counts from now, the
 // moment of sending, not from when the file was read.
-func (s inviteSpec) body(now time.Time) api.SendBody {
+func (s Spec) body(now time.Time) api.SendBody {
 	b := api.SendBody{
 		Email: s.Email, Language: s.Language, GroupIDs: slices.Clone(s.Groups),
 		ExistingClientsOnly: s.ExistingOnly, ClientID: s.OnlyClient,
@@ -184,7 +176,7 @@ func (s inviteSpec) body(now time.Time) api.SendBody {
 // file keys rows by it, so a reordered CSV still matches its results and a
 // changed row is a new invitation. The e-mail's case and the order of the
 // groups do not change what is sent, so they do not count.
-func (s inviteSpec) fingerprint(server string) string {
+func (s Spec) fingerprint(server string) string {
 	groups := slices.Clone(s.Groups)
 	slices.Sort(groups)
 	canon, _ := json.Marshal([]any{server, s.Org, strings.ToLower(s.Email), groups, s.Language,

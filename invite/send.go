@@ -1,4 +1,4 @@
-package main
+package invite
 
 import (
 	"context"
@@ -82,7 +82,7 @@ type sender struct {
 // is sent. An interrupt (ctx) stops waits, never a request in flight: its
 // answer says whether the invitation exists, so it is awaited (bounded by
 // --timeout) and recorded.
-func (s *sender) send(ctx context.Context, spec inviteSpec, before func() error) (api.InvitationBody, error) {
+func (s *sender) send(ctx context.Context, spec Spec, before func() error) (api.InvitationBody, error) {
 	body := spec.body(s.now())
 	reqCtx := context.WithoutCancel(ctx)
 	renewed := false
@@ -141,7 +141,7 @@ func (s *sender) send(ctx context.Context, spec inviteSpec, before func() error)
 // that may hide a created invitation is unknown (exit 7), since sending it
 // again could mail the same person twice.
 type sendClass struct {
-	State string // stSent, stFailed, stUnknown
+	State string // Sent, Failed, Unknown
 	Kind  string
 	Exit  int
 	Abort bool // every further row would fail the same way: stop sending
@@ -158,29 +158,29 @@ func classifySend(err error) sendClass {
 	}
 	switch {
 	case err == nil:
-		return sendClass{State: stSent}
+		return sendClass{State: Sent}
 	case errors.Is(err, flow.ErrInterrupted), errors.Is(err, context.Canceled):
-		return sendClass{stFailed, "interrupted", flow.ExitInterrupted, false, "Nothing was created; run the same command again to send it."}
-	case errors.Is(err, errResults), errors.Is(err, flow.ErrBusy):
-		return sendClass{stFailed, "results-file", flow.ExitStore, true, "Fix the results file (space, permissions, --results), then run the same command again."}
+		return sendClass{Failed, "interrupted", flow.ExitInterrupted, false, "Nothing was created; run the same command again to send it."}
+	case errors.Is(err, errResults):
+		return sendClass{Failed, "results-file", errResults.Code, true, errResults.Hint}
 	case errors.Is(err, errAdminRefused), errors.Is(err, flow.ErrUnauthorized):
-		return sendClass{stFailed, "admin-refused", flow.ExitDevice, true, "Check the administrator's token or integration client, and that it may send invitations for this organization."}
-	case status == 502 || status == 504, errors.Is(err, flow.ErrOutcomeUnknown), errors.Is(err, flow.ErrBadResponse):
-		return sendClass{stUnknown, "outcome-unknown", flow.ExitUnknown, false, "The invitation may have been created and mailed; check before sending it again (a rerun leaves it alone unless --resend-unknown)."}
+		return sendClass{Failed, "admin-refused", errAdminRefused.Code, true, errAdminRefused.Hint}
+	case errors.Is(err, flow.ErrOutcomeUnknown), errors.Is(err, flow.ErrBadResponse):
+		return sendClass{Unknown, "outcome-unknown", flow.ExitUnknown, false, "The invitation may have been created and mailed; check before sending it again (a rerun leaves it alone unless --resend-unknown)."}
 	case errors.Is(err, errWaitTooLong):
-		return sendClass{stFailed, "rate-limited", flow.ExitUnavailable, true, hintRerun}
+		return sendClass{Failed, "rate-limited", flow.ExitUnavailable, true, hintRerun}
 	case errors.Is(err, flow.ErrRateLimited):
-		return sendClass{stFailed, "rate-limited", flow.ExitUnavailable, false, hintRerun + " A lower --rate helps."}
+		return sendClass{Failed, "rate-limited", flow.ExitUnavailable, false, hintRerun + " A lower --rate helps."}
 	case errors.Is(err, flow.ErrCertificate):
-		return sendClass{stFailed, "certificate-not-trusted", flow.ExitUnavailable, true, flow.Classify(err).Hint}
+		return sendClass{Failed, "certificate-not-trusted", flow.ExitUnavailable, true, flow.Classify(err).Hint}
 	case status != 0 && errors.Is(err, flow.ErrUsage):
-		return sendClass{stFailed, "refused", flow.ExitRefused, false, "The service refused this invitation (an unknown organization or group, or a value it does not accept); fix it and run the same command again."}
+		return sendClass{Failed, "refused", flow.ExitRefused, false, "The service refused this invitation (an unknown organization or group, or a value it does not accept); fix it and run the same command again."}
 	case errors.Is(err, flow.ErrServer), errors.Is(err, flow.ErrNetwork):
-		return sendClass{stFailed, "unavailable", flow.ExitUnavailable, false, hintRerun}
+		return sendClass{Failed, "unavailable", flow.ExitUnavailable, false, hintRerun}
 	case errors.Is(err, flow.ErrUsage):
-		return sendClass{stFailed, "usage", flow.ExitUsage, true, "See enroll invite --help."}
+		return sendClass{Failed, "usage", flow.ExitUsage, true, "See enroll invite --help."}
 	}
-	return sendClass{stFailed, "unexpected", flow.ExitUnexpected, false, "Run again with --verbose and report the message."}
+	return sendClass{Failed, "unexpected", flow.ExitUnexpected, false, "Run again with --verbose and report the message."}
 }
 
 // exitPrecedence orders the codes of a run whose rows ended differently:
@@ -194,7 +194,7 @@ func exitWith(code int) error {
 	if code == flow.ExitOK {
 		return nil
 	}
-	return errExit(code)
+	return flow.Exit(code)
 }
 
 func worstExit(codes map[int]bool) int {

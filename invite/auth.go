@@ -1,4 +1,4 @@
-package main
+package invite
 
 import (
 	"context"
@@ -14,9 +14,11 @@ import (
 )
 
 // errAdminRefused is the administrator's credentials refused: by the token
-// endpoint, or by the send call (401/403). Exit 4, as for a device whose
-// stored credentials are refused; no further row is tried.
-var errAdminRefused = errors.New("administrator credentials refused")
+// endpoint, or by the send call (401/403). Exit 4, the code of a device
+// whose stored credentials are refused; no further row is tried.
+var errAdminRefused = &flow.Kind{Name: "administrator credentials refused", Code: flow.ExitDevice,
+	Summary: "The service refused the administrator's credentials.",
+	Hint:    "Check the administrator's token or integration client, and that it may send invitations for this organization."}
 
 // adminAuth supplies the administrator's bearer token: a fixed one (from a
 // file or ENROLL_ADMIN_TOKEN), or one from the client credentials grant of
@@ -32,17 +34,20 @@ type adminAuth struct {
 	gen int // counts fetches, so that concurrent renewals fetch once
 }
 
-// adminSource are the ways the flags and environment can name credentials.
-type adminSource struct {
-	tokenFile, envToken, clientID, secretFile string
+// AdminSource are the ways the flags and environment can name the
+// administrator's credentials: a token file (- for stdin), a token in the
+// environment, or an integration client's id and secret file.
+type AdminSource struct {
+	TokenFile, EnvToken, ClientID, SecretFile string
 }
 
 // newAdminAuth reads the credentials (no network yet). Secrets never come
 // from argv, where every user of the machine can read them: a file, stdin,
 // or the environment.
-func newAdminAuth(e env, src adminSource, svc *api.Client, server string) (*adminAuth, error) {
+func newAdminAuth(o Options, svc *api.Client) (*adminAuth, error) {
+	src, server := o.Admin, o.Server
 	given := 0
-	for _, set := range []bool{src.tokenFile != "", src.envToken != "", src.clientID != "" || src.secretFile != ""} {
+	for _, set := range []bool{src.TokenFile != "", src.EnvToken != "", src.ClientID != "" || src.SecretFile != ""} {
 		if set {
 			given++
 		}
@@ -55,31 +60,31 @@ func newAdminAuth(e env, src adminSource, svc *api.Client, server string) (*admi
 	}
 	a := &adminAuth{svc: svc, server: server}
 	switch {
-	case src.envToken != "":
-		a.tok = strings.TrimSpace(src.envToken)
+	case src.EnvToken != "":
+		a.tok = strings.TrimSpace(src.EnvToken)
 		return a, checkSecret(a.tok, "ENROLL_ADMIN_TOKEN")
-	case src.tokenFile != "":
-		tok, err := readSecret(e, src.tokenFile, "administrator token")
+	case src.TokenFile != "":
+		tok, err := readSecret(o, src.TokenFile, "administrator token")
 		a.tok = tok
 		return a, err
-	case src.clientID == "" || src.secretFile == "":
+	case src.ClientID == "" || src.SecretFile == "":
 		return nil, fmt.Errorf("%w: --admin-client-id and --admin-client-secret-file go together", flow.ErrUsage)
 	}
-	if err := checkSecret(src.clientID, "--admin-client-id"); err != nil {
+	if err := checkSecret(src.ClientID, "--admin-client-id"); err != nil {
 		return nil, err
 	}
-	secret, err := readSecret(e, src.secretFile, "client secret")
+	secret, err := readSecret(o, src.SecretFile, "client secret")
 	if err != nil {
 		return nil, err
 	}
-	a.creds = &flow.Credentials{Server: server, ClientID: src.clientID, ClientSecret: secret}
+	a.creds = &flow.Credentials{Server: server, ClientID: src.ClientID, ClientSecret: secret}
 	return a, nil
 }
 
 // readSecret reads one token-like word from a file or stdin (-), warning
 // when the file is readable by other users.
-func readSecret(e env, path, what string) (string, error) {
-	var r io.Reader = e.stdin
+func readSecret(o Options, path, what string) (string, error) {
+	var r io.Reader = o.Stdin
 	if path != "-" {
 		f, err := os.Open(path)
 		if err != nil {
@@ -87,7 +92,7 @@ func readSecret(e env, path, what string) (string, error) {
 		}
 		defer f.Close()
 		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o077 != 0 {
-			fmt.Fprintf(e.stderr, "enroll: warning: %s holds a secret but other users can read it (chmod 600)\n", flow.Sanitize(path))
+			fmt.Fprintf(o.Stderr, "enroll: warning: %s holds a secret but other users can read it (chmod 600)\n", flow.Sanitize(path))
 		}
 		r = f
 	}
@@ -143,16 +148,14 @@ func (a *adminAuth) renew(ctx context.Context, gen int) (bool, error) {
 
 func (a *adminAuth) fetchLocked(ctx context.Context) error {
 	tok, err := a.svc.Authenticate(ctx, a.server, *a.creds)
-	if err != nil {
-		// Authenticate speaks of "this device's credentials"; here they are
-		// the administrator's integration client.
+	if errors.Is(err, flow.ErrUnauthorized) {
 		var se *api.StatusError
-		if errors.Is(err, flow.ErrUnauthorized) && errors.As(err, &se) {
-			return fmt.Errorf("%w: the service refused the integration client's credentials: %s", errAdminRefused, se.Error())
+		if errors.As(err, &se) {
+			return fmt.Errorf("%w: the service refused the integration client's credentials: %w", errAdminRefused, se)
 		}
-		if errors.Is(err, flow.ErrUnauthorized) {
-			return fmt.Errorf("%w: the service refused the integration client's credentials", errAdminRefused)
-		}
+		return fmt.Errorf("%w: the service refused the integration client's credentials", errAdminRefused)
+	}
+	if err != nil {
 		return err
 	}
 	a.tok = tok

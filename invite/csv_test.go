@@ -1,4 +1,4 @@
-package main
+package invite
 
 import (
 	"cmp"
@@ -18,29 +18,29 @@ import (
 var csvNow = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 
 func TestReadInviteCSV(t *testing.T) {
-	def := inviteSpec{Org: "org-1", Groups: []string{"grp-default"}, ValidFor: "7d"}
+	def := Spec{Org: "org-1", Groups: []string{"grp-default"}, ValidFor: "7d"}
 	for _, tc := range []struct {
 		name  string
 		csv   string
 		show  bool
-		want  []inviteSpec // Line, Email, Groups, ValidFor, ValidUntil, ExistingOnly, Ref compared
-		lines []int        // lines reported bad
-		msg   string       // in some error
+		want  []Spec // Line, Email, Groups, ValidFor, ValidUntil, ExistingOnly, Ref compared
+		lines []int  // lines reported bad
+		msg   string // in some error
 	}{
 		{name: "defaults fill empty cells", csv: "email,groups\na@x.com,\nb@x.com,grp-a grp-b\n",
-			want: []inviteSpec{{Line: 2, Email: "a@x.com", Groups: []string{"grp-default"}, ValidFor: "7d"},
+			want: []Spec{{Line: 2, Email: "a@x.com", Groups: []string{"grp-default"}, ValidFor: "7d"},
 				{Line: 3, Email: "b@x.com", Groups: []string{"grp-a", "grp-b"}, ValidFor: "7d"}}},
 		{name: "header spellings, BOM, semicolons, comments", csv: "\ufeffE-Mail;Group IDs;Valid until;Existing clients only\n# a comment\nc@x.com;g1|g2;2026-12-31;yes\n",
-			want: []inviteSpec{{Line: 3, Email: "c@x.com", Groups: []string{"g1", "g2"}, ValidUntil: "2026-12-31", ExistingOnly: true}}},
+			want: []Spec{{Line: 3, Email: "c@x.com", Groups: []string{"g1", "g2"}, ValidUntil: "2026-12-31", ExistingOnly: true}}},
 		{name: "a row's validity replaces the flag's kind", csv: "email,valid_until\nd@x.com,2026-07-01T00:00:00Z\n",
-			want: []inviteSpec{{Line: 2, Email: "d@x.com", Groups: []string{"grp-default"}, ValidUntil: "2026-07-01T00:00:00Z"}}},
+			want: []Spec{{Line: 2, Email: "d@x.com", Groups: []string{"grp-default"}, ValidUntil: "2026-07-01T00:00:00Z"}}},
 		{name: "quoted cell over two lines", csv: "ref,email\n\"multi\nline\",e@x.com\nr2,f@x.com\n",
 			lines: []int{2}, msg: `ref "multi\x0aline" holds spaces`},
 		{name: "rows without e-mail need --show-links", csv: "ref\nk1\nk2\n", lines: []int{2, 3}, msg: "nobody would receive"},
 		{name: "rows without e-mail with --show-links", csv: "ref\nk1\nk2\n", show: true,
-			want: []inviteSpec{{Line: 2, Ref: "k1", Groups: []string{"grp-default"}, ValidFor: "7d"}, {Line: 3, Ref: "k2", Groups: []string{"grp-default"}, ValidFor: "7d"}}},
+			want: []Spec{{Line: 2, Ref: "k1", Groups: []string{"grp-default"}, ValidFor: "7d"}, {Line: 3, Ref: "k2", Groups: []string{"grp-default"}, ValidFor: "7d"}}},
 		{name: "identical unnamed rows are allowed without e-mail", csv: "groups\ng\ng\n", show: true,
-			want: []inviteSpec{{Line: 2, Groups: []string{"g"}, ValidFor: "7d"}, {Line: 3, Groups: []string{"g"}, ValidFor: "7d"}}},
+			want: []Spec{{Line: 2, Groups: []string{"g"}, ValidFor: "7d"}, {Line: 3, Groups: []string{"g"}, ValidFor: "7d"}}},
 		{name: "the same mail twice", csv: "email\nA@x.com\na@x.com\n", lines: []int{3}, msg: "same address as line 2"},
 		{name: "unknown column", csv: "email,vaild_until\n", lines: []int{1}, msg: `unknown column "vaild_until"`},
 		{name: "column twice", csv: "email,mail\n", lines: []int{1}, msg: "column email appears twice"},
@@ -95,7 +95,7 @@ func TestValidity(t *testing.T) {
 		{untilS: "2026-12-31T18:00:00+02:00", want: "2026-12-31T16:00:00Z"},
 		{want: ""},
 	} {
-		s := inviteSpec{ValidFor: tc.forS, ValidUntil: tc.untilS}
+		s := Spec{ValidFor: tc.forS, ValidUntil: tc.untilS}
 		if got := s.body(csvNow).ValidUntil; got != tc.want {
 			t.Errorf("for %q until %q: %q, want %q", tc.forS, tc.untilS, got, tc.want)
 		}
@@ -110,13 +110,13 @@ func TestValidity(t *testing.T) {
 // The fingerprint keys a row in the results file: what does not change
 // what is sent must not change it.
 func TestFingerprint(t *testing.T) {
-	a := inviteSpec{Org: "o", Email: "Ops@X.com", Groups: []string{"a", "b"}, ValidFor: "7d", Line: 2}
+	a := Spec{Org: "o", Email: "Ops@X.com", Groups: []string{"a", "b"}, ValidFor: "7d", Line: 2}
 	b := a
 	b.Email, b.Groups, b.Line = "ops@x.com", []string{"b", "a"}, 40
 	if a.fingerprint("s") != b.fingerprint("s") {
 		t.Error("case of the mail, order of groups or line changed the fingerprint")
 	}
-	for _, c := range []inviteSpec{{Org: "o2"}, {ValidFor: "8d"}, {ExistingOnly: true}} {
+	for _, c := range []Spec{{Org: "o2"}, {ValidFor: "8d"}, {ExistingOnly: true}} {
 		d := a
 		d.Org, d.ValidFor, d.ExistingOnly = cmp.Or(c.Org, a.Org), cmp.Or(c.ValidFor, a.ValidFor), c.ExistingOnly
 		if d.fingerprint("s") == a.fingerprint("s") {
@@ -139,14 +139,14 @@ func TestParseResults(t *testing.T) {
 		state map[string]string
 		bad   bool
 	}{
-		{name: "last record wins", data: rec("a", stSending) + "\n" + rec("a", stSent) + "\n" + rec("b", stFailed) + "\n",
-			keep: -1, state: map[string]string{"a": stSent, "b": stFailed}},
-		{name: "torn last line is cut", data: rec("a", stSending) + "\n" + `{"key":"a","sta`, keep: len(rec("a", stSending)) + 1,
-			state: map[string]string{"a": stSending}},
-		{name: "whole last record without newline", data: rec("a", stSent), keep: -1, state: map[string]string{"a": stSent}},
-		{name: "blank lines", data: "\n" + rec("a", stSent) + "\n\n", keep: -1, state: map[string]string{"a": stSent}},
-		{name: "someone else's file", data: "email,groups\n" + rec("a", stSent) + "\n", bad: true},
-		{name: "unknown state", data: rec("a", "maybe") + "\n" + rec("b", stSent) + "\n", bad: true},
+		{name: "last record wins", data: rec("a", Sending) + "\n" + rec("a", Sent) + "\n" + rec("b", Failed) + "\n",
+			keep: -1, state: map[string]string{"a": Sent, "b": Failed}},
+		{name: "torn last line is cut", data: rec("a", Sending) + "\n" + `{"key":"a","sta`, keep: len(rec("a", Sending)) + 1,
+			state: map[string]string{"a": Sending}},
+		{name: "whole last record without newline", data: rec("a", Sent), keep: -1, state: map[string]string{"a": Sent}},
+		{name: "blank lines", data: "\n" + rec("a", Sent) + "\n\n", keep: -1, state: map[string]string{"a": Sent}},
+		{name: "someone else's file", data: "email,groups\n" + rec("a", Sent) + "\n", bad: true},
+		{name: "unknown state", data: rec("a", "maybe") + "\n" + rec("b", Sent) + "\n", bad: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			recs, keep, err := parseResults([]byte(tc.data), "r.jsonl")
@@ -180,7 +180,7 @@ func TestOpenResultsIsExclusive(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer first.Close()
-	if _, _, _, err := openResults(path); !errors.Is(err, flow.ErrBusy) || classifySend(err).Exit != flow.ExitStore {
+	if _, _, _, err := openResults(path); !errors.Is(err, errResults) || classifySend(err).Exit != flow.ExitStore {
 		t.Fatalf("second open: %v", err)
 	}
 }
@@ -195,23 +195,23 @@ func TestClassifySend(t *testing.T) {
 		exit  int
 		abort bool
 	}{
-		{nil, stSent, 0, false},
-		{status(400, flow.ErrUsage), stFailed, flow.ExitRefused, false},
-		{status(404, flow.ErrUsage), stFailed, flow.ExitRefused, false},
-		{status(403, flow.ErrUnauthorized), stFailed, flow.ExitDevice, true},
-		{status(429, flow.ErrRateLimited), stFailed, flow.ExitUnavailable, false},
-		{fmt.Errorf("%w: %w", errWaitTooLong, status(429, flow.ErrRateLimited)), stFailed, flow.ExitUnavailable, true},
-		{status(500, flow.ErrServer), stFailed, flow.ExitUnavailable, false},
-		{status(502, flow.ErrServer), stUnknown, flow.ExitUnknown, false},
-		{status(504, flow.ErrServer), stUnknown, flow.ExitUnknown, false},
-		{fmt.Errorf("x: %w", flow.ErrOutcomeUnknown), stUnknown, flow.ExitUnknown, false},
-		{fmt.Errorf("x: %w", flow.ErrBadResponse), stUnknown, flow.ExitUnknown, false},
-		{fmt.Errorf("x: %w", flow.ErrNetwork), stFailed, flow.ExitUnavailable, false},
-		{fmt.Errorf("x: %w", flow.ErrCertificate), stFailed, flow.ExitUnavailable, true},
-		{fmt.Errorf("%w: disk full", errResults), stFailed, flow.ExitStore, true},
-		{fmt.Errorf("%w: x", flow.ErrInterrupted), stFailed, flow.ExitInterrupted, false},
-		{context.Canceled, stFailed, flow.ExitInterrupted, false},
-		{errors.New("boom"), stFailed, flow.ExitUnexpected, false},
+		{nil, Sent, 0, false},
+		{status(400, flow.ErrUsage), Failed, flow.ExitRefused, false},
+		{status(404, flow.ErrUsage), Failed, flow.ExitRefused, false},
+		{status(403, flow.ErrUnauthorized), Failed, flow.ExitDevice, true},
+		{status(429, flow.ErrRateLimited), Failed, flow.ExitUnavailable, false},
+		{fmt.Errorf("%w: %w", errWaitTooLong, status(429, flow.ErrRateLimited)), Failed, flow.ExitUnavailable, true},
+		{status(500, flow.ErrServer), Failed, flow.ExitUnavailable, false},
+		{status(502, flow.ErrOutcomeUnknown), Unknown, flow.ExitUnknown, false}, // api's table: a gateway may have forwarded it
+		{status(504, flow.ErrOutcomeUnknown), Unknown, flow.ExitUnknown, false},
+		{fmt.Errorf("x: %w", flow.ErrOutcomeUnknown), Unknown, flow.ExitUnknown, false},
+		{fmt.Errorf("x: %w", flow.ErrBadResponse), Unknown, flow.ExitUnknown, false},
+		{fmt.Errorf("x: %w", flow.ErrNetwork), Failed, flow.ExitUnavailable, false},
+		{fmt.Errorf("x: %w", flow.ErrCertificate), Failed, flow.ExitUnavailable, true},
+		{fmt.Errorf("%w: disk full", errResults), Failed, flow.ExitStore, true},
+		{fmt.Errorf("%w: x", flow.ErrInterrupted), Failed, flow.ExitInterrupted, false},
+		{context.Canceled, Failed, flow.ExitInterrupted, false},
+		{errors.New("boom"), Failed, flow.ExitUnexpected, false},
 	} {
 		c := classifySend(tc.err)
 		if c.State != tc.state || c.Exit != tc.exit || c.Abort != tc.abort || (tc.err != nil && c.Hint == "") {

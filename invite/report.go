@@ -1,4 +1,4 @@
-package main
+package invite
 
 import (
 	"encoding/json"
@@ -20,10 +20,10 @@ const (
 	outNotSent     = "not-sent"     // not tried: the run was interrupted or stopped
 )
 
-// rowOutcome is one row's line of JSON output, and what the summary
+// Row is one row's line of JSON output, and what the summary
 // counts. Every row of the CSV gets exactly one, so a script can join them
 // with its input by line (or ref).
-type rowOutcome struct {
+type Row struct {
 	Line         int    `json:"line"`
 	Ref          string `json:"ref,omitempty"`
 	Email        string `json:"email,omitempty"`
@@ -38,7 +38,7 @@ type rowOutcome struct {
 	Exit         int    `json:"exitCode,omitempty"`
 }
 
-type bulkSummary struct {
+type Summary struct {
 	Rows        int    `json:"rows"`
 	Sent        int    `json:"sent"`
 	AlreadySent int    `json:"alreadySent"`
@@ -71,21 +71,12 @@ type reporter struct {
 	exits  map[int]bool
 }
 
-func newReporter(e env, c *common, total int, showLinks bool) *reporter {
-	r := &reporter{out: e.stdout, msg: e.stderr, json: true, showLinks: showLinks, total: total,
+func newReporter(o Options, total int) *reporter {
+	return &reporter{out: o.Stdout, msg: o.Stderr, json: o.Bar == nil, bar: o.Bar, showLinks: o.ShowLinks, total: total,
 		counts: map[string]int{}, lines: map[string][]int{}, hints: map[string]string{}, exits: map[int]bool{}}
-	if e.tty && !c.json && !c.plain && e.getenv("TERM") != "dumb" {
-		opts := []progress.Option{progress.WithWidth(40), progress.WithSolidFill("2"), progress.WithColorProfile(colorProfile(e, c))}
-		if asciiOnly(e) {
-			opts = append(opts, progress.WithFillCharacters('#', '-'))
-		}
-		bar := progress.New(opts...)
-		r.bar, r.json = &bar, false
-	}
-	return r
 }
 
-func (r *reporter) row(o rowOutcome) {
+func (r *reporter) row(o Row) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.n++
@@ -140,7 +131,7 @@ func (r *reporter) drawBar() {
 		frac = float64(r.n) / float64(r.total)
 	}
 	fmt.Fprintf(r.msg, "%s  %d/%d", r.bar.ViewAs(frac), r.n, r.total)
-	if bad := r.n - r.counts[stSent] - r.counts[outAlreadySent]; bad > 0 {
+	if bad := r.n - r.counts[Sent] - r.counts[outAlreadySent]; bad > 0 {
 		fmt.Fprintf(r.msg, " (%d need attention)", bad)
 	}
 }
@@ -154,13 +145,13 @@ func (r *reporter) finish(results, stopped string, extra ...int) int {
 	for _, c := range extra {
 		r.exits[c] = true
 	}
-	s := bulkSummary{Rows: r.total, Sent: r.counts[stSent], AlreadySent: r.counts[outAlreadySent], Failed: r.counts[stFailed],
-		Unknown: r.counts[stUnknown], NotSent: r.counts[outNotSent], Results: results, Exit: worstExit(r.exits)}
+	s := Summary{Rows: r.total, Sent: r.counts[Sent], AlreadySent: r.counts[outAlreadySent], Failed: r.counts[Failed],
+		Unknown: r.counts[Unknown], NotSent: r.counts[outNotSent], Results: results, Exit: worstExit(r.exits)}
 	if r.bar != nil {
 		r.clearBar()
 	}
 	if r.json {
-		b, _ := json.Marshal(map[string]bulkSummary{"summary": s})
+		b, _ := json.Marshal(map[string]Summary{"summary": s})
 		fmt.Fprintf(r.out, "%s\n", b)
 	}
 	parts := []string{fmt.Sprintf("%d sent", s.Sent)}
@@ -204,25 +195,18 @@ func lineList(lines []int) string {
 	return word + b.String()
 }
 
-func firstOf(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
 // reportRowErrors lists every bad row of a CSV (or conflict with its
 // results file) and ends the command with exit 2: nothing was sent.
-func reportRowErrors(e env, c *common, file string, errs []rowError) error {
-	if c.json {
-		writeJSON(e.stdout, map[string]any{"status": "invalid", "file": file, "errors": errs, "exitCode": flow.ExitUsage})
+func reportRowErrors(o Options, file string, errs []rowError) error {
+	if o.JSON {
+		writeJSON(o.Stdout, map[string]any{"status": "invalid", "file": file, "errors": errs, "exitCode": flow.ExitUsage})
 	}
-	fmt.Fprintf(e.stderr, "enroll: %s: %d problem(s); nothing was sent:\n", flow.Sanitize(file), len(errs))
+	fmt.Fprintf(o.Stderr, "enroll: %s: %d problem(s); nothing was sent:\n", flow.Sanitize(file), len(errs))
 	for _, re := range errs {
 		if re.Line > 0 {
-			fmt.Fprintf(e.stderr, "  line %d: %s\n", re.Line, re.Message)
+			fmt.Fprintf(o.Stderr, "  line %d: %s\n", re.Line, re.Message)
 		} else {
-			fmt.Fprintf(e.stderr, "  %s\n", re.Message)
+			fmt.Fprintf(o.Stderr, "  %s\n", re.Message)
 		}
 	}
 	return exitWith(flow.ExitUsage)

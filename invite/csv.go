@@ -1,4 +1,4 @@
-package main
+package invite
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"enroll/flow"
 )
 
 // The CSV of `enroll invite --from`: a header row naming the columns, then
@@ -54,7 +56,7 @@ type rowError struct {
 
 // readInviteCSV reads every row, with def supplying empty cells, and
 // validates them all: the caller sends nothing unless errs is empty.
-func readInviteCSV(data []byte, def inviteSpec, server string, now time.Time, showLinks bool) (specs []inviteSpec, errs []rowError) {
+func readInviteCSV(data []byte, def Spec, server string, now time.Time, showLinks bool) (specs []Spec, errs []rowError) {
 	if len(data) > maxCSVBytes {
 		return nil, []rowError{{0, fmt.Sprintf("the file is larger than %d MiB; split it", maxCSVBytes>>20)}}
 	}
@@ -154,7 +156,7 @@ func readHeader(header []string) (cols []string, errs []rowError) {
 		col, ok := inviteColumns[columnKey(h)]
 		switch {
 		case !ok:
-			errs = append(errs, rowError{Message: fmt.Sprintf("unknown column %s; the columns are %s", quoted(h), knownColumns)})
+			errs = append(errs, rowError{Message: fmt.Sprintf("unknown column %s; the columns are %s", flow.Quoted(h), knownColumns)})
 		case seen[col]:
 			errs = append(errs, rowError{Message: fmt.Sprintf("column %s appears twice", col)})
 		}
@@ -165,7 +167,7 @@ func readHeader(header []string) (cols []string, errs []rowError) {
 }
 
 // rowSpec fills a spec from one record; an empty cell keeps the default.
-func rowSpec(rec, cols []string, def inviteSpec, line int) (inviteSpec, []string) {
+func rowSpec(rec, cols []string, def Spec, line int) (Spec, []string) {
 	s := def
 	s.Line = line
 	var problems []string
@@ -183,7 +185,7 @@ func rowSpec(rec, cols []string, def inviteSpec, line int) (inviteSpec, []string
 		case "email":
 			s.Email = cell
 		case "groups":
-			s.Groups = splitList(cell)
+			s.Groups = SplitList(cell)
 		case "language":
 			s.Language = cell
 		case "valid_for", "valid_until":
@@ -198,7 +200,7 @@ func rowSpec(rec, cols []string, def inviteSpec, line int) (inviteSpec, []string
 		case "existing_clients_only":
 			b, err := parseYesNo(cell)
 			if err != nil {
-				problems = append(problems, fmt.Sprintf("existing_clients_only %s is not yes or no", quoted(cell)))
+				problems = append(problems, fmt.Sprintf("existing_clients_only %s is not yes or no", flow.Quoted(cell)))
 			}
 			s.ExistingOnly = b
 		case "only_client":
@@ -212,9 +214,9 @@ func rowSpec(rec, cols []string, def inviteSpec, line int) (inviteSpec, []string
 	return s, problems
 }
 
-// splitList reads a list of group ids from one cell: separated by spaces,
+// SplitList reads a list of group ids from one cell: separated by spaces,
 // semicolons, vertical bars or (in a quoted cell) commas.
-func splitList(cell string) []string {
+func SplitList(cell string) []string {
 	return strings.FieldsFunc(cell, func(r rune) bool {
 		return r == ';' || r == '|' || r == ',' || r == ' ' || r == '\t'
 	})
