@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -152,7 +153,7 @@ func checkTransportURL(u *url.URL) error {
 	case "https":
 		return nil
 	case "http":
-		if isLoopback(u.Hostname()) {
+		if flow.IsLoopback(u.Hostname()) {
 			return nil
 		}
 		return kindErr(flow.ErrUsage, nil, "refusing insecure http to %s; use https", flow.SanitizeMax(u.Host, maxText))
@@ -214,18 +215,6 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-// isLoopback reports whether host names this machine without a doubt: the
-// name localhost or a loopback address. Plain http is tolerated only there,
-// where nothing crosses a network (the emulator, tests, a local proxy).
-func isLoopback(host string) bool {
-	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // NormalizeServer checks a --server value and returns it in the one form the
 // client joins paths to: scheme://host[:port][/prefix], no trailing slash.
 // Its errors show at most the value's scheme and host (serverShown): a
@@ -260,10 +249,22 @@ func NormalizeServer(s string) (string, error) {
 		return "", kindErr(flow.ErrUsage, nil, "--server must be the service's base URL, not a link with a query (%s)", shown)
 	case u.Fragment != "" || strings.Contains(s, "#"):
 		return "", kindErr(flow.ErrUsage, nil, "--server must be the service's base URL, not a link with a fragment (%s)", shown)
-	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+	case u.Scheme == "http" && !flow.IsLoopback(u.Hostname()):
 		return "", kindErr(flow.ErrUsage, nil, "refusing insecure http to %s; use https", flow.SanitizeMax(u.Host, maxText))
 	}
-	return u.Scheme + "://" + strings.ToLower(u.Host) + strings.TrimRight(u.EscapedPath(), "/"), nil
+	host := strings.ToLower(u.Host)
+	if addr, err := netip.ParseAddr(u.Hostname()); err == nil {
+		// One spelling of an address ([::1], not [0:0:0:0:0:0:0:1]): the
+		// stored server is compared, and read by the licensed application.
+		host = addr.String()
+		if addr.Is6() {
+			host = "[" + host + "]"
+		}
+		if p := u.Port(); p != "" {
+			host += ":" + p
+		}
+	}
+	return u.Scheme + "://" + host + strings.TrimRight(u.EscapedPath(), "/"), nil
 }
 
 // serverShown is what an error may show of a --server value: scheme://host,

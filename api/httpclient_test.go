@@ -31,6 +31,8 @@ func TestNormalizeServer(t *testing.T) {
 		"http://localhost:8080/":            "http://localhost:8080",
 		"http://127.0.0.2:9":                "http://127.0.0.2:9",
 		"http://[::1]:9/x":                  "http://[::1]:9/x",
+		"http://[0:0:0:0:0:0:0:1]:9":        "http://[::1]:9", // one spelling: the schema's and the readers'
+		"https://[2001:DB8::1]":             "https://[2001:db8::1]",
 		"https://example.com/a%20b":         "https://example.com/a%20b",
 		"https://xn--bcher-kva.example/api": "https://xn--bcher-kva.example/api",
 	} {
@@ -39,20 +41,22 @@ func TestNormalizeServer(t *testing.T) {
 		}
 	}
 	for in, want := range map[string]string{
-		"":                        "no server given",
-		"example.com":             "has no scheme; use https://example.com",
-		"example.com:443":         "has no scheme; use https://example.com:443",
-		"ftp://example.com":       `scheme "ftp" is not supported`,
-		"https://u:p@example.com": "user name or password",
-		"https://example.com?x=1": "not a link with a query (https://example.com?…)",
-		"https://example.com/?":   "not a link with a query (https://example.com?…)",
-		"https://example.com#f":   "not a link with a fragment (https://example.com#…)",
-		"https://example.com/#":   "not a link with a fragment (https://example.com#…)",
-		"https://":                "has no host",
-		"https://:443":            "has no host",
-		"http://example.com":      "refusing insecure http to example.com; use https",
-		"http://127.0.0.1.nip.io": "refusing insecure http",
-		"https://exa mple.com":    "is not a URL (https://exa mple.com)",
+		"":                          "no server given",
+		"example.com":               "has no scheme; use https://example.com",
+		"example.com:443":           "has no scheme; use https://example.com:443",
+		"ftp://example.com":         `scheme "ftp" is not supported`,
+		"https://u:p@example.com":   "user name or password",
+		"https://example.com?x=1":   "not a link with a query (https://example.com?…)",
+		"https://example.com/?":     "not a link with a query (https://example.com?…)",
+		"https://example.com#f":     "not a link with a fragment (https://example.com#…)",
+		"https://example.com/#":     "not a link with a fragment (https://example.com#…)",
+		"https://":                  "has no host",
+		"https://:443":              "has no host",
+		"http://example.com":        "refusing insecure http to example.com; use https",
+		"http://127.0.0.1.nip.io":   "refusing insecure http",
+		"http://localhost.:8080":    "refusing insecure http",
+		"http://[::ffff:127.0.0.1]": "refusing insecure http",
+		"https://exa mple.com":      "is not a URL (https://exa mple.com)",
 	} {
 		_, err := NormalizeServer(in)
 		if !errors.Is(err, flow.ErrUsage) || !strings.Contains(err.Error(), want) {

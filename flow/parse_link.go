@@ -61,7 +61,7 @@ func parseLink(link string) (Invitation, *problem) {
 	if host == "" {
 		return Invitation{}, refuse("the link has no host")
 	}
-	if scheme == "http" && !isLoopback(host) {
+	if scheme == "http" && !IsLoopback(host) {
 		return Invitation{}, refuse("insecure http link to %s; only https is accepted", Sanitize(host))
 	}
 	origin := scheme + "://" + bracketed
@@ -135,14 +135,18 @@ func validPort(s string) bool {
 	return n >= 1 && n <= 65535
 }
 
-// isLoopback reports whether host (lower-cased, IPv6 without brackets) is
-// this machine, the only place plain http is acceptable.
-func isLoopback(host string) bool {
-	if host == "localhost" {
+// IsLoopback reports whether host (IPv6 without brackets) names this
+// machine without a doubt: the name localhost, or a loopback address in
+// the form an address parser reads (127.0.0.1, ::1; no zone, no trailing
+// dot, no IPv4-mapped form). Plain http is tolerated only there, where
+// nothing crosses a network (the emulator, tests, a local proxy). It is the
+// one rule for links, --server and every request.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	addr, err := netip.ParseAddr(host)
-	return err == nil && addr.Zone() == "" && addr.IsLoopback()
+	return err == nil && addr.Zone() == "" && !addr.Is4In6() && addr.IsLoopback()
 }
 
 // findToken looks for the token in a link: parameters of the query, then of

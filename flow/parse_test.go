@@ -298,3 +298,15 @@ func TestLookAlike(t *testing.T) {
 		}
 	}
 }
+
+func TestIsLoopback(t *testing.T) {
+	for host, want := range map[string]bool{
+		"localhost": true, "LocalHost": true, "127.0.0.1": true, "127.1.2.3": true, "::1": true, "0:0:0:0:0:0:0:1": true,
+		"localhost.": false, "localhost.example.com": false, "127.0.0.1.nip.io": false, "127.0.0.256": false,
+		"127.1": false, "::ffff:127.0.0.1": false, "::1%lo": false, "10.0.0.1": false, "": false, "[::1]": false,
+	} {
+		if got := IsLoopback(host); got != want {
+			t.Errorf("IsLoopback(%q) = %v, want %v", host, got, want)
+		}
+	}
+}
