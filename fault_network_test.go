@@ -7,20 +7,17 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/base64"
-	"io"
 	"math/big"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"enroll/api"
 	"enroll/api/emulator"
+	"enroll/internal/proxytest"
 )
 
 // Rows about reaching the service: nothing listening, a name that does not
@@ -109,13 +106,14 @@ func networkRows() []faultRow {
 			func(t *testing.T, x *fx) {
 				cert := hostCert(t, "idp.enroll.test")
 				x.svc = newService(t, svcOpts{tls: true, cert: &cert, base: "https://idp.enroll.test"})
-				p := startProxy(t, x.svc.srv.Listener.Addr().String(), "dev:proxy-pass-4711")
+				// Only the proxy knows where idp.enroll.test is.
+				p := proxytest.Start(t, proxytest.Options{Target: x.svc.srv.Listener.Addr().String(), UserPass: "dev:proxy-pass-4711"})
 				x.also("proxy-pass-4711")
 				inv := x.svc.invite(emulator.InvitationSpec{})
-				r := x.start(childOpts{stdin: inv.Link, vars: map[string]string{"HTTPS_PROXY": "http://dev:proxy-pass-4711@" + p.addr, "NO_PROXY": ""}},
+				r := x.start(childOpts{stdin: inv.Link, vars: map[string]string{"HTTPS_PROXY": "http://dev:proxy-pass-4711@" + p.Addr, "NO_PROXY": ""}},
 					"accept", "--token-file", "-", "--verbose", "--ca-file", writeCert(t, cert.Certificate[0])).wait()
 				x.exit(r, 0, `Enrolled`)
-				if got := p.seen(); len(got) == 0 || got[0] != "idp.enroll.test:443" {
+				if got := p.Seen(); len(got) == 0 || got[0] != "idp.enroll.test:443" {
 					t.Errorf("the proxy saw CONNECT %q", got)
 				}
 				x.state(inv, emulator.StateAccepted)
@@ -195,51 +193,4 @@ func hostCert(t *testing.T, host string) tls.Certificate {
 		t.Fatal(err)
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-}
-
-// proxy is an HTTPS (CONNECT) proxy that sends every tunnel to target,
-// whatever host it names: only the proxy knows where idp.enroll.test is.
-// It requires the credentials user:pass.
-type proxy struct {
-	addr  string
-	mu    sync.Mutex
-	hosts []string
-}
-
-func (p *proxy) seen() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]string{}, p.hosts...)
-}
-
-func startProxy(t *testing.T, target, userPass string) *proxy {
-	t.Helper()
-	p := &proxy{}
-	want := "Basic " + base64.StdEncoding.EncodeToString([]byte(userPass))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodConnect || r.Header.Get("Proxy-Authorization") != want {
-			http.Error(w, "CONNECT with credentials only", http.StatusProxyAuthRequired)
-			return
-		}
-		p.mu.Lock()
-		p.hosts = append(p.hosts, r.Host)
-		p.mu.Unlock()
-		up, err := net.Dial("tcp", target)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		conn, brw, err := http.NewResponseController(w).Hijack()
-		if err != nil {
-			up.Close()
-			return
-		}
-		_, _ = io.WriteString(conn, "HTTP/1.1 200 Connection established\r\n\r\n")
-		go func() { _, _ = io.Copy(up, brw); up.Close() }()
-		_, _ = io.Copy(conn, up)
-		conn.Close()
-	}))
-	t.Cleanup(srv.Close)
-	p.addr = srv.Listener.Addr().String()
-	return p
 }

@@ -14,6 +14,7 @@ import (
 
 	"enroll/api"
 	"enroll/api/emulator"
+	"enroll/api/emulator/emulatortest"
 	"enroll/flow"
 	"enroll/persist"
 )
@@ -25,21 +26,12 @@ import (
 
 func startEmulator(t *testing.T) *emulator.Running {
 	t.Helper()
-	run, err := emulator.Listen("127.0.0.1:0", emulator.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { run.Close() })
-	return run
+	return emulatortest.Start(t, emulator.Options{})
 }
 
 func newInvitation(t *testing.T, run *emulator.Running) emulator.Invitation {
 	t.Helper()
-	inv, err := run.Emulator.CreateInvitation(emulator.InvitationSpec{Groups: []string{emulator.GroupKiosks}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return inv
+	return emulatortest.Invite(t, run.Emulator, emulator.InvitationSpec{})
 }
 
 // failingFS is the real filesystem, except that renames onto the named

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"enroll/api/emulator"
+	"enroll/api/emulator/emulatortest"
 	"enroll/flow"
 )
 
@@ -41,11 +42,7 @@ func newFleetRoot(t *testing.T) *fleetRoot {
 	if err != nil {
 		t.Fatalf("the enroll binary is not on PATH (TestMain puts it there): %v", err)
 	}
-	run, err := emulator.Listen("127.0.0.1:0", emulator.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { run.Close() })
+	run := emulatortest.Start(t, emulator.Options{})
 	return &fleetRoot{t: t, dir: t.TempDir(), bin: bin, run: run}
 }
 

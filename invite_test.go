@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"enroll/api/emulator"
+	"enroll/api/emulator/emulatortest"
 	"enroll/flow"
 	"enroll/invite"
 )
@@ -41,11 +42,7 @@ type inviteRig struct {
 
 func newInviteRig(t *testing.T) *inviteRig {
 	t.Helper()
-	run, err := emulator.Listen("127.0.0.1:0", emulator.Options{AdminToken: rigAdmin})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { run.Close() })
+	run := emulatortest.Start(t, emulator.Options{AdminToken: rigAdmin})
 	return &inviteRig{t: t, run: run, dir: t.TempDir(), vars: map[string]string{
 		"ENROLL_SERVER": run.URL, "ENROLL_ADMIN_TOKEN": rigAdmin, "ENROLL_ORG": emulator.DefaultOrg,
 	}}

@@ -18,6 +18,7 @@ import (
 
 	"enroll/api"
 	"enroll/api/emulator"
+	"enroll/api/emulator/emulatortest"
 	"enroll/flow"
 )
 
@@ -39,10 +40,8 @@ type env struct {
 func newEnv(t *testing.T, ho api.HTTPOptions) *env {
 	e := &env{t: t}
 	e.now.Store(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC).UnixNano())
-	run, err := emulator.Listen("127.0.0.1:0", emulator.Options{
+	run := emulatortest.Start(t, emulator.Options{
 		Clock: func() time.Time { return time.Unix(0, e.now.Load()) }, AdminToken: adminToken})
-	must(t, err)
-	t.Cleanup(func() { run.Close() })
 	hc, err := api.NewHTTPClient(ho)
 	must(t, err)
 	hc.Transport = e.tap(hc.Transport)

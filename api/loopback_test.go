@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"enroll/flow"
+	"enroll/internal/proxytest"
 )
 
 func TestConnectionClosedAfterRequestIsOutcomeUnknown(t *testing.T) {
@@ -66,50 +67,17 @@ func TestConnectionRefusedIsNetwork(t *testing.T) {
 	}
 }
 
-// connectProxy is a minimal HTTPS proxy: it answers CONNECT and splices.
-func connectProxy(t *testing.T, saw chan<- string) *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodConnect {
-			http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
-			return
-		}
-		saw <- r.Host
-		up, err := net.Dial("tcp", r.Host)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		conn, brw, err := w.(http.Hijacker).Hijack()
-		if err != nil {
-			up.Close()
-			return
-		}
-		_, _ = io.WriteString(conn, "HTTP/1.1 200 Connection established\r\n\r\n")
-		go func() { _, _ = io.Copy(up, brw); up.Close() }()
-		_, _ = io.Copy(conn, up)
-		conn.Close()
-	}))
-	t.Cleanup(srv.Close)
-	return srv
-}
-
 func TestProxyIsUsedForHTTPS(t *testing.T) {
 	target := quietTLS(t, acceptHandler(t, acceptOK))
-	saw := make(chan string, 4)
-	proxyURL, _ := url.Parse(connectProxy(t, saw).URL)
+	p := proxytest.Start(t, proxytest.Options{})
+	proxyURL, _ := url.Parse(p.URL)
 	c, _ := newReal(t, HTTPOptions{CAFile: writeCA(t, target), Proxy: http.ProxyURL(proxyURL)})
 	if raw, err := accept(c, target.URL); err != nil || string(raw) != acceptOK {
 		t.Fatalf("got %q, %v", raw, err)
 	}
-	// The accept above already returned, so the CONNECT was seen or never
-	// will be; the timeout only keeps a regression from hanging the run.
-	select {
-	case host := <-saw:
-		if host != target.Listener.Addr().String() {
-			t.Fatalf("proxy saw CONNECT %q", host)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the proxy saw no CONNECT")
+	// The accept above returned, so the CONNECT was seen.
+	if got := p.Seen(); len(got) != 1 || got[0] != target.Listener.Addr().String() {
+		t.Fatalf("proxy saw CONNECT %q", got)
 	}
 }
 
