@@ -1,16 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"runtime/debug"
 	"strings"
 
 	"enroll/flow"
-	"enroll/persist"
 	"enroll/qr"
 )
 
@@ -114,92 +111,4 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 	}
 	_, _ = io.WriteString(e.stdout, b.String())
 	return nil
-}
-
-func cmdToken(ctx context.Context, e env, args []string) error {
-	fs, c, envErr := newFlags(e, "token", "[flags]", "  curl -H \"Authorization: Bearer $(enroll token)\" https://…")
-	if _, err := parseArgs(e, fs, envErr, args); err != nil {
-		return fail(e, c, err)
-	}
-	ctx, cancel := c.bounded(ctx)
-	defer cancel()
-	c.readOnly = true // a licensed application's way to a token: it changes nothing
-	snap, err := c.store(e).Load(ctx)
-	if err != nil {
-		return fail(e, c, err)
-	}
-	if snap.Existing == nil {
-		return reportFailure(e, c, flow.Machine{}, "", flow.ErrNotEnrolled)
-	}
-	if err := c.sameServer(snap.Existing); err != nil {
-		return fail(e, c, err)
-	}
-	svc, err := c.client(e)
-	if err != nil {
-		return fail(e, c, err)
-	}
-	token, err := svc.Authenticate(ctx, snap.Existing.Server, *snap.Existing)
-	if err != nil {
-		return fail(e, c, err)
-	}
-	if c.json {
-		writeJSON(e.stdout, map[string]string{"accessToken": token, "tokenType": "Bearer"})
-		return nil
-	}
-	fmt.Fprintln(e.stdout, token)
-	return nil
-}
-
-func cmdForget(ctx context.Context, e env, args []string) error {
-	fs, c, envErr := newFlags(e, "forget", "[--yes] [flags]", "  enroll forget --yes --credentials /var/lib/enroll/credentials.json")
-	yes := fs.Bool("yes", false, "do not ask first (asked only on a terminal)")
-	if _, err := parseArgs(e, fs, envErr, args); err != nil {
-		return fail(e, c, err)
-	}
-	st := c.store(e)
-	// With nothing stored there is nothing to ask about: Forget says so.
-	if e.stdinTTY && !*yes && !c.json && storedCredentials(st) {
-		// A person at a terminal is asked: the secret cannot be had again,
-		// only a new enrollment replaces it. Scripts are not asked.
-		fmt.Fprintf(e.stderr, "Delete the credentials in %s? This device then needs a new invitation to be a device client again. [y/N]: ", flow.Sanitize(st.Path()))
-		answer, _ := bufio.NewReader(io.LimitReader(e.stdin, 256)).ReadString('\n')
-		if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
-			fmt.Fprintln(e.stderr, "Nothing was deleted.")
-			return errReported{flow.ErrInterrupted}
-		}
-	}
-	if err := st.Forget(); err != nil {
-		return fail(e, c, err)
-	}
-	if c.json {
-		writeJSON(e.stdout, result{Status: "forgotten", Credentials: st.Path()})
-		return nil
-	}
-	fmt.Fprintf(e.stdout, "Deleted %s. The device client still exists on the service; an administrator can remove it there.\n", flow.Sanitize(st.Path()))
-	return nil
-}
-
-// version is set by the linker for releases: -ldflags "-X main.version=v1.2.3".
-var version = ""
-
-func cmdVersion(_ context.Context, e env, args []string) error {
-	fs, c, envErr := newFlags(e, "version", "", "  enroll version")
-	if _, err := parseArgs(e, fs, envErr, args); err != nil {
-		return fail(e, c, err)
-	}
-	v := version
-	if v == "" {
-		v = "(devel)"
-		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-			v = bi.Main.Version
-		}
-	}
-	fmt.Fprintf(e.stdout, "enroll %s\n", v)
-	return nil
-}
-
-// storedCredentials reports whether the credentials file exists.
-func storedCredentials(st *persist.Store) bool {
-	creds, _ := st.Present()
-	return creds
 }
