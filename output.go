@@ -85,39 +85,29 @@ func credentialsResult(status string, c *flow.Credentials, path string) result {
 }
 
 func reportDone(e env, c *common, m flow.Machine, path string) error {
-	if m.State == flow.StateDeclined {
-		if c.json {
+	if c.json {
+		if m.State == flow.StateDeclined {
 			writeJSON(e.stdout, result{Status: "declined", Server: m.Server, Recovered: m.Recovered})
 			return nil
 		}
-		if m.Recovered {
-			fmt.Fprintln(e.stdout, "Completed an enrollment that had been interrupted.")
-		}
-		fmt.Fprintln(e.stdout, "Declined the invitation.")
-		return nil
-	}
-	creds := m.Result
-	if c.json {
-		r := credentialsResult("enrolled", creds, path)
+		r := credentialsResult("enrolled", m.Result, path)
 		r.Existing, r.Recovered, r.Warnings = m.Existing != nil, m.Recovered, m.Warnings
 		writeJSON(e.stdout, r)
 		return nil
 	}
 	// One write: a reader of the pipe (a provisioning script, a log) gets
-	// the whole record at once, and the terminal a single system call.
+	// the whole record at once, and the terminal a single system call. The
+	// outcome's advice to a person is left to the screens.
+	o := flow.OutcomeOf(m, path, "")
 	var b strings.Builder
-	if m.Recovered {
-		fmt.Fprintln(&b, "Completed an enrollment that had been interrupted.")
+	for _, line := range append(o.Headline, o.Note) {
+		if line != "" {
+			fmt.Fprintln(&b, line)
+		}
 	}
-	switch {
-	case m.Recovered && m.Invitation.Token == "":
-		// nothing more happened
-	case m.Existing != nil:
-		fmt.Fprintln(&b, "This device was already a device client; the invitation added it to more groups.")
-	default:
-		fmt.Fprintln(&b, "Enrolled: this device is now a device client.")
+	if m.State == flow.StateDone && m.Result != nil {
+		printCredentials(&b, m.Result, path)
 	}
-	printCredentials(&b, creds, path)
 	_, _ = io.WriteString(e.stdout, b.String())
 	return nil
 }
@@ -130,19 +120,16 @@ const maxShown = 300
 // shown is a value of the credentials as printed: sanitized and capped.
 func shown(v string) string { return flow.SanitizeMax(v, maxShown) }
 
+// printCredentials prints the block of flow.CredentialRows (which cuts any
+// secret out), its labels in lower case, as a record.
 func printCredentials(w io.Writer, c *flow.Credentials, path string) {
-	// A file written by hand, or by a service before enroll refused such
-	// answers, may hold the secret in another field: it is never printed.
-	row := func(k, v string) { fmt.Fprintf(w, "  %-12s %s\n", k, shown(flow.Redact(v, c.Secrets()...))) }
-	row("server", c.Server)
-	row("name", c.Name)
-	row("id", c.ID)
-	row("client id", c.ClientID)
-	row("secret", "stored, not shown")
-	if !c.EnrolledAt.IsZero() {
-		row("enrolled", c.EnrolledAt.UTC().Format(time.RFC3339))
+	for _, r := range flow.CredentialRows(*c, path) {
+		v := shown(r.Value)
+		if r.Label == flow.LabelFile {
+			v = flow.Sanitize(r.Value) // the operator's own path: whole
+		}
+		fmt.Fprintf(w, "  %-12s %s\n", strings.ToLower(r.Label), v)
 	}
-	fmt.Fprintf(w, "  %-12s %s\n", "file", flow.Sanitize(path)) // the operator's own path: whole
 }
 
 // reportFailure explains a failed run: what happened, what it means, what to
@@ -176,23 +163,17 @@ func reportFailure(e env, c *common, m flow.Machine, journal string, err error) 
 		}}
 		writeJSON(e.stdout, r)
 	}
-	fmt.Fprintf(e.stderr, "enroll: %s\n", class.Summary)
-	if class.Kind == nil || err.Error() != class.Kind.Error() {
-		// The detail, unless it is only the kind's own name ("interrupted"
-		// under "Interrupted.").
-		fmt.Fprintf(e.stderr, "  %s\n", flow.SanitizeMax(err.Error(), 400))
+	o := flow.Failed(err, f, journal)
+	fmt.Fprintf(e.stderr, "enroll: %s\n", o.Headline[0])
+	detail := ""
+	if o.Reason != "" {
+		// Whole, its kind's name included, as --json's message has it.
+		detail = flow.SanitizeMax(err.Error(), 400)
 	}
-	switch {
-	case f.Reveal != nil || f.RevealRaw != nil:
-		fmt.Fprintln(e.stderr, "  What is shown above was kept nowhere: copy it now. For the credentials, write them into the credentials file by hand (see the README).")
-	case f.SetAsideTo != "":
-		fmt.Fprintf(e.stderr, "  The service's answer is kept in %s, out of the way of later runs.\n", flow.Sanitize(kept))
-		fmt.Fprintf(e.stderr, "  %s\n", class.Hint)
-	case f.Journaled:
-		fmt.Fprintf(e.stderr, "  The service's answer is kept in %s.\n", flow.Sanitize(kept))
-		fmt.Fprintf(e.stderr, "  %s\n", class.Hint)
-	case class.Hint != "":
-		fmt.Fprintf(e.stderr, "  %s\n", class.Hint)
+	for _, line := range []string{detail, flow.Sanitize(o.Note), o.Next} {
+		if line != "" {
+			fmt.Fprintf(e.stderr, "  %s\n", line)
+		}
 	}
 	return errReported{err}
 }

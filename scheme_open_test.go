@@ -128,7 +128,7 @@ func TestOpenPlainEnrollsAgainstEmulator(t *testing.T) {
 	if code := s.run("open", "--plain", "--server", run.URL, link); code != 0 {
 		t.Fatalf("exit %d:\n%s\n%s", code, s.out, s.errOut)
 	}
-	for _, want := range []string{"Using the invitation from the link that was opened.", "Enrolled."} {
+	for _, want := range []string{"Using the invitation from the link that was opened.", "Enrolled: this device is now a device client."} {
 		if !strings.Contains(s.out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, s.out)
 		}
@@ -174,7 +174,7 @@ func TestOpenWaitGetsTheEnterAfterThePlainRunner(t *testing.T) {
 	}
 	select {
 	case code := <-done:
-		if code != 0 || !strings.Contains(s.out.String(), "Enrolled.") {
+		if code != 0 || !strings.Contains(s.out.String(), "Enrolled: this device is now a device client.") {
 			t.Fatalf("exit %d:\n%s\n%s", code, s.out, s.errOut)
 		}
 	case <-time.After(10 * time.Second):

@@ -130,40 +130,18 @@ func Run(ctx context.Context, d Driver, cfg Config, s Script, progress func(Mach
 }
 
 func runOnce(ctx context.Context, d Driver, cfg Config, s Script, progress func(Machine)) (Machine, error) {
-	m, queue := Start(cfg)
-	interrupted := false
-	// seeInterrupt steps the machine into its interruption, once, as soon
-	// as the context is cancelled. Its deadline passing is not one: the
-	// effect waiting on the service fails with it, as a timeout.
-	seeInterrupt := func() {
-		if !interrupted && errors.Is(ctx.Err(), context.Canceled) {
-			interrupted = true
-			var more []Effect
-			m, more = Step(m, Interrupt{})
-			queue = append(queue, more...)
+	var l Loop
+	m := l.Start(cfg)
+	// Its deadline passing is no interruption: the effect waiting on the
+	// service fails with it, as a timeout.
+	interrupted := func() bool { return errors.Is(ctx.Err(), context.Canceled) }
+	stepped := func(Event) {
+		if progress != nil {
+			progress(m)
 		}
 	}
 	for {
-		seeInterrupt()
-		if len(queue) > 0 {
-			ev := d.Execute(WithSecrets(ctx, m.Secrets()...), queue[0])
-			queue = queue[1:]
-			if ev == nil {
-				continue
-			}
-			// An interruption that arrived while the effect ran is seen
-			// before its outcome, whatever it is: a store that got ready
-			// or a token that arrived must not carry the run on into the
-			// accept call after Ctrl-C.
-			seeInterrupt()
-			var more []Effect
-			m, more = Step(m, ev)
-			queue = append(queue, more...)
-			if progress != nil {
-				progress(m)
-			}
-			continue
-		}
+		l.Drain(ctx, d, &m, interrupted, stepped)
 		if m.State.Terminal() {
 			return m, outcome(m)
 		}
@@ -171,15 +149,11 @@ func runOnce(ctx context.Context, d Driver, cfg Config, s Script, progress func(
 		if err != nil {
 			return m, err
 		}
-		var more []Effect
-		m, more = Step(m, ev)
-		queue = append(queue, more...)
+		l.Feed(&m, ev)
 		if m.InputErr != nil {
 			return m, m.InputErr
 		}
-		if progress != nil {
-			progress(m)
-		}
+		stepped(ev)
 	}
 }
 

@@ -142,12 +142,12 @@ func BenchmarkViewFirstQR(b *testing.B) {
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
 		b.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(b *testing.B) {
 			w := colourPhone(newFakePhone(), size[0], size[1])
-			url := w.phone.URL()
+			url := w.phone.session.URL()
 			b.ReportAllocs()
 			for b.Loop() {
 				b.StopTimer()
-				w.qrCache = &qr.Cache{} // as if the URL were new: encoded, not drawn
-				w.qrCache.Prepare(url)
+				w.phone.qrCache = &qr.Cache{} // as if the URL were new: encoded, not drawn
+				w.phone.qrCache.Prepare(url)
 				b.StartTimer()
 				_ = w.View()
 			}

@@ -30,7 +30,7 @@ func (w Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			w.notice = "All the keys need a larger window."
 		}
 		return w, nil
-	case w.phoneStage != phoneOff:
+	case w.phone.on():
 		return w.phoneKey(msg)
 	case key.Matches(msg, k.Quit):
 		return w.quit()
@@ -230,7 +230,7 @@ func (w Model) unknownSequence() (tea.Model, tea.Cmd) {
 // terminal title sequence. Inserting the character would quietly change
 // the token.
 func (w Model) escapedText(msg tea.KeyMsg) bool {
-	if !msg.Alt || (msg.Type != tea.KeyRunes && msg.Type != tea.KeySpace) || !w.typing() || w.phoneStage != phoneOff {
+	if !msg.Alt || (msg.Type != tea.KeyRunes && msg.Type != tea.KeySpace) || !w.typing() || w.phone.on() {
 		return false
 	}
 	km := w.invitation.KeyMap
@@ -321,7 +321,7 @@ func (w Model) nameUnchanged() bool {
 // inField reports whether a text field has the keys: letters are text
 // there, not keys (the hand-off screen, over the invitation screen, has
 // none).
-func (w Model) inField() bool { return w.typing() && w.phoneStage == phoneOff }
+func (w Model) inField() bool { return w.typing() && !w.phone.on() }
 
 // typing reports whether letters are text in a field rather than keys.
 func (w Model) typing() bool {

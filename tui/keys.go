@@ -113,16 +113,16 @@ func (k *keyMap) sync(w *Model) {
 			k.Abort.SetHelp("ctrl+c", "quit once stored")
 		}
 	}
-	k.Phone.SetEnabled(st == flow.StateInvitation && w.opts.StartPhone != nil && w.phoneStage == phoneOff)
+	k.Phone.SetEnabled(st == flow.StateInvitation && w.opts.StartPhone != nil && !w.phone.on())
 	k.PhoneConfirm.SetEnabled(false)
 	k.PhoneCancel.SetEnabled(false)
-	if w.phoneStage != phoneOff {
+	if w.phone.on() {
 		// The hand-off screen has its own keys only.
 		for _, b := range []*key.Binding{&k.Continue, &k.Use, &k.Fill, &k.Yes, &k.No, &k.Accept, &k.Decline, &k.DeclineSure, &k.DeclineKeep,
 			&k.Retry, &k.Back, &k.Reveal, &k.ShowID, &k.Quit, &k.Help} {
 			b.SetEnabled(false)
 		}
-		k.PhoneConfirm.SetEnabled(w.phoneStage == phoneReceived)
+		k.PhoneConfirm.SetEnabled(w.phone.stage == phoneReceived)
 		k.PhoneCancel.SetEnabled(true)
 	}
 }

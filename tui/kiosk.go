@@ -43,7 +43,7 @@ func (w Model) kioskIdleDone(msg kioskIdleMsg) (tea.Model, tea.Cmd) {
 	if msg.gen != w.gen || msg.idle != w.idle || w.machine.State.Working() || w.mustStay() {
 		return w, nil
 	}
-	w.closePhone()
+	w.phone = w.phone.close()
 	w.restart()
 	return w, w.next()
 }

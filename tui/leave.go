@@ -78,7 +78,7 @@ func (w Model) whileLeaving(msg tea.Msg) (m tea.Model, cmd tea.Cmd, done bool) {
 // which also removes the journal's reserved file) once it is done, and
 // until then nothing but its outcome is taken.
 func (w Model) quit() (tea.Model, tea.Cmd) {
-	w.closePhone()
+	w.phone = w.phone.close()
 	if w.busy {
 		w.quitIdle = true
 		return w, nil
@@ -89,7 +89,7 @@ func (w Model) quit() (tea.Model, tea.Cmd) {
 // interrupt is Ctrl-C: quit at once where nothing was sent, let the commit
 // finish first where the accept call may have reached the service.
 func (w Model) interrupt() (tea.Model, tea.Cmd) {
-	w.closePhone()
+	w.phone = w.phone.close()
 	if w.machine.State.Terminal() {
 		return w.quit()
 	}
@@ -99,7 +99,9 @@ func (w Model) interrupt() (tea.Model, tea.Cmd) {
 		// and leaving loses nothing; the lock goes with the process.
 		return w.left()
 	}
-	w.step(flow.Interrupt{})
+	before := w.machine.State
+	w.loop.Interrupt(&w.machine)
+	w.afterStep(before)
 	if w.machine.State.Working() && w.machine.NothingSent() && w.cancel != nil {
 		w.cancel() // nothing sent yet: stop waiting for the lock or the token
 	}

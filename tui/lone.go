@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"enroll/flow"
@@ -66,6 +67,64 @@ type realClock struct{}
 func (realClock) Now() time.Time { return time.Now() }
 func (realClock) After(d time.Duration, msg tea.Msg) tea.Cmd {
 	return tea.Tick(d, func(time.Time) tea.Msg { return msg })
+}
+
+// keyPressed takes a key, a paste or a scan, and hands it to handleKey
+// unless it came with other input where letters are keys.
+func (w Model) keyPressed(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	w.heard(msg)
+	w.idle++
+	// Any key hides a revealed secret for good, whatever else it does
+	// (the screen says so); the reveal key itself shows it after this.
+	w.showing = false
+	if w.hidden() && !key.Matches(msg, w.keys.Abort) {
+		return w, w.kioskIdle()
+	}
+	if w.lineEnd {
+		return w, w.kioskIdle() // the LF of a CR LF: the Enter was the line's end
+	}
+	var cmds []tea.Cmd
+	if stray := !w.stray.IsZero(); stray {
+		w.stray = time.Time{}
+		if !w.alone && w.inField() {
+			// Input followed the unknown key at once: it was a
+			// sequence inside a scan or a paste after all.
+			m, cmd := w.unknownSequence()
+			w, cmds = m.(Model), append(cmds, cmd)
+		}
+	}
+	if !w.alone && !w.inField() && !key.Matches(msg, w.keys.Abort) {
+		// Outside a text field, what arrives with other input (a scan
+		// one character a read, a paste, typing) is text, never a
+		// series of keys: no letter, Enter or Esc of it acts. On the
+		// welcome screen it is the invitation.
+		if w.machine.State == flow.StateWelcome && msg.Type == tea.KeyRunes {
+			w.step(flow.Next{})
+			m, cmd := w.invitationKey(msg)
+			return m, tea.Batch(append(cmds, cmd, m.(Model).kioskIdle())...)
+		}
+		switch {
+		case w.cancelled: // what the cancelled command's notice says is more to the point
+		case msg.Type == tea.KeyRunes && len(msg.Runes) == 1 && !msg.Paste:
+			w.notice = fmt.Sprintf("Ignored %s: it arrived with other input, as typed or scanned text does. Press keys one at a time.", flow.Sanitize(msg.String()))
+		default:
+			w.notice = "Ignored text that arrived outside the invitation field."
+		}
+		return w, tea.Batch(append(cmds, w.kioskIdle())...)
+	}
+	if w.machine.State == flow.StateWelcome && msg.Type == tea.KeyRunes && !key.Matches(msg, w.keys.Quit, w.keys.Help) {
+		// A letter alone that is no key here: the first of the invitation.
+		w.step(flow.Next{})
+	}
+	m, cmd := w.handleKey(msg)
+	cmd = tea.Batch(append(cmds, cmd)...)
+	if after := m.(Model); after.tainted && after.taintSeq == w.taintSeq {
+		// Still the burst that carried an escape sequence: the quiet
+		// it waits for starts again.
+		after.taintSeq++
+		m, cmd = after, tea.Batch(cmd, after.taintTimer(after.taintSeq))
+	}
+	return m, tea.Batch(cmd, m.(Model).kioskIdle())
 }
 
 // heard records the arrival of input (a key, a paste, a scan; nil for an

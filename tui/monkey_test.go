@@ -257,7 +257,7 @@ func purposeful(rng *rand.Rand, w Model, send func(time.Duration, tea.Msg, strin
 // needs it.
 func screenOf(w Model) string {
 	switch st := w.machine.State; {
-	case w.phoneStage != phoneOff:
+	case w.phone.stage != phoneOff:
 		return "phone"
 	case st == flow.StateReview && w.confirmDecline:
 		return "decline?"

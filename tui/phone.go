@@ -35,6 +35,27 @@ type PhoneResult struct {
 	Err  error
 }
 
+// phoneModel is the hand-off screen, a child of the wizard in the manner of
+// Bubble Tea's composable-views example: it keeps the session and where
+// the screen is, and has its own Update and View. The wizard keeps the keys
+// and the flow machine: it forwards the hand-off's messages, lends the
+// screen its help line, and takes the phone's text once the codes match.
+type phoneModel struct {
+	canvas
+	now     func() time.Time
+	session Phone      // the running hand-off, or nil
+	stage   phoneStage // where the hand-off screen is
+	err     error
+	result  PhoneResult
+	lent    phoneLent
+}
+
+// phoneLent is what the screen borrows from the wizard for one frame.
+type phoneLent struct {
+	help, spin string // the wizard's help line and spinner
+	read       func(text string) (flow.Invitation, error)
+}
+
 // phoneStage is where the hand-off screen is. The flow machine stays in
 // StateInvitation throughout: the phone is one more way of typing.
 type phoneStage int
@@ -46,6 +67,138 @@ const (
 	phoneReceived            // the phone sent something: confirm the code
 	phoneFailed              // the session ended without an invitation
 )
+
+// on reports whether the hand-off screen is up.
+func (p phoneModel) on() bool { return p.stage != phoneOff }
+
+// open starts a session; start and now are the wizard's options.
+func (p phoneModel) open(start func() (Phone, error), now func() time.Time) (phoneModel, tea.Cmd) {
+	p.stage, p.err, p.result, p.now = phoneStarting, nil, PhoneResult{}, now
+	return p, phoneStart(start, p.qrCache)
+}
+
+// close stops the session's server: the page is one-time, and nothing
+// should listen on the network once the person leaves the screen.
+func (p phoneModel) close() phoneModel {
+	if p.session != nil {
+		_ = p.session.Close()
+	}
+	p.session, p.stage = nil, phoneOff
+	return p
+}
+
+// Update takes the window's size and the hand-off's own messages. Messages
+// of an earlier session (the person cancelled and started again) are
+// dropped.
+func (p phoneModel) Update(msg tea.Msg) (phoneModel, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		p.width, p.height = msg.Width, msg.Height
+	case phoneStartedMsg:
+		if p.stage != phoneStarting {
+			if msg.phone != nil {
+				_ = msg.phone.Close() // cancelled while starting
+			}
+			return p, nil
+		}
+		if msg.err != nil {
+			p.stage, p.err = phoneFailed, msg.err
+			return p, nil
+		}
+		p.session, p.stage = msg.phone, phoneWaiting
+		// The start command encoded the URL; were it not in the cache
+		// (a message from elsewhere), the code is prepared now.
+		return p, tea.Batch(phoneWait(msg.phone), phoneTick(msg.phone, p.now()), p.prepareQR(msg.phone.URL()))
+	case phoneResultMsg:
+		if msg.phone != p.session || p.stage != phoneWaiting {
+			return p, nil
+		}
+		p.result = msg.result
+		if msg.result.Err != nil {
+			p.stage, p.err = phoneFailed, msg.result.Err
+		} else {
+			p.stage = phoneReceived
+		}
+	case phoneTickMsg:
+		if msg.phone != p.session || p.stage != phoneWaiting {
+			return p, nil
+		}
+		return p, phoneTick(msg.phone, p.now())
+	}
+	return p, nil
+}
+
+// lend gives the screen what it borrows from the wizard for a frame.
+func (p phoneModel) lend(help, spin string, read func(string) (flow.Invitation, error)) phoneModel {
+	p.lent = phoneLent{help: help, spin: spin, read: read}
+	return p
+}
+
+// View is the whole screen while a hand-off runs. The QR code needs most
+// of an 80×24 terminal, so the text stands beside it when there is room,
+// and the header gives way.
+func (p phoneModel) View() string {
+	g := p.styles.glyph
+	help := p.lent.help
+	switch p.stage {
+	case phoneStarting:
+		return p.lent.spin + " Starting the hand-off page" + g.more + "\n\n" + help
+	case phoneFailed:
+		return p.styles.bad.Render(g.bad+" The hand-off ended.") + "\n\n" +
+			p.wrap(flow.SanitizeMax(sentence(p.err.Error()), 300)) + "\n\n" + help
+	case phoneReceived:
+		return p.receivedView() + "\n\n" + help
+	}
+	url := p.session.URL()
+	left := p.session.ExpiresAt().Sub(p.now())
+	text := []string{
+		p.styles.title.Render("Hand over from a phone"),
+		"",
+		"Scan the code with the phone's",
+		"camera, open the page, paste",
+		"the invitation link there and",
+		"send it.",
+		"",
+		"Waiting for your phone " + g.more,
+		"This page closes within " + countdown(left),
+	}
+	// Beside the text the code may use every line but the help line;
+	// above the countdown it must leave one more.
+	if code, err := p.qrFor(url, 1); err == nil && p.width >= code.Width+2+31 {
+		text = append(text, "", "Or open on the phone:")
+		text = append(text, p.link(url, p.width-code.Width-4)...)
+		return beside(code, text) + "\n" + help
+	}
+	const reserve = 2 // the countdown and the help line
+	code, err := p.qrFor(url, reserve)
+	if err != nil {
+		// No room for the code: the address itself still works.
+		text = append(text, "", p.wrap(p.noRoomForCode(err, reserve)+" Open this address on the phone:"),
+			strings.Join(p.link(url, p.contentWidth()), "\n"))
+		return strings.Join(text, "\n") + "\n\n" + help
+	}
+	return code.Text + "\n" + text[7] + " " + text[8] + "\n" + help
+}
+
+func (p phoneModel) receivedView() string {
+	r := p.result
+	g := p.styles.glyph
+	lines := []string{
+		p.styles.title.Render("The phone at " + flow.Sanitize(r.From) + " sent an invitation."),
+		"",
+		"Check that the phone shows the same code:",
+		"",
+		"    " + p.styles.title.Render(flow.Sanitize(r.Code)),
+		"",
+	}
+	if inv, err := p.lent.read(r.Text); err != nil {
+		lines = append(lines, p.styles.bad.Render(g.bad+" ")+p.wrap(flow.SanitizeMax(flow.Message(err), 300)))
+	} else {
+		lines = append(lines, p.styles.good.Render(g.ok+" ")+"Invitation "+invitationSource(inv, "as a token")+": "+p.mask(inv.Token))
+	}
+	lines = append(lines, "", p.wrap("Use it only if the codes match: otherwise someone else sent it."))
+	return strings.Join(lines, "\n")
+}
 
 type (
 	phoneStartedMsg struct {
@@ -90,158 +243,10 @@ func phoneTick(p Phone, now time.Time) tea.Cmd {
 	return tea.Tick(next+10*time.Millisecond, func(time.Time) tea.Msg { return phoneTickMsg{phone: p} })
 }
 
-// updatePhone handles the hand-off's own messages. Messages of an earlier
-// session (the person cancelled and started again) are dropped.
-func (w Model) updatePhone(msg tea.Msg) (tea.Model, tea.Cmd) {
-	switch msg := msg.(type) {
-	case phoneStartedMsg:
-		if w.phoneStage != phoneStarting {
-			if msg.phone != nil {
-				_ = msg.phone.Close() // cancelled while starting
-			}
-			return w, nil
-		}
-		if msg.err != nil {
-			w.phoneStage, w.phoneErr = phoneFailed, msg.err
-			return w, nil
-		}
-		w.phone, w.phoneStage = msg.phone, phoneWaiting
-		// The start command encoded the URL; were it not in the cache
-		// (a message from elsewhere), the code is prepared now.
-		return w, tea.Batch(phoneWait(msg.phone), phoneTick(msg.phone, w.now()), w.prepareQR(msg.phone.URL()))
-	case phoneResultMsg:
-		if msg.phone != w.phone || w.phoneStage != phoneWaiting {
-			return w, nil
-		}
-		w.phoneResult = msg.result
-		if msg.result.Err != nil {
-			w.phoneStage, w.phoneErr = phoneFailed, msg.result.Err
-		} else {
-			w.phoneStage = phoneReceived
-		}
-		return w, nil
-	case phoneTickMsg:
-		if msg.phone != w.phone || w.phoneStage != phoneWaiting {
-			return w, nil
-		}
-		return w, phoneTick(msg.phone, w.now())
-	}
-	return w, nil
-}
-
-// phoneKey handles keys while the hand-off screen is up.
-func (w Model) phoneKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
-	k := w.keys
-	switch {
-	case key.Matches(msg, k.PhoneConfirm):
-		return w.command(cmdPhoneUse, msg)
-	case key.Matches(msg, k.PhoneCancel):
-		w.closePhone()
-		return w, nil
-	}
-	return w, nil
-}
-
-// usePhoneText takes the text the phone sent, once the person has said
-// the codes match.
-func (w Model) usePhoneText() (tea.Model, tea.Cmd) {
-	text := w.phoneResult.Text
-	w.closePhone()
-	if _, bad := invisible(text); bad {
-		// Never drawn into the field: the person is told instead.
-		w.prefill(&w.invitation, text)
-		return w, nil
-	}
-	w.prefill(&w.invitation, text)
-	w.step(flow.InvitationEntered{Text: text})
-	return w, w.next()
-}
-
-// openPhone starts a hand-off session from the invitation screen.
-func (w Model) openPhone() (tea.Model, tea.Cmd) {
-	w.phoneStage, w.phoneErr, w.phoneResult = phoneStarting, nil, PhoneResult{}
-	return w, phoneStart(w.opts.StartPhone, w.qrCache)
-}
-
-// closePhone stops the session's server: the page is one-time, and nothing
-// should listen on the network once the person leaves the screen.
-func (w *Model) closePhone() {
-	if w.phone != nil {
-		_ = w.phone.Close()
-	}
-	w.phone, w.phoneStage = nil, phoneOff
-}
-
 // countdown is the time the page stays open, in whole minutes rounded up,
 // so that it is never late and changes once a minute.
 func countdown(left time.Duration) string {
 	return fmt.Sprintf("%d min.", max(1, int((left+time.Minute-1)/time.Minute)))
-}
-
-// phoneScreen is the whole screen while a hand-off runs. The QR code needs
-// most of an 80×24 terminal, so the text stands beside it when there is
-// room, and the header gives way.
-func (w Model) phoneScreen() string {
-	g := w.styles.glyph
-	help := w.help.View(w.keys)
-	switch w.phoneStage {
-	case phoneStarting:
-		return w.spin.View() + " Starting the hand-off page" + g.more + "\n\n" + help
-	case phoneFailed:
-		return w.styles.bad.Render(g.bad+" The hand-off ended.") + "\n\n" +
-			w.wrap(flow.SanitizeMax(sentence(w.phoneErr.Error()), 300)) + "\n\n" + help
-	case phoneReceived:
-		return w.phoneReceivedView() + "\n\n" + help
-	}
-	url := w.phone.URL()
-	left := w.phone.ExpiresAt().Sub(w.now())
-	text := []string{
-		w.styles.title.Render("Hand over from a phone"),
-		"",
-		"Scan the code with the phone's",
-		"camera, open the page, paste",
-		"the invitation link there and",
-		"send it.",
-		"",
-		"Waiting for your phone " + g.more,
-		"This page closes within " + countdown(left),
-	}
-	// Beside the text the code may use every line but the help line;
-	// above the countdown it must leave one more.
-	if code, err := w.qrFor(url, 1); err == nil && w.width >= code.Width+2+31 {
-		text = append(text, "", "Or open on the phone:")
-		text = append(text, w.link(url, w.width-code.Width-4)...)
-		return beside(code, text) + "\n" + help
-	}
-	const reserve = 2 // the countdown and the help line
-	code, err := w.qrFor(url, reserve)
-	if err != nil {
-		// No room for the code: the address itself still works.
-		text = append(text, "", w.wrap(w.noRoomForCode(err, reserve)+" Open this address on the phone:"),
-			strings.Join(w.link(url, w.contentWidth()), "\n"))
-		return strings.Join(text, "\n") + "\n\n" + help
-	}
-	return code.Text + "\n" + text[7] + " " + text[8] + "\n" + help
-}
-
-func (w Model) phoneReceivedView() string {
-	r := w.phoneResult
-	g := w.styles.glyph
-	lines := []string{
-		w.styles.title.Render("The phone at " + flow.Sanitize(r.From) + " sent an invitation."),
-		"",
-		"Check that the phone shows the same code:",
-		"",
-		"    " + w.styles.title.Render(flow.Sanitize(r.Code)),
-		"",
-	}
-	if inv, err := w.read(r.Text); err != nil {
-		lines = append(lines, w.styles.bad.Render(g.bad+" ")+w.wrap(flow.SanitizeMax(flow.Message(err), 300)))
-	} else {
-		lines = append(lines, w.styles.good.Render(g.ok+" ")+"Invitation "+invitationSource(inv, "as a token")+": "+w.mask(inv.Token))
-	}
-	lines = append(lines, "", w.wrap("Use it only if the codes match: otherwise someone else sent it."))
-	return strings.Join(lines, "\n")
 }
 
 // beside puts text to the right of a code, two columns apart. Unlike
@@ -280,4 +285,38 @@ func sentence(s string) string {
 		s += "."
 	}
 	return s
+}
+
+// The wizard's side of the hand-off: the keys of the screen, and the text
+// the phone sent, once the person has said the codes match.
+
+// openPhone starts a hand-off session from the invitation screen.
+func (w Model) openPhone() (tea.Model, tea.Cmd) {
+	var cmd tea.Cmd
+	w.phone, cmd = w.phone.open(w.opts.StartPhone, w.opts.Now)
+	return w, cmd
+}
+
+// phoneKey handles keys while the hand-off screen is up.
+func (w Model) phoneKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	k := w.keys
+	switch {
+	case key.Matches(msg, k.PhoneConfirm):
+		return w.command(cmdPhoneUse, msg)
+	case key.Matches(msg, k.PhoneCancel):
+		w.phone = w.phone.close()
+	}
+	return w, nil
+}
+
+// usePhoneText takes the text the phone sent into the invitation field.
+func (w Model) usePhoneText() (tea.Model, tea.Cmd) {
+	text := w.phone.result.Text
+	w.phone = w.phone.close()
+	w.prefill(&w.invitation, text)
+	if _, bad := invisible(text); bad {
+		return w, nil // never drawn into the field: prefill told the person
+	}
+	w.step(flow.InvitationEntered{Text: text})
+	return w, w.next()
 }

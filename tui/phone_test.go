@@ -113,15 +113,15 @@ func TestPhoneHandOff(t *testing.T) {
 	t.Run("cancel returns to typing and closes the page", func(t *testing.T) {
 		p := newFakePhone()
 		w := press(phoneWizard(p, 80, 24, false), esc)
-		if w.machine.State != flow.StateInvitation || w.phoneStage != phoneOff || !p.closed {
-			t.Fatalf("state %v stage %v closed %v", w.machine.State, w.phoneStage, p.closed)
+		if w.machine.State != flow.StateInvitation || w.phone.stage != phoneOff || !p.closed {
+			t.Fatalf("state %v stage %v closed %v", w.machine.State, w.phone.stage, p.closed)
 		}
 	})
 	t.Run("letters do not reach the field while the code is shown", func(t *testing.T) {
 		p := newFakePhone()
 		w := press(phoneWizard(p, 80, 24, false), runes("abc"))
-		if w.invitation.Value() != "" || w.phoneStage != phoneWaiting {
-			t.Fatalf("value %q stage %v", w.invitation.Value(), w.phoneStage)
+		if w.invitation.Value() != "" || w.phone.stage != phoneWaiting {
+			t.Fatalf("value %q stage %v", w.invitation.Value(), w.phone.stage)
 		}
 	})
 	t.Run("expired session says so", func(t *testing.T) {
@@ -129,15 +129,15 @@ func TestPhoneHandOff(t *testing.T) {
 		w := phoneWizard(p, 80, 24, false)
 		m, _ := w.Update(phoneResultMsg{phone: p, result: PhoneResult{Err: errors.New("the hand-off page expired after 10 minutes")}})
 		w = m.(Model)
-		if w.phoneStage != phoneFailed || !strings.Contains(w.View(), "expired") {
-			t.Fatalf("stage %v view:\n%s", w.phoneStage, w.View())
+		if w.phone.stage != phoneFailed || !strings.Contains(w.View(), "expired") {
+			t.Fatalf("stage %v view:\n%s", w.phone.stage, w.View())
 		}
 	})
 	t.Run("a stale session's result is ignored", func(t *testing.T) {
 		old, p := newFakePhone(), newFakePhone()
 		w := phoneWizard(p, 80, 24, false)
 		m, _ := w.Update(phoneResultMsg{phone: old, result: PhoneResult{Text: goldenLink}})
-		if m.(Model).phoneStage != phoneWaiting {
+		if m.(Model).phone.stage != phoneWaiting {
 			t.Fatal("a result of another session was taken")
 		}
 	})
@@ -156,12 +156,12 @@ func TestPhoneHandOff(t *testing.T) {
 		w = press(w, enter)
 		m, start := w.Update(tea.KeyMsg{Type: tea.KeyCtrlO}) // the start is slow: not run yet
 		w = press(m.(Model), esc)
-		if w.phoneStage != phoneOff {
-			t.Fatalf("esc while starting: stage %v", w.phoneStage)
+		if w.phone.stage != phoneOff {
+			t.Fatalf("esc while starting: stage %v", w.phone.stage)
 		}
 		m, cmd := w.Update(start())
-		if w = m.(Model); !p.closed || w.phone != nil || cmd != nil {
-			t.Fatalf("a page started too late: closed %v, kept %v", p.closed, w.phone != nil)
+		if w = m.(Model); !p.closed || w.phone.session != nil || cmd != nil {
+			t.Fatalf("a page started too late: closed %v, kept %v", p.closed, w.phone.session != nil)
 		}
 	})
 	t.Run("a page that cannot start says why and goes back", func(t *testing.T) {
@@ -173,12 +173,12 @@ func TestPhoneHandOff(t *testing.T) {
 		m, _ = m.Update(start())
 		w = m.(Model)
 		// Shown as a sentence: capital letter, full stop.
-		if v := w.View(); w.phoneStage != phoneFailed || !strings.Contains(v, "The hand-off ended") || !strings.Contains(v, "Listen tcp") || !strings.Contains(v, "address not available.") {
-			t.Fatalf("stage %v:\n%s", w.phoneStage, v)
+		if v := w.View(); w.phone.stage != phoneFailed || !strings.Contains(v, "The hand-off ended") || !strings.Contains(v, "Listen tcp") || !strings.Contains(v, "address not available.") {
+			t.Fatalf("stage %v:\n%s", w.phone.stage, v)
 		}
 		w = press(w, esc, paste("x"))
-		if w.phoneStage != phoneOff || w.machine.State != flow.StateInvitation || w.invitation.Value() != "x" {
-			t.Fatalf("after esc: stage %v, state %v, field %q", w.phoneStage, w.machine.State, w.invitation.Value())
+		if w.phone.stage != phoneOff || w.machine.State != flow.StateInvitation || w.invitation.Value() != "x" {
+			t.Fatalf("after esc: stage %v, state %v, field %q", w.phone.stage, w.machine.State, w.invitation.Value())
 		}
 	})
 	t.Run("a kiosk left idle closes the page and starts over", func(t *testing.T) {
@@ -186,8 +186,8 @@ func TestPhoneHandOff(t *testing.T) {
 		w := phoneWizard(p, 80, 24, false)
 		w.opts.Kiosk, w.opts.KioskTimeout = true, time.Minute
 		m, _ := w.Update(kioskIdleMsg{gen: w.gen, idle: w.idle})
-		if w = m.(Model); !p.closed || w.phoneStage != phoneOff || w.machine.State != flow.StateLoading && w.machine.State != flow.StateWelcome {
-			t.Fatalf("closed %v, stage %v, state %v", p.closed, w.phoneStage, w.machine.State)
+		if w = m.(Model); !p.closed || w.phone.stage != phoneOff || w.machine.State != flow.StateLoading && w.machine.State != flow.StateWelcome {
+			t.Fatalf("closed %v, stage %v, state %v", p.closed, w.phone.stage, w.machine.State)
 		}
 	})
 }

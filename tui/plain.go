@@ -58,37 +58,39 @@ func RunPlain(ctx context.Context, o PlainOptions) (flow.Machine, error) {
 	return r.run()
 }
 
-// plainRun is one run: the machine, the effects it asked for, and where
-// the answers come from. Only the calling goroutine touches it.
+// plainRun is one run: the machine and its effects, and where the answers
+// come from. Only the calling goroutine touches it.
 type plainRun struct {
-	ctx         context.Context
-	o           PlainOptions
-	view        plainView
-	lines       <-chan plainLine
-	m           flow.Machine
-	queue       []flow.Effect
-	interrupted bool // the machine has been told about the interruption
-	revealed    bool // credentials kept nowhere else were shown once
+	ctx      context.Context
+	o        PlainOptions
+	view     plainView
+	lines    <-chan plainLine
+	m        flow.Machine
+	loop     flow.Loop  // the effects m asked for
+	shown    flow.State // the state the view last said it entered
+	revealed bool       // credentials kept nowhere else were shown once
 }
 
 func (r *plainRun) run() (flow.Machine, error) {
-	r.m, r.queue = flow.Start(r.o.Config)
+	r.m = r.loop.Start(r.o.Config)
+	r.shown = r.m.State
+	cancelled := func() bool { return r.ctx.Err() != nil }
 	for {
-		r.noticeCancel()
-		switch {
-		case len(r.queue) > 0:
-			r.execute()
-		case r.m.State == flow.StateFailed:
+		// The machine decides what an interruption means: stop now, or
+		// finish the commit.
+		r.loop.Drain(r.ctx, r.o.Driver, &r.m, cancelled, r.stepped)
+		switch r.m.State {
+		case flow.StateFailed:
 			// Reported only now, once its effects (setting a journal
 			// aside) have run, so the report names where things are.
 			if !r.afterFailure() {
 				return r.m, plainFailureErr(r.m)
 			}
-		case r.m.State == flow.StateDone:
-			r.view.done(r.m, r.o.Credentials)
+		case flow.StateDone:
+			r.view.outcome(flow.OutcomeOf(r.m, r.o.Credentials, ""))
 			return r.m, nil
-		case r.m.State == flow.StateDeclined:
-			r.view.declined()
+		case flow.StateDeclined:
+			r.view.outcome(flow.OutcomeOf(r.m, "", ""))
 			return r.m, nil
 		default:
 			if !r.ask() {
@@ -98,43 +100,29 @@ func (r *plainRun) run() (flow.Machine, error) {
 	}
 }
 
-// noticeCancel tells the machine about a cancelled context once. The
-// machine decides what that means: stop now, or finish the commit.
-func (r *plainRun) noticeCancel() {
-	if r.interrupted || r.ctx.Err() == nil || r.m.State.Terminal() {
-		return
+// feed steps the machine with a person's answer.
+func (r *plainRun) feed(ev flow.Event) {
+	r.loop.Feed(&r.m, ev)
+	r.stepped(ev)
+}
+
+// interrupt tells the machine of an interruption at a prompt.
+func (r *plainRun) interrupt() {
+	if r.loop.Interrupt(&r.m) {
+		r.stepped(flow.Interrupt{})
 	}
-	r.interrupted = true
-	if r.m.State.Working() && r.m.Outstanding() == flow.OutstandingCommit {
+}
+
+// stepped says what a step changed, as a step heading or one progress
+// line, and what an interruption while working means.
+func (r *plainRun) stepped(ev flow.Event) {
+	m := r.m
+	if _, ok := ev.(flow.Interrupt); ok && m.State.Working() && m.Outstanding() == flow.OutstandingCommit {
 		r.view.say("Interrupted. Finishing first: the invitation may already be used, so the credentials must be stored.")
 	}
-	r.feed(flow.Interrupt{})
-}
-
-func (r *plainRun) execute() {
-	eff := r.queue[0]
-	r.queue = r.queue[1:]
-	ev := r.o.Driver.Execute(flow.WithSecrets(r.ctx, r.m.Secrets()...), eff)
-	if ev == nil {
-		return
-	}
-	// An interruption that arrived while the effect ran is heard before
-	// its outcome: an effect cut short by it is not a failure of its own,
-	// and one that succeeded meanwhile (the store got ready, a token
-	// arrived) must not carry the run on into the accept call.
-	r.noticeCancel()
-	r.feed(ev)
-}
-
-// feed steps the machine and says what changed, as a step heading or one
-// progress line.
-func (r *plainRun) feed(ev flow.Event) {
-	prev := r.m.State
-	var more []flow.Effect
-	r.m, more = flow.Step(r.m, ev)
-	r.queue = append(r.queue, more...)
-	if r.m.State != prev {
-		r.view.enter(r.m, prev, r.prefilledHint())
+	if prev := r.shown; m.State != prev {
+		r.shown = m.State
+		r.view.enter(m, prev, r.prefilledHint())
 	}
 }
 
@@ -186,7 +174,7 @@ func (r *plainRun) ask() bool {
 func (r *plainRun) input(ev flow.Event) {
 	r.feed(ev)
 	if r.m.InputErr != nil {
-		r.view.say("Not accepted: " + plainReason(r.m.InputErr))
+		r.view.say("Not accepted: " + flow.SanitizeMax(flow.Message(r.m.InputErr), plainMaxError))
 	}
 }
 
@@ -246,7 +234,7 @@ func (r *plainRun) afterFailure() bool {
 	if f == nil {
 		return false
 	}
-	r.view.failure(f, r.journalPath(f), !r.revealed)
+	r.view.failure(flow.Failed(f.Err, *f, r.journalPath(f)), !r.revealed)
 	r.revealed = r.revealed || f.Reveal != nil || f.RevealRaw != nil
 	canBack := f.Back != flow.StateFailed
 	if !f.Retry && !canBack {
@@ -308,10 +296,7 @@ func (r *plainRun) readLine(prompt string) (line string, ok bool) {
 				r.view.say("The input ended before this question was answered.")
 			}
 		}
-		if !r.interrupted {
-			r.interrupted = true
-			r.feed(flow.Interrupt{})
-		}
+		r.interrupt()
 		return "", false
 	}
 }

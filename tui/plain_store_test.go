@@ -60,7 +60,7 @@ func TestPlainRevealsUnstoredCredentialsOnce(t *testing.T) {
 	e.revealOK = true // counted below: exactly once
 	inv := e.invite()
 	in := strings.NewReader(plainInput(inv, "LINK", "y", "", "a", "x", "r", "q"))
-	_, out := e.run(t.Context(), in, flow.StateFailed, flow.ErrNotStored, []string{"They are shown once, here.",
+	_, out := e.run(t.Context(), in, flow.StateFailed, flow.ErrNotStored, []string{"Shown once, here:",
 		"Retry (r) or quit (q)? ", "Please answer with one of the letters", "still kept nowhere else",
 		`Note: mode \x1b]0;owned\x07 tightened \x9b`, `Reason: disk \x1b[2J full \u202e`})
 	if n := strings.Count(out, e.emu.Clients()[0].ClientSecret); n != 1 {

@@ -164,10 +164,10 @@ func TestPlainRuns(t *testing.T) {
 				"Invitation link: ", "Token read from a link at 127.0.0.1.", "Use it? [y/n]: ", "Device name [kiosk-7]: ",
 				"Step 4 of 4: review.", "Device: new", "Accept (a), decline (d) or go back (b)? ",
 				"Checking that the credentials can be stored...", "Accepting the invitation...", "Keeping the answer safe...",
-				"Storing the credentials...", "Enrolled.", "Name: kiosk-7", "Secret: stored, not shown.", "Credentials file: ",
-				"`enroll status --verify` checks them."}},
+				"Storing the credentials...", "Enrolled: this device is now a device client.", "Name: kiosk-7", "Secret: stored, not shown\n", "File: ",
+				"`enroll status --verify` checks that the service accepts them."}},
 		{name: "decline", server: true, answers: []string{"LINK", "", "d", "yes"}, want: flow.StateDeclined, declined: true,
-			wantOut: []string{"Decline it? [yes/no]: ", "Declining the invitation...", "Invitation declined; nothing was stored."}},
+			wantOut: []string{"Decline it? [yes/no]: ", "Declining the invitation...", "Declined the invitation.\nNothing was stored on this device."}},
 		// A line is a line: text typed or scanned at the review prompt is
 		// not a command, and declining is asked once more.
 		{name: "text at the review prompt", server: true,
@@ -183,7 +183,7 @@ func TestPlainRuns(t *testing.T) {
 			wantOut: []string{"Not using it.", "Please answer y for yes or n for no."}},
 		{name: "accept answered 503 once, then retried", server: true, fail503: true, answers: []string{"LINK", "", "a", "r"},
 			want: flow.StateDone, wantOut: []string{"The service had a problem.", `maintenance \x1b[2J`,
-				"Retry (r), go back (b) or quit (q)? ", "Enrolled."}},
+				"Retry (r), go back (b) or quit (q)? ", "Enrolled: this device is now a device client."}},
 		{name: "demo: an empty line takes the demo link", demo: true, answers: []string{"", "y", "", "a"}, want: flow.StateDone,
 			wantOut: []string{"press Enter on an empty line to use the demo invitation", "Using the demo invitation."}},
 		{name: "input ends at the name prompt", answers: []string{"LINK", "y"}, want: flow.StateFailed, wantErr: flow.ErrInterrupted,
@@ -248,8 +248,8 @@ func TestPlainExistingDevice(t *testing.T) {
 
 	second := e.invite(emulator.GroupLab)
 	_, out := e.run(t.Context(), strings.NewReader(plainInput(second, "LINK", "", "a")), flow.StateDone, nil,
-		[]string{"This device is already a device client.", "Name: kiosk-7", "Id: " + client.ID, "Device name [kiosk-7]: ",
-			"Name: unchanged, kiosk-7", "Authenticating this device...", "Added to more groups."})
+		[]string{"This device is already a device client.", "Name: kiosk-7", "ID: " + client.ID, "Device name [kiosk-7]: ",
+			"Name: unchanged, kiosk-7", "Authenticating this device...", "This device was already a device client; the invitation added it to more groups."})
 	if strings.Contains(out, "Use it? [y/n]") {
 		t.Error("the link's server was proposed although the device is enrolled with one")
 	}

@@ -78,14 +78,14 @@ func (v plainView) enter(m flow.Machine, prev flow.State, prefilled string) {
 func (v plainView) welcome(m flow.Machine) {
 	v.say("Step 1 of 4: this device.")
 	if m.Server != "" {
-		v.row("Server", m.Server)
+		v.row(flow.LabelServer, m.Server)
 	} else {
 		v.say("Server: none set; it will be read from the invitation link.")
 	}
 	if ex := m.Existing; ex != nil {
 		v.say("This device is already a device client.")
-		v.row("Name", ex.Name)
-		v.row("Id", ex.ID)
+		v.row(flow.LabelName, ex.Name)
+		v.row(flow.LabelID, ex.ID)
 	} else {
 		v.say("This device is new: it is not a device client yet.")
 	}
@@ -110,16 +110,16 @@ func (v plainView) invitationTaken(inv flow.Invitation) {
 
 func (v plainView) review(m flow.Machine) {
 	v.say("Step 4 of 4: review.")
-	v.row("Server", m.Server)
+	v.row(flow.LabelServer, m.Server)
 	if ex := m.Existing; ex != nil {
 		v.say("Device: already a device client; it is added to the invitation's groups.")
-		v.row("Id", ex.ID)
+		v.row(flow.LabelID, ex.ID)
 	} else {
 		v.say("Device: new; the service creates a device client for it.")
 	}
 	switch {
 	case m.NameChosen:
-		v.row("Name", m.Name)
+		v.row(flow.LabelName, m.Name)
 	case m.Existing != nil && m.Existing.Name != "":
 		v.say("Name: unchanged, " + flow.SanitizeMax(m.Existing.Name, plainMaxValue))
 	default:
@@ -128,81 +128,56 @@ func (v plainView) review(m flow.Machine) {
 	v.say("Token: " + plainMask(m.Invitation.Token))
 }
 
-func (v plainView) done(m flow.Machine, path string) {
-	switch {
-	case m.Recovered:
-		v.say("Completed an enrollment that had been interrupted.")
-	case m.Existing != nil:
-		v.say("Added to more groups.")
-	default:
-		v.say("Enrolled.")
+// outcome says how a run that did not fail ended.
+func (v plainView) outcome(o flow.Outcome) {
+	for _, h := range o.Headline {
+		v.say(h)
 	}
-	if c := m.Result; c != nil {
-		v.row("Server", c.Server)
-		v.row("Name", c.Name)
-		v.row("Id", c.ID)
-		v.row("Client id", c.ClientID)
+	if o.Note != "" {
+		v.say(o.Note)
 	}
-	v.say("Secret: stored, not shown.")
-	v.row("Credentials file", path)
-	v.say("The licensed application reads the credentials file; `enroll status --verify` checks them.")
+	v.rows(o.Rows)
+	if o.Next != "" {
+		v.say(o.Next)
+	}
 }
 
-func (v plainView) declined() {
-	v.say("Invitation declined; nothing was stored.")
+// rows lists an outcome's rows, without the enrollment time (it is now).
+func (v plainView) rows(rows []flow.Row) {
+	for _, r := range rows {
+		if !r.Record {
+			v.row(r.Label, r.Value)
+		}
+	}
 }
 
 // failure explains a failure: what happened, why, what was kept where, and
 // what to do. reveal is false when credentials kept nowhere else were
 // already shown in this run: they are printed once, as the CLI does.
-func (v plainView) failure(f *flow.Failure, journal string, reveal bool) {
-	v.say(f.Class.Summary)
-	if f.Err != nil && !errors.Is(f.Class.Kind, f.Err) {
-		// The reason only when it says more than the summary: the error
-		// is not the bare sentinel (a plain "interrupted" would not).
-		v.say("Reason: " + plainReason(f.Err))
+func (v plainView) failure(o flow.Outcome, reveal bool) {
+	for _, h := range o.Headline {
+		v.say(h)
 	}
-	shown := f.Reveal != nil || f.RevealRaw != nil
+	if o.Reason != "" {
+		v.say("Reason: " + flow.SanitizeMax(o.Reason, plainMaxError))
+	}
 	switch {
-	case shown && reveal:
-		v.revealOnce(f)
-	case shown:
+	case o.Shown != "" && !reveal:
 		v.say("The credentials shown above are still kept nowhere else: copy them now.")
-	case f.Journaled && journal != "":
-		v.row("Answer kept in file", journal)
+		return
+	case o.Shown != "":
+		// What would otherwise be lost (DESIGN §5): whole, escaped.
+		v.say(o.Shown)
+		v.rows(o.Rows)
+		if o.Raw != "" {
+			v.say(flow.SanitizeMax(o.Raw, 64<<10))
+		}
+	case o.Note != "":
+		v.say(flow.SanitizeMax(o.Note, plainMaxError))
 	}
-	if f.Class.Hint != "" && !shown {
-		v.say(f.Class.Hint)
+	if o.Next != "" {
+		v.say(o.Next)
 	}
-}
-
-// revealOnce prints what would otherwise be lost: credentials the service
-// issued, or an answer that could be neither read nor kept (DESIGN §5).
-func (v plainView) revealOnce(f *flow.Failure) {
-	if c := f.Reveal; c != nil {
-		v.say("Important: the service issued credentials that could not be stored. They are shown once, here.")
-		v.row("Server", c.Server)
-		v.row("Id", c.ID)
-		v.row("Client id", c.ClientID)
-		v.row("Client secret", c.ClientSecret)
-	}
-	if f.RevealRaw != nil {
-		v.say("Important: the service's answer could not be read or kept. It is shown once, here, escaped:")
-		v.say(flow.SanitizeMax(string(f.RevealRaw), 64<<10))
-	}
-	v.say("What is shown above is kept nowhere else: copy it now.")
-	v.say("For the credentials, write them into the credentials file by hand (see the README).")
-}
-
-// plainReason is an error's message, sanitized, without the prefix its
-// class's sentinel puts in front ("usage: ", "malformed invitation: "): the
-// words around it already say what kind of problem it is.
-func plainReason(err error) string {
-	msg := err.Error()
-	if k := flow.Classify(err).Kind; k != nil {
-		msg = strings.TrimPrefix(msg, k.Error()+": ")
-	}
-	return flow.SanitizeMax(msg, plainMaxError)
 }
 
 // plainMask shows enough of a token to recognise it and never all of it:

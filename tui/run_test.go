@@ -121,7 +121,7 @@ func TestRunExistingDevice(t *testing.T) {
 	tm := r.start(t, flow.Config{Hostname: "lab-1"})
 	enrollFrom(t, tm, "a device client already", second.Link, false) // the stored server is used, nothing to confirm
 	tm.Send(runes("a"))
-	waitFor(t, tm, "added this device to more groups")
+	waitFor(t, tm, "already a device client; the invitation added it")
 	m := finish(t, tm)
 	if m.State != flow.StateDone || m.Existing == nil {
 		t.Fatalf("final state %v", m.State)

@@ -13,7 +13,7 @@ import (
 // One view per flow state. Each reads the machine and the fields only.
 
 func (w Model) welcomeView() string {
-	lines := []string{w.row("Server", w.serverLine())}
+	lines := []string{w.row(flow.LabelServer, w.serverLine())}
 	lines = append(lines, w.deviceRows()...)
 	accepting := "Accepting it makes this device a device client of your organization, so the licensed application on it can use the organization's licenses."
 	if w.machine.Existing != nil {
@@ -120,14 +120,14 @@ func (w Model) reviewView() string {
 	}
 	from := invitationSource(m.Invitation, "as typed")
 	rows := []string{
-		w.row("Server", m.Server),
+		w.row(flow.LabelServer, m.Server),
 		w.row("Device", device),
 	}
 	if m.Existing != nil {
-		rows = append(rows, w.row("Client ID", m.Existing.ClientID))
+		rows = append(rows, w.row(flow.LabelClientID, m.Existing.ClientID))
 	}
 	rows = append(rows,
-		w.row("Name", name),
+		w.row(flow.LabelName, name),
 		w.row("Invitation", w.mask(m.Invitation.Token)+" "+from),
 		"",
 	)
@@ -156,35 +156,46 @@ func (w Model) workingView() string {
 
 func (w Model) doneView() string {
 	m := w.machine
-	c := m.Result
 	if w.showingID {
-		return w.idView(c.ID)
+		return w.idView(m.Result.ID)
 	}
-	title := "Enrolled: this device is now a device client."
-	switch {
-	case m.Recovered:
-		title = "Completed an enrollment that had been interrupted."
-	case m.Existing != nil:
-		title = "Done: the invitation added this device to more groups."
-	}
-	secret := []string{w.styles.label.Render("Secret") + "stored, not shown"}
+	o := flow.OutcomeOf(m, w.opts.Driver.Store.Path(), "")
+	revealed := ""
 	if w.showing {
-		// Any key hides it: the screen says so, as the help line cannot.
-		secret = []string{w.styles.label.Render("Secret") + flow.Sanitize(c.ClientSecret),
-			w.styles.label.Render("") + w.styles.muted.Render("shown once; any key hides it")}
+		revealed = m.Result.ClientSecret
 	}
-	return strings.Join(slices.Concat([]string{
-		w.styles.good.Render(w.styles.glyph.ok + " " + title),
-		"",
-		w.row("Server", c.Server),
-		w.row("Name", c.Name),
-		w.row("ID", c.ID),
-		w.row("Client ID", c.ClientID),
-	}, secret, []string{
-		w.row("File", w.opts.Driver.Store.Path()),
-		"",
-		w.wrap("Next: the licensed application reads the credentials file; `enroll status --verify` checks that the service accepts them."),
-	}), "\n")
+	return strings.Join(slices.Concat(
+		[]string{w.paint(w.styles.good, w.wrap(w.styles.glyph.ok+" "+strings.Join(o.Headline, " "))), ""},
+		w.credentialRows(o.Rows, revealed),
+		[]string{"", w.wrap(o.Next)},
+	), "\n")
+}
+
+// declinedView is the end of a declined invitation.
+func (w Model) declinedView() string {
+	o := flow.OutcomeOf(w.machine, "", "")
+	return w.paint(w.styles.good, w.wrap(strings.Join(o.Headline, " "))) + "\n\n" + o.Note
+}
+
+// credentialRows lays out an outcome's rows, without the enrollment time
+// (it is now). The secret's value is never cut: it may have to be copied.
+// revealed, if not "", is the stored secret, shown in place of NotShown.
+func (w Model) credentialRows(rows []flow.Row, revealed string) []string {
+	var out []string
+	for _, r := range rows {
+		switch {
+		case r.Record:
+		case r.Label == flow.LabelSecret && revealed != "":
+			// Any key hides it: the screen says so, as the help line cannot.
+			out = append(out, w.styles.label.Render(r.Label)+flow.Sanitize(revealed),
+				w.styles.label.Render("")+w.styles.muted.Render("shown once; any key hides it"))
+		case r.Label == flow.LabelSecret:
+			out = append(out, w.styles.label.Render(r.Label)+flow.Sanitize(r.Value))
+		default:
+			out = append(out, w.row(r.Label, r.Value))
+		}
+	}
+	return out
 }
 
 // failedView explains a failure: what happened, the detail, what to do.
@@ -195,7 +206,9 @@ func (w Model) failedView() string {
 	if f == nil {
 		return ""
 	}
-	title := w.styles.glyph.bad + " " + f.Class.Summary
+	o := flow.Failed(f.Err, *f, w.opts.Driver.Store.JournalPath())
+	summary := strings.Join(o.Headline, " ")
+	title := w.styles.glyph.bad + " " + summary
 	switch f.Class.Kind {
 	case flow.ErrOutcomeUnknown:
 		title = "? Outcome unknown"
@@ -204,27 +217,23 @@ func (w Model) failedView() string {
 	}
 	lines := []string{w.styles.bad.Render(title), ""}
 	if f.Class.Kind == flow.ErrOutcomeUnknown || f.Class.Kind == flow.ErrNotStored {
-		lines = append(lines, w.wrap(f.Class.Summary), "")
+		lines = append(lines, w.wrap(summary), "")
 	}
-	lines = append(lines, w.wrap(flow.SanitizeMax(flow.Message(f.Err), 400)), "")
-	switch {
-	case f.Reveal != nil:
-		c := f.Reveal
-		lines = append(lines, w.styles.warn.Render("Kept nowhere else — copy these now, they are shown once:"),
-			w.row("Server", c.Server), w.row("ID", c.ID), w.row("Client ID", c.ClientID),
-			w.styles.label.Render("Secret")+flow.Sanitize(c.ClientSecret), "",
-			w.wrap("Write them into the credentials file by hand once the disk is fixed (the README shows the format)."))
-		return strings.Join(lines, "\n")
-	case f.RevealRaw != nil:
-		lines = append(lines, w.styles.warn.Render("The service's answer, kept nowhere else — copy it now, it is shown once:"),
-			w.wrap(flow.SanitizeMax(string(f.RevealRaw), 2000)), "")
-		return strings.Join(lines, "\n")
-	case f.SetAsideTo != "":
-		lines = append(lines, w.wrap("The service's answer is kept in "+flow.Sanitize(f.SetAsideTo)+"."), "")
-	case f.Journaled:
-		lines = append(lines, w.wrap("The service's answer is kept in "+flow.Sanitize(w.opts.Driver.Store.JournalPath())+"."), "")
+	if o.Reason != "" {
+		lines = append(lines, w.wrap(flow.SanitizeMax(o.Reason, 400)), "")
 	}
-	lines = append(lines, w.wrap(f.Class.Hint))
+	if o.Shown != "" {
+		lines = append(lines, w.styles.warn.Render(o.Shown))
+		lines = append(lines, w.credentialRows(o.Rows, "")...)
+		if o.Raw != "" {
+			lines = append(lines, w.wrap(flow.SanitizeMax(o.Raw, 2000)))
+		}
+		lines = append(lines, "")
+	}
+	if o.Note != "" {
+		lines = append(lines, w.wrap(flow.Sanitize(o.Note)), "")
+	}
+	lines = append(lines, w.wrap(o.Next))
 	return strings.Join(lines, "\n")
 }
 

@@ -1,17 +1,14 @@
 package tui
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
 
-	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
 	"enroll/flow"
-	"enroll/qr"
 )
 
 // View draws the screen of the current state: a header with the step, the
@@ -36,8 +33,8 @@ func (w Model) screen() (view string, shown bool) {
 	if w.width < minWidth || w.height < minHeight {
 		return w.tooSmall(), false
 	}
-	if w.phoneStage != phoneOff && w.machine.State == flow.StateInvitation {
-		return w.phoneScreen(), true
+	if w.phone.on() && w.machine.State == flow.StateInvitation {
+		return w.phone.lend(w.help.View(w.keys), w.spin.View(), w.read).View(), true
 	}
 	var b strings.Builder
 	b.WriteString(w.header())
@@ -98,8 +95,6 @@ func (w Model) tooSmallFor(needW, needH int) string {
 	return wrapTo(msg, max(w.width, 10))
 }
 
-func (w Model) contentWidth() int { return min(w.width, 80) - 2 }
-
 var stepOf = map[flow.State]int{
 	flow.StateWelcome: 1, flow.StateInvitation: 2, flow.StateServer: 2, flow.StateName: 3, flow.StateReview: 4,
 }
@@ -129,7 +124,7 @@ func (w Model) body() string {
 	case flow.StateDone:
 		return w.doneView()
 	case flow.StateDeclined:
-		return w.styles.good.Render("Declined the invitation.") + "\n\nNothing was stored on this device."
+		return w.declinedView()
 	case flow.StateFailed:
 		return w.failedView()
 	}
@@ -144,71 +139,6 @@ func (w Model) footer() string {
 	lines = append(lines, w.help.View(w.keys))
 	return strings.Join(lines, "\n")
 }
-
-// paint renders each line of text in style on its own, so that a wrapped
-// paragraph is not padded with blanks to its widest line.
-func (w Model) paint(style lipgloss.Style, text string) string {
-	lines := strings.Split(text, "\n")
-	for i, l := range lines {
-		lines[i] = style.Render(l)
-	}
-	return strings.Join(lines, "\n")
-}
-
-// row is one "label  value" line; values from outside are sanitized and
-// cut to the width, never wrapped (a wrapped URL cannot be copied).
-func (w Model) row(label, value string) string {
-	room := w.contentWidth() - 12
-	return w.styles.label.Render(label) + w.styles.value.Render(w.cut(flow.Sanitize(value), room))
-}
-
-// wrap breaks prose at spaces, without padding: a hyphenated command or a
-// URL is not split unless it is wider than the line, and then at the
-// line's width rather than cut; no trailing blanks are sent.
-func (w Model) wrap(s string) string { return wrapTo(s, w.contentWidth()) }
-
-func wrapTo(s string, width int) string {
-	var b strings.Builder
-	col := 0
-	for i, word := range strings.Fields(s) {
-		n := ansi.StringWidth(word)
-		switch {
-		case i == 0:
-		case col+1+n > width:
-			b.WriteByte('\n')
-			col = 0
-		default:
-			b.WriteByte(' ')
-			col++
-		}
-		b.WriteString(word)
-		col += n
-	}
-	// A word wider than the window (a long path, a support reference) is
-	// broken rather than left for the renderer, which would cut it off
-	// without a sign.
-	return ansi.Hardwrap(b.String(), width, true)
-}
-
-// cut shortens s to width cells by taking out its middle, so both the host
-// and the end of a long link stay visible.
-func (w Model) cut(s string, width int) string {
-	more := w.styles.glyph.more
-	if width < 8 || lipgloss.Width(s) <= width {
-		return s
-	}
-	r := []rune(s)
-	if len(r) <= width {
-		return s
-	}
-	n := len([]rune(more))
-	head := (width - n) * 2 / 3
-	tail := width - n - head
-	return string(r[:head]) + more + string(r[len(r)-tail:])
-}
-
-// mask shows a token by its ends only; a short one not at all.
-func (w Model) mask(token string) string { return maskToken(token, w.styles.glyph.more, "(hidden)") }
 
 // parseMemo remembers the last invitation text a screen showed feedback
 // for, so that a frame costs a string comparison rather than a parse (a
@@ -257,7 +187,7 @@ func maskToken(token, more, hidden string) string {
 
 func (w Model) deviceRows() []string {
 	if ex := w.machine.Existing; ex != nil {
-		return []string{w.row("This device", "a device client already"), w.row("Name", ex.Name), w.row("ID", ex.ID)}
+		return []string{w.row("This device", "a device client already"), w.row(flow.LabelName, ex.Name), w.row(flow.LabelID, ex.ID)}
 	}
 	return []string{w.row("This device", "not a device client yet")}
 }
@@ -267,66 +197,4 @@ func (w Model) serverLine() string {
 		return "none yet: read from the invitation link"
 	}
 	return w.machine.Server
-}
-
-// qrFor renders url as a QR code that leaves reserve lines of the screen
-// free; the cache makes this cheap on every frame. It never encodes: that
-// takes about a millisecond, a frame's whole budget, so a screen gets its
-// text encoded ahead by prepareQR, and until then this returns
-// qr.ErrNotReady (noRoomForCode says the code is being prepared).
-func (w Model) qrFor(url string, reserve int) (qr.Code, error) {
-	return w.qrCache.Peek(url, w.opts.QRFormat, w.width, w.height-reserve, w.opts.ASCII)
-}
-
-// qrReadyMsg says a code was encoded into the cache: the next frame draws it.
-type qrReadyMsg struct{}
-
-// prepareQR encodes text into the cache off the render path, or is nil if
-// that is done already. Whatever enters a screen that shows a code returns
-// it, so the screen never waits for a code nobody is preparing.
-func (w Model) prepareQR(text string) tea.Cmd {
-	if w.qrCache.Ready(text) {
-		return nil
-	}
-	cache := w.qrCache
-	return func() tea.Msg {
-		cache.Prepare(text)
-		return qrReadyMsg{}
-	}
-}
-
-// link draws a URL as lines of width, each an OSC 8 hyperlink where the
-// terminal can take them, so a click opens the whole address.
-func (w Model) link(url string, width int) []string {
-	safe := flow.Sanitize(url)
-	// Broken across lines, never cut: someone may have to type it into
-	// the phone. Each piece links to the whole address.
-	var lines []string
-	for rs := []rune(safe); len(rs) > 0; {
-		n := min(len(rs), max(width, 10))
-		piece := string(rs[:n])
-		rs = rs[n:]
-		if !w.opts.ASCII {
-			piece = "\x1b]8;;" + safe + "\x1b\\" + piece + "\x1b]8;;\x1b\\"
-		}
-		lines = append(lines, piece)
-	}
-	return lines
-}
-
-// noRoomForCode says, in the person's words, why a QR code is not drawn:
-// it is still being encoded, or for want of room, the window size that
-// would show it, counting the reserved lines the screen keeps besides the
-// code.
-func (w Model) noRoomForCode(err error, reserve int) string {
-	if errors.Is(err, qr.ErrNotReady) {
-		return "Preparing the code" + w.styles.glyph.more
-	}
-	var small *qr.TooSmallError
-	if errors.As(err, &small) {
-		x := w.styles.glyph.times
-		return fmt.Sprintf("The window is too small for the code: it needs at least %d%s%d.",
-			max(small.NeedWidth, minWidth), x, max(small.NeedHeight+reserve, minHeight))
-	}
-	return "The code cannot be drawn: " + flow.SanitizeMax(err.Error(), 200) + "."
 }

@@ -6,12 +6,10 @@ package tui
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/spinner"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
@@ -60,34 +58,28 @@ const (
 	minHeight = 18
 )
 
-// Model is the wizard. It keeps the flow machine and the queue of effects
-// the machine asked for, and runs them one at a time as commands.
+// Model is the wizard. It keeps the flow machine and the loop of the
+// effects the machine asked for, and runs them one at a time as commands.
 type Model struct {
 	opts    Options
 	ctx     context.Context
 	machine flow.Machine
-	queue   []flow.Effect
+	loop    flow.Loop          // the effects the machine asked for, still to run
 	busy    bool               // an effect is running
 	cancel  context.CancelFunc // cancels an interruptible effect in flight
 	// quitIdle asks to quit once the effect in flight (the store's
 	// release) is done; see quit.
 	quitIdle bool
 
-	width, height int
-	invitation    textinput.Model
-	name          textinput.Model
-	spin          spinner.Model
-	help          help.Model
-	keys          keyMap
-	styles        styles
-
-	phone       Phone      // the running hand-off, or nil
-	phoneStage  phoneStage // where the hand-off screen is
-	phoneErr    error
-	phoneResult PhoneResult
-	qrCache     *qr.Cache  // shared by copies of the model: one render per size
-	parsed      *parseMemo // likewise: one parse per text shown, not per frame
-	frame       *frameMemo // what the last View drew, for the keys that follow
+	canvas     // the window, the styles, the QR codes
+	invitation textinput.Model
+	name       textinput.Model
+	spin       spinner.Model
+	help       help.Model
+	keys       keyMap
+	phone      phoneModel // the hand-off screen, a child model
+	parsed     *parseMemo // shared by copies of the model: one parse per text shown, not per frame
+	frame      *frameMemo // what the last View drew, for the keys that follow
 
 	// The feedback line under the invitation field holds still while
 	// someone types key by key (each change would be one more line sent
@@ -142,7 +134,8 @@ func New(ctx context.Context, o Options) Model {
 	if o.Clock == nil {
 		o.Clock = realClock{}
 	}
-	w := Model{opts: o, ctx: ctx, keys: newKeyMap(), styles: newStyles(r, o.ASCII), width: 80, height: 24, qrCache: &qr.Cache{}, parsed: &parseMemo{}, frame: &frameMemo{}}
+	c := canvas{width: 80, height: 24, styles: newStyles(r, o.ASCII), qrCache: &qr.Cache{}, qrFormat: o.QRFormat, ascii: o.ASCII}
+	w := Model{opts: o, ctx: ctx, canvas: c, keys: newKeyMap(), phone: phoneModel{canvas: c}, parsed: &parseMemo{}, frame: &frameMemo{}}
 	g := w.styles.glyph
 	w.invitation = textinput.New()
 	w.invitation.Prompt = g.prompt
@@ -175,7 +168,7 @@ func (w Model) Machine() flow.Machine { return w.machine }
 // restart begins a new enrollment: at start-up and, in kiosk mode, after a
 // final screen timed out.
 func (w *Model) restart() {
-	w.machine, w.queue = flow.Start(w.opts.Config)
+	w.machine = w.loop.Start(w.opts.Config)
 	w.busy, w.revealed, w.showing, w.notice, w.tainted, w.showingID = false, false, false, "", false, false
 	w.fbHold = false
 	w.invitation.Reset()
@@ -207,28 +200,36 @@ func begin() tea.Msg { return beginMsg{} }
 
 // next starts the next queued effect, if none is running.
 func (w *Model) next() tea.Cmd {
-	if w.busy || len(w.queue) == 0 {
+	if w.busy {
 		return w.settle()
 	}
-	eff := w.queue[0]
-	w.queue = w.queue[1:]
-	w.busy = true
+	run, ok := w.loop.Next(w.opts.Driver, w.machine)
+	if !ok {
+		return w.settle()
+	}
 	ctx, cancel := context.WithCancel(w.ctx)
-	w.cancel = cancel
-	ctx = flow.WithSecrets(ctx, w.machine.Secrets()...) // what the service's log lines must cut
-	d := w.opts.Driver
+	w.busy, w.cancel = true, cancel
 	return func() tea.Msg {
 		defer cancel()
-		return effectDoneMsg{event: d.Execute(ctx, eff)}
+		return effectDoneMsg{event: run(ctx)}
 	}
 }
 
 // step feeds one event to the machine and queues what it asks for.
 func (w *Model) step(ev flow.Event) {
 	before := w.machine.State
-	var effects []flow.Effect
-	w.machine, effects = flow.Step(w.machine, ev)
-	w.queue = append(w.queue, effects...)
+	w.loop.Feed(&w.machine, ev)
+	w.afterStep(before)
+}
+
+// effectDone feeds the machine an effect's outcome. A signal comes through
+// ctx, and its InterruptMsg may queue behind this message, so one that
+// came while the effect ran is heard first (flow.Loop.Done says why); only
+// a working machine is told here, the others hear the InterruptMsg. Ctrl-C
+// is a key, seen in order.
+func (w *Model) effectDone(ev flow.Event) {
+	before := w.machine.State
+	w.loop.Done(&w.machine, ev, w.ctx.Err() != nil && w.machine.State.Working())
 	w.afterStep(before)
 }
 
@@ -272,7 +273,7 @@ func (w Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // spinnerShown reports whether the screen has the spinner on it.
 func (w Model) spinnerShown() bool {
 	st := w.machine.State
-	return !w.quitting && (st == flow.StateLoading || st.Working() || (st == flow.StateInvitation && w.phoneStage == phoneStarting))
+	return !w.quitting && (st == flow.StateLoading || st.Working() || (st == flow.StateInvitation && w.phone.stage == phoneStarting))
 }
 
 func (w Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -288,6 +289,7 @@ func (w Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		w.width, w.height = msg.Width, msg.Height
+		w.phone, _ = w.phone.Update(msg)
 		w.help.Width = msg.Width
 		w.invitation.Width = max(10, min(msg.Width, 100)-6)
 		w.name.Width = max(10, min(msg.Width, 100)-6)
@@ -299,17 +301,7 @@ func (w Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return w, w.next()
 	case effectDoneMsg:
 		w.busy, w.cancel = false, nil
-		// As in flow.Run, a signal that arrived while the effect ran is
-		// seen before its outcome: a store that got ready must not carry
-		// the wizard on into the accept call after SIGTERM. (Ctrl-C is a
-		// key and is seen in order; a signal comes through ctx and its
-		// InterruptMsg may queue behind this message.)
-		if w.ctx.Err() != nil && w.machine.State.Working() && !w.machine.Interrupted {
-			w.step(flow.Interrupt{})
-		}
-		if msg.event != nil {
-			w.step(msg.event)
-		}
+		w.effectDone(msg.event)
 		return w, w.next()
 	case kioskResetMsg:
 		if msg.gen == w.gen && w.machine.State.Terminal() && !w.mustStay() {
@@ -320,7 +312,9 @@ func (w Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case InterruptMsg:
 		return w.interrupt()
 	case phoneStartedMsg, phoneResultMsg, phoneTickMsg:
-		return w.updatePhone(msg)
+		var cmd tea.Cmd
+		w.phone, cmd = w.phone.Update(msg)
+		return w, cmd
 	case spinner.TickMsg:
 		if !w.spinnerShown() {
 			w.spinning = false // let it stop; Update starts it again when needed
@@ -337,59 +331,7 @@ func (w Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case commandDueMsg:
 		return w.commandDue(msg)
 	case tea.KeyMsg:
-		w.heard(msg)
-		w.idle++
-		// Any key hides a revealed secret for good, whatever else it does
-		// (the screen says so); the reveal key itself shows it after this.
-		w.showing = false
-		if w.hidden() && !key.Matches(msg, w.keys.Abort) {
-			return w, w.kioskIdle()
-		}
-		if w.lineEnd {
-			return w, w.kioskIdle() // the LF of a CR LF: the Enter was the line's end
-		}
-		var cmds []tea.Cmd
-		if stray := !w.stray.IsZero(); stray {
-			w.stray = time.Time{}
-			if !w.alone && w.inField() {
-				// Input followed the unknown key at once: it was a
-				// sequence inside a scan or a paste after all.
-				m, cmd := w.unknownSequence()
-				w, cmds = m.(Model), append(cmds, cmd)
-			}
-		}
-		if !w.alone && !w.inField() && !key.Matches(msg, w.keys.Abort) {
-			// Outside a text field, what arrives with other input (a scan
-			// one character a read, a paste, typing) is text, never a
-			// series of keys: no letter, Enter or Esc of it acts. On the
-			// welcome screen it is the invitation.
-			if w.machine.State == flow.StateWelcome && msg.Type == tea.KeyRunes {
-				w.step(flow.Next{})
-				m, cmd := w.invitationKey(msg)
-				return m, tea.Batch(append(cmds, cmd, m.(Model).kioskIdle())...)
-			}
-			switch {
-			case w.cancelled: // what the cancelled command's notice says is more to the point
-			case msg.Type == tea.KeyRunes && len(msg.Runes) == 1 && !msg.Paste:
-				w.notice = fmt.Sprintf("Ignored %s: it arrived with other input, as typed or scanned text does. Press keys one at a time.", flow.Sanitize(msg.String()))
-			default:
-				w.notice = "Ignored text that arrived outside the invitation field."
-			}
-			return w, tea.Batch(append(cmds, w.kioskIdle())...)
-		}
-		if w.machine.State == flow.StateWelcome && msg.Type == tea.KeyRunes && !key.Matches(msg, w.keys.Quit, w.keys.Help) {
-			// A letter alone that is no key here: the first of the invitation.
-			w.step(flow.Next{})
-		}
-		m, cmd := w.handleKey(msg)
-		cmd = tea.Batch(append(cmds, cmd)...)
-		if after := m.(Model); after.tainted && after.taintSeq == w.taintSeq {
-			// Still the burst that carried an escape sequence: the quiet
-			// it waits for starts again.
-			after.taintSeq++
-			m, cmd = after, tea.Batch(cmd, after.taintTimer(after.taintSeq))
-		}
-		return m, tea.Batch(cmd, m.(Model).kioskIdle())
+		return w.keyPressed(msg)
 	case kioskIdleMsg:
 		return w.kioskIdleDone(msg)
 	case taintOverMsg:
@@ -409,5 +351,3 @@ func (w Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	}
 	return w, nil
 }
-
-func (w Model) now() time.Time { return w.opts.Now() }
