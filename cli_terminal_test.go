@@ -130,3 +130,40 @@ func TestForgetAsksNothingWhenNotEnrolled(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, errOut)
 	}
 }
+
+// On a colour terminal the code keeps its black on white; --no-color and
+// NO_COLOR take the colours away there too.
+func TestStatusQRColours(t *testing.T) {
+	run := startEmulator(t)
+	dir := t.TempDir()
+	e, _, errOut := testEnv(dir, nil, newInvitation(t, run).Link)
+	if code := run1(e, "accept", "--token-file", "-"); code != flow.ExitOK {
+		t.Fatalf("accept: exit %d\n%s", code, errOut)
+	}
+	for _, tc := range []struct {
+		vars   map[string]string
+		args   []string
+		colour bool
+	}{
+		{nil, nil, true},
+		{map[string]string{"NO_COLOR": "1"}, nil, false},
+		{nil, []string{"--no-color"}, false},
+		{map[string]string{"TERM": "dumb"}, nil, false},
+	} {
+		e, out, errOut := testEnv(dir, nil, "")
+		getenv := e.getenv
+		e.getenv = func(k string) string {
+			if v, ok := tc.vars[k]; ok {
+				return v
+			}
+			return getenv(k)
+		}
+		e.termSize = func() (int, int, bool) { return 120, 60, true }
+		if code := run1(e, append([]string{"status", "--qr", "--qr-format", "small"}, tc.args...)...); code != flow.ExitOK {
+			t.Fatalf("%v %v: exit %d\n%s", tc.vars, tc.args, code, errOut)
+		}
+		if got := strings.Contains(out.String(), "\x1b["); got != tc.colour {
+			t.Errorf("%v %v: escape sequences %v, want %v", tc.vars, tc.args, got, tc.colour)
+		}
+	}
+}

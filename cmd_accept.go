@@ -28,7 +28,7 @@ func acceptOrDecline(ctx context.Context, e env, args []string, decline bool) er
 	if decline {
 		name, example = "decline", declineExample
 	}
-	fs, c, envErr := newFlags(e, name, "[LINK|TOKEN] [flags]", example)
+	fs, c, envErr := newFlags(e, name, "[LINK|TOKEN] [flags]", example, useService)
 	tokenFile := fs.String("token-file", e.getenv("ENROLL_TOKEN_FILE"), "read the invitation link or token from `FILE` (- for stdin; ENROLL_TOKEN_FILE)")
 	var deviceName *string
 	if !decline {

@@ -13,7 +13,7 @@ import (
 )
 
 func cmdDemo(ctx context.Context, e env, args []string) error {
-	fs, c, envErr := newFlags(e, "demo", "[flags]", "  go run . demo")
+	fs, c, envErr := newFlags(e, "demo", "[flags]", "  go run . demo", useTimeout|useJSON|useVerbose|useScreen)
 	screen := addScreenFlags(fs, e)
 	if _, err := parseArgs(e, fs, envErr, args); err != nil {
 		return fail(e, c, err)

@@ -22,7 +22,7 @@ const doctorExample = `  enroll doctor
 // licensed application depend on, and says what to do about what fails. It
 // never sends an invitation, never prints a secret, changes nothing.
 func cmdDoctor(ctx context.Context, e env, args []string) error {
-	fs, c, envErr := newFlags(e, "doctor", "[flags]", doctorExample)
+	fs, c, envErr := newFlags(e, "doctor", "[flags]", doctorExample, useService)
 	if _, err := parseArgs(e, fs, envErr, args); err != nil {
 		return fail(e, c, err)
 	}

@@ -11,7 +11,7 @@ import (
 
 func cmdEmulator(ctx context.Context, e env, args []string) error {
 	fs, c, envErr := newFlags(e, "emulator", "[--listen ADDR] [--invite] [flags]",
-		"  enroll emulator --listen 127.0.0.1:0 --invite --json")
+		"  enroll emulator --listen 127.0.0.1:0 --invite --json", useJSON)
 	listen := fs.String("listen", "127.0.0.1:0", "loopback `ADDR`ess to serve on (port 0 picks a free one)")
 	invite := fs.Bool("invite", false, "also create an invitation and print its link")
 	adminToken := fs.String("admin-token", e.getenv("ENROLL_EMULATOR_ADMIN_TOKEN"), "admin bearer token for the send and control endpoints (ENROLL_EMULATOR_ADMIN_TOKEN; default random)")

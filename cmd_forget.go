@@ -12,7 +12,7 @@ import (
 )
 
 func cmdForget(ctx context.Context, e env, args []string) error {
-	fs, c, envErr := newFlags(e, "forget", "[--yes] [flags]", "  enroll forget --yes --credentials /var/lib/enroll/credentials.json")
+	fs, c, envErr := newFlags(e, "forget", "[--yes] [flags]", "  enroll forget --yes --credentials /var/lib/enroll/credentials.json", useCredentials|useJSON)
 	yes := fs.Bool("yes", false, "do not ask first (asked only on a terminal)")
 	if _, err := parseArgs(e, fs, envErr, args); err != nil {
 		return fail(e, c, err)

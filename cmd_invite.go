@@ -74,7 +74,7 @@ func runInvite(ctx context.Context, e env, args []string, adjust func(*invite.Op
 }
 
 func inviteOptions(e env, args []string) (*invite.Options, *common, error) {
-	fs, c, envErr := newFlags(e, "invite", "", inviteExample)
+	fs, c, envErr := newFlags(e, "invite", "", inviteExample, useServer|useCAFile|useTimeout|useJSON|useVerbose|useScreen)
 	fs.Lookup("timeout").Usage = "the most time one invitation waits for the service, retries and waits included (ENROLL_TIMEOUT)"
 	o := &invite.Options{Stdin: e.stdin, Stdout: e.stdout, Stderr: e.stderr}
 	def := &o.Defaults

@@ -14,7 +14,7 @@ import (
 // cmdOpen is the handler the desktop runs for a NAME://accept?token=… link:
 // the wizard, with the invitation filled in.
 func cmdOpen(ctx context.Context, e env, args []string) error {
-	fs, c, envErr := newFlags(e, "open", "LINK [flags]", "  enroll open --server https://idp.acme.example 'acme-devices://accept?token=…'")
+	fs, c, envErr := newFlags(e, "open", "LINK [flags]", "  enroll open --server https://idp.acme.example 'acme-devices://accept?token=…'", useService|useScreen)
 	wait := fs.Bool("wait", false, "at the end, wait for Enter, so that a terminal window opened for the link stays until read")
 	kiosk := fs.Bool("kiosk", envErr.bool(e, "kiosk", "ENROLL_KIOSK"), "kiosk mode, as for the wizard (ENROLL_KIOSK)")
 	c.readerGroupFlag(fs, e)

@@ -19,6 +19,10 @@ const schemeUsage = `Usage: enroll scheme install [--scheme NAME] [--server URL]
 Register enroll as this user's desktop handler of NAME://accept?token=… links
 (default NAME: enroll), or remove that registration. Run
 ` + "`enroll scheme install --help`" + ` for the flags.
+
+Example:
+  enroll scheme install --scheme acme-devices --server https://idp.acme.example
+  enroll scheme remove --scheme acme-devices
 `
 
 func cmdScheme(ctx context.Context, e env, args []string) error {
@@ -57,7 +61,11 @@ func schemeOptions(e env, verb string, args []string) (desktop.Options, *common,
 		synopsis = "[--scheme NAME] [--server URL] [--terminal CMD] [flags]"
 		example = "  enroll scheme install --scheme acme-devices --server https://idp.acme.example\n  enroll scheme install --terminal \"xterm -e\""
 	}
-	fs, c, envErr := newFlags(e, "scheme "+verb, synopsis, example)
+	u := useJSON
+	if verb == "install" {
+		u |= useServer | useCredentials | useCAFile
+	}
+	fs, c, envErr := newFlags(e, "scheme "+verb, synopsis, example, u)
 	o := desktop.Options{Getenv: e.getenv, Root: e.uid == 0, Warn: e.stderr}
 	if verb == "install" {
 		fs.StringVar(&o.Scheme, "scheme", "enroll", "URL `SCHEME` whose links enroll opens: SCHEME://accept?token=…")

@@ -12,7 +12,7 @@ import (
 )
 
 func cmdStatus(ctx context.Context, e env, args []string) error {
-	fs, c, envErr := newFlags(e, "status", "[--verify] [flags]", "  enroll status --verify --json")
+	fs, c, envErr := newFlags(e, "status", "[--verify] [flags]", "  enroll status --verify --json", useService|useNoColor)
 	verify := fs.Bool("verify", false, "also get an access token, proving the service accepts the stored credentials")
 	showQR := fs.Bool("qr", false, "also show the device client's id as a QR code, for asset records (--qr-format picks how)")
 	qrFormat := fs.String("qr-format", envOr(e, "ENROLL_QR_FORMAT", "auto"), "auto, small, large or ascii (ENROLL_QR_FORMAT)")
@@ -91,6 +91,12 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 		case err != nil:
 			return fail(e, c, err)
 		}
+		// Escape sequences go to a colour terminal only: not to a pipe or
+		// a file, not under TERM=dumb, NO_COLOR or --no-color.
+		_, _, stdoutTTY := termSizeOf(e)
+		if c.noColor || !stdoutTTY || e.getenv("TERM") == "dumb" {
+			code.Text = code.Plain()
+		}
 		r.IDQR = code.Text
 	}
 	if c.json {
@@ -111,4 +117,12 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 	}
 	_, _ = io.WriteString(e.stdout, b.String())
 	return nil
+}
+
+// termSizeOf is stdout's terminal size; ok is false when it is not one.
+func termSizeOf(e env) (int, int, bool) {
+	if e.termSize == nil {
+		return 0, 0, false
+	}
+	return e.termSize()
 }

@@ -8,7 +8,7 @@ import (
 )
 
 func cmdToken(ctx context.Context, e env, args []string) error {
-	fs, c, envErr := newFlags(e, "token", "[flags]", "  curl -H \"Authorization: Bearer $(enroll token)\" https://…")
+	fs, c, envErr := newFlags(e, "token", "[flags]", "  curl -H \"Authorization: Bearer $(enroll token)\" https://…", useService)
 	if _, err := parseArgs(e, fs, envErr, args); err != nil {
 		return fail(e, c, err)
 	}

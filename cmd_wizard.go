@@ -17,7 +17,7 @@ import (
 // cmdWizard is `enroll` without a command: the wizard, when a person is
 // there to answer it.
 func cmdWizard(ctx context.Context, e env, args []string) error {
-	fs, c, envErr := newFlags(e, "", "[flags]", "  enroll --server https://idp.example.com")
+	fs, c, envErr := newFlags(e, "", "[flags]", "  enroll --server https://idp.example.com", useService|useScreen)
 	kiosk := fs.Bool("kiosk", envErr.bool(e, "kiosk", "ENROLL_KIOSK"), "kiosk mode: never reveal the secret, clear the screen at the end, start over after a minute (ENROLL_KIOSK)")
 	c.readerGroupFlag(fs, e)
 	screen := addScreenFlags(fs, e)

@@ -8,12 +8,15 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/spf13/cobra"
 
 	"golang.org/x/term"
 
@@ -57,6 +60,10 @@ type env struct {
 	defaults    config.File
 	defaultsErr error
 	fromFile    map[string]bool
+	// describe, when set, receives a command's flags and texts instead of
+	// running it: the generated help, completions and man pages read the
+	// definitions the commands run with.
+	describe func(*flag.FlagSet, *envErrors)
 }
 
 // systemEnv is the process's environment, with the defaults file's
@@ -89,42 +96,56 @@ type command struct {
 	name    string
 	summary string
 	run     func(ctx context.Context, e env, args []string) error
+	hidden  bool // for packagers, not listed in the usage
 }
 
 func commands() []command {
 	return []command{
-		{"accept", "accept an invitation without questions", cmdAccept},
-		{"decline", "decline an invitation", cmdDecline},
-		{"status", "show the stored credentials (--verify gets a token)", cmdStatus},
-		{"token", "print a fresh access token for the stored client", cmdToken},
-		{"forget", "delete the stored credentials (local only)", cmdForget},
-		{"doctor", "diagnose this device: settings, network, TLS, clock, service, credentials file", cmdDoctor},
-		{"open", "the wizard for an app link NAME://accept?token=… (the desktop's link handler)", cmdOpen},
-		{"scheme", "install or remove enroll as this desktop's handler of NAME:// links", cmdScheme},
-		{"invite", "send invitations as an administrator, one or a CSV file's worth", cmdInvite},
-		{"demo", "enroll against the built-in emulator, in a temporary directory", cmdDemo},
-		{"emulator", "serve the emulator of the service on loopback", cmdEmulator},
-		{"version", "print the version", cmdVersion},
+		{"accept", "accept an invitation without questions", cmdAccept, false},
+		{"decline", "decline an invitation", cmdDecline, false},
+		{"status", "show the stored credentials (--verify gets a token)", cmdStatus, false},
+		{"token", "print a fresh access token for the stored client", cmdToken, false},
+		{"forget", "delete the stored credentials (local only)", cmdForget, false},
+		{"doctor", "diagnose this device: settings, network, TLS, clock, service, credentials file", cmdDoctor, false},
+		{"open", "the wizard for an app link NAME://accept?token=… (the desktop's link handler)", cmdOpen, false},
+		{"scheme", "install or remove enroll as this desktop's handler of NAME:// links", cmdScheme, false},
+		{"invite", "send invitations as an administrator, one or a CSV file's worth", cmdInvite, false},
+		{"demo", "enroll against the built-in emulator, in a temporary directory", cmdDemo, false},
+		{"emulator", "serve the emulator of the service on loopback", cmdEmulator, false},
+		{"version", "print the version, commit, build date and platform (also --version)", cmdVersion, false},
+		{"completion", "print the shell completion script for bash, zsh or fish", cmdCompletion, false},
+		{"man", "write the man pages into a directory", cmdMan, true},
 	}
 }
 
 // run executes one command line and returns the process exit code.
 func run(ctx context.Context, args []string, e env) int {
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		return exitCode(ctx, e, cmdVersion(ctx, e, args[1:]))
+	}
 	if len(args) == 0 || (strings.HasPrefix(args[0], "-") && !isHelp(args[0])) {
 		return exitCode(ctx, e, cmdWizard(ctx, e, args))
 	}
 	name := args[0]
-	if isHelp(name) || name == "help" {
-		usage(e.stdout)
+	switch {
+	case name == "help" && len(args) > 1: // enroll help COMMAND is enroll COMMAND --help
+		return run(ctx, append(args[1:2], "--help"), e)
+	case isHelp(name) || name == "help":
+		usage(e, e.stdout)
 		return flow.ExitOK
+	case name == cobra.ShellCompRequestCmd || name == cobra.ShellCompNoDescRequestCmd:
+		return complete(e, args)
 	}
 	for _, c := range commands() {
 		if c.name == name {
 			return exitCode(ctx, e, c.run(ctx, e, args[1:]))
 		}
 	}
-	fmt.Fprintf(e.stderr, "enroll: unknown command %q\n\n", flow.Sanitize(name))
-	usage(e.stderr)
+	fmt.Fprintf(e.stderr, "enroll: unknown command %q\n", flow.Sanitize(name))
+	if near := commandTree(e).SuggestionsFor(name); len(near) > 0 {
+		fmt.Fprintf(e.stderr, "Did you mean %s?\n", strings.Join(near, " or "))
+	}
+	fmt.Fprintln(e.stderr, "Run `enroll --help` for the commands.")
 	return flow.ExitUsage
 }
 
@@ -184,7 +205,7 @@ const exitCodesHelp = `Exit codes:
   7    outcome unknown, or credentials received but not stored (next step printed)
   130  interrupted`
 
-func usage(w io.Writer) {
+func usage(e env, w io.Writer) {
 	fmt.Fprintln(w, "Usage: enroll [--kiosk] [--plain] [flags]   the wizard, on a terminal")
 	fmt.Fprintln(w, "       enroll COMMAND [flags]")
 	fmt.Fprintln(w)
@@ -192,10 +213,18 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		if !c.hidden {
+			fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		}
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run `enroll COMMAND --help` for the flags of a command.")
+	fmt.Fprintln(w, "Run `enroll help COMMAND` (or `enroll COMMAND --help`) for its flags and an example.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "The wizard's flags:")
+	if d := describe(e, cmdWizard); d.fs != nil {
+		d.fs.SetOutput(w)
+		d.fs.PrintDefaults()
+	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, exitCodesHelp)
 }

@@ -41,31 +41,69 @@ func (c *common) readerGroupFlag(fs *flag.FlagSet, e env) {
 		"share the credentials file with this `GROUP` (0640, directory 0750), for a licensed application running as its own user; kept by later writes; none stops it (ENROLL_READER_GROUP)")
 }
 
-// newFlags returns a flag set for one command with the common flags
-// registered, their defaults taken from the environment.
-func newFlags(e env, name, synopsis, example string) (*flag.FlagSet, *common, envErrors) {
+// uses names the common flags a command reads: its help lists those only.
+type uses uint
+
+const (
+	useServer uses = 1 << iota
+	useCredentials
+	useCAFile
+	useTimeout
+	useJSON
+	usePlain
+	useNoColor
+	useVerbose
+
+	// useService is what a command that talks to the service reads.
+	useService = useServer | useCredentials | useCAFile | useTimeout | useJSON | useVerbose
+	// useScreen is what a command that draws the wizard reads besides.
+	useScreen = usePlain | useNoColor
+)
+
+// newFlags returns a flag set for one command with the common flags it
+// uses registered, their defaults taken from the environment. The others
+// still hold the environment's values, and are not offered.
+func newFlags(e env, name, synopsis, example string, u uses) (*flag.FlagSet, *common, *envErrors) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	c := &common{}
-	envErr := envErrors{}
-	envBool := func(flagName, key string) bool { return envErr.bool(e, flagName, key) }
-	timeout := 30 * time.Second
+	envErr := &envErrors{errs: map[string]error{}, synopsis: synopsis, example: example}
+	c := &common{
+		server: e.getenv("ENROLL_SERVER"), credentials: e.getenv("ENROLL_CREDENTIALS"), caFile: e.getenv("ENROLL_CA_FILE"),
+		timeout: 30 * time.Second, json: envErr.bool(e, "json", "ENROLL_JSON"), plain: envErr.bool(e, "plain", "ENROLL_PLAIN"),
+		noColor: envErr.bool(e, "no-color", "ENROLL_NO_COLOR") || e.getenv("NO_COLOR") != "", verbose: envErr.bool(e, "verbose", "ENROLL_VERBOSE"),
+	}
 	if v := strings.TrimSpace(e.getenv("ENROLL_TIMEOUT")); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
-			envErr["timeout"] = fmt.Errorf("%w: ENROLL_TIMEOUT=%q is not a positive duration such as 30s", flow.ErrUsage, flow.Sanitize(v))
+			envErr.errs["timeout"] = fmt.Errorf("%w: ENROLL_TIMEOUT=%q is not a positive duration such as 30s", flow.ErrUsage, flow.Sanitize(v))
 		} else {
-			timeout = d
+			c.timeout = d
 		}
 	}
-	fs.StringVar(&c.server, "server", e.getenv("ENROLL_SERVER"), "service base `URL`, https://… (ENROLL_SERVER)")
-	fs.StringVar(&c.credentials, "credentials", e.getenv("ENROLL_CREDENTIALS"), "credentials `FILE` (ENROLL_CREDENTIALS; default "+persist.DefaultPath(e.uid, e.getenv)+")")
-	fs.StringVar(&c.caFile, "ca-file", e.getenv("ENROLL_CA_FILE"), "also trust the CA certificates in this PEM `FILE` (ENROLL_CA_FILE)")
-	fs.DurationVar(&c.timeout, "timeout", timeout, "the most time the command waits for the service, retries and waits included; in the wizard, each step (ENROLL_TIMEOUT)")
-	fs.BoolVar(&c.json, "json", envBool("json", "ENROLL_JSON"), "print one JSON object on stdout; messages go to stderr (ENROLL_JSON)")
-	fs.BoolVar(&c.plain, "plain", envBool("plain", "ENROLL_PLAIN"), "line-by-line prompts for screen readers and serial consoles (ENROLL_PLAIN)")
-	fs.BoolVar(&c.noColor, "no-color", envBool("no-color", "ENROLL_NO_COLOR") || e.getenv("NO_COLOR") != "", "no colour (ENROLL_NO_COLOR, NO_COLOR)")
-	fs.BoolVar(&c.verbose, "verbose", envBool("verbose", "ENROLL_VERBOSE"), "log each step and HTTP call to stderr, never secrets (ENROLL_VERBOSE)")
+	if u&useServer != 0 {
+		fs.StringVar(&c.server, "server", c.server, "service base `URL`, https://… (ENROLL_SERVER)")
+	}
+	if u&useCredentials != 0 {
+		fs.StringVar(&c.credentials, "credentials", c.credentials, "credentials `FILE` (ENROLL_CREDENTIALS; default "+persist.DefaultPath(e.uid, e.getenv)+")")
+	}
+	if u&useCAFile != 0 {
+		fs.StringVar(&c.caFile, "ca-file", c.caFile, "also trust the CA certificates in this PEM `FILE` (ENROLL_CA_FILE)")
+	}
+	if u&useTimeout != 0 {
+		fs.DurationVar(&c.timeout, "timeout", c.timeout, "the most time the command waits for the service, retries and waits included; in the wizard, each step (ENROLL_TIMEOUT)")
+	}
+	if u&useJSON != 0 {
+		fs.BoolVar(&c.json, "json", c.json, "print one JSON object on stdout; messages go to stderr (ENROLL_JSON)")
+	}
+	if u&usePlain != 0 {
+		fs.BoolVar(&c.plain, "plain", c.plain, "line-by-line prompts for screen readers and serial consoles (ENROLL_PLAIN)")
+	}
+	if u&useNoColor != 0 {
+		fs.BoolVar(&c.noColor, "no-color", c.noColor, "no colour (ENROLL_NO_COLOR, NO_COLOR)")
+	}
+	if u&useVerbose != 0 {
+		fs.BoolVar(&c.verbose, "verbose", c.verbose, "log each step and HTTP call to stderr, never secrets (ENROLL_VERBOSE)")
+	}
 	fs.Usage = func() {
 		w := fs.Output()
 		fmt.Fprintf(w, "Usage: enroll %s %s\n\n", name, synopsis)
@@ -77,14 +115,19 @@ func newFlags(e env, name, synopsis, example string) (*flag.FlagSet, *common, en
 }
 
 // envErrors are invalid ENROLL_… values by flag name; one only matters when
-// its flag was not given, since the flag wins.
-type envErrors map[string]error
+// its flag is offered and was not given, since the flag wins. They travel
+// with the command's synopsis and example, for the generated docs.
+type envErrors struct {
+	errs              map[string]error
+	synopsis, example string
+	long              string // more help, where a command has it
+}
 
 // bool reads a boolean variable: 1/0, true/false, yes/no, on/off in any
 // case, or empty for false. Anything else is recorded as flagName's usage
 // error, so that a kiosk set up with ENROLL_KIOSK=ture stops with a clear
 // message instead of running without kiosk mode.
-func (errs envErrors) bool(e env, flagName, key string) bool {
+func (errs *envErrors) bool(e env, flagName, key string) bool {
 	v := strings.TrimSpace(e.getenv(key))
 	switch strings.ToLower(v) {
 	case "", "0", "f", "false", "no", "off":
@@ -92,7 +135,7 @@ func (errs envErrors) bool(e env, flagName, key string) bool {
 	case "1", "t", "true", "yes", "on":
 		return true
 	}
-	errs[flagName] = fmt.Errorf("%w: %s=%q is not true or false", flow.ErrUsage, key, flow.Sanitize(v))
+	errs.errs[flagName] = fmt.Errorf("%w: %s=%q is not true or false", flow.ErrUsage, key, flow.Sanitize(v))
 	return false
 }
 
@@ -100,7 +143,11 @@ func (errs envErrors) bool(e env, flagName, key string) bool {
 // arguments, as people type them: `enroll accept LINK --json`. Help goes to
 // stdout; a bad flag is a short usage error that the caller reports (in
 // JSON too, under --json).
-func parseArgs(e env, fs *flag.FlagSet, envErr envErrors, args []string) ([]string, error) {
+func parseArgs(e env, fs *flag.FlagSet, envErr *envErrors, args []string) ([]string, error) {
+	if e.describe != nil {
+		e.describe(fs, envErr)
+		return nil, errHelp
+	}
 	for _, a := range args {
 		if a == "--" {
 			break
@@ -126,13 +173,13 @@ func parseArgs(e env, fs *flag.FlagSet, envErr envErrors, args []string) ([]stri
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	for name, err := range envErr {
-		if !set[name] {
+	for name, err := range envErr.errs {
+		if !set[name] && fs.Lookup(name) != nil {
 			return nil, err
 		}
 	}
-	if c, ok := fs.Lookup("timeout").Value.(flag.Getter); ok {
-		if d, _ := c.Get().(time.Duration); d <= 0 {
+	if f := fs.Lookup("timeout"); f != nil {
+		if d, _ := f.Value.(flag.Getter).Get().(time.Duration); d <= 0 {
 			return nil, fmt.Errorf("%w: --timeout must be a positive duration such as 30s", flow.ErrUsage)
 		}
 	}

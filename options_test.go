@@ -18,7 +18,7 @@ func TestEnvBool(t *testing.T) {
 		{"0", false, false}, {"false", false, false}, {"No", false, false}, {"OFF", false, false}, {"f", false, false},
 		{"ture", false, true}, {"2", false, true}, {"y", false, true}, {"\x1b[2J", false, true},
 	} {
-		errs := envErrors{}
+		errs := &envErrors{errs: map[string]error{}}
 		e := env{getenv: func(k string) string {
 			if k == "ENROLL_KIOSK" {
 				return tc.value
@@ -26,7 +26,7 @@ func TestEnvBool(t *testing.T) {
 			return ""
 		}}
 		got := errs.bool(e, "kiosk", "ENROLL_KIOSK")
-		err := errs["kiosk"]
+		err := errs.errs["kiosk"]
 		if got != tc.want || (err != nil) != tc.bad {
 			t.Errorf("ENROLL_KIOSK=%q: %v, error %v", tc.value, got, err)
 		}

@@ -126,3 +126,18 @@ func halfBlock(top, bottom bool) string {
 		return " "
 	}
 }
+
+// Plain is the code without colours, for an output that must carry no
+// escape sequence (NO_COLOR, --no-color, TERM=dumb, a pipe or a file): the
+// terminal's own colours draw it, so the light modules and the quiet zone
+// become the ink, as in the ASCII format, and the code reads on a dark
+// background, which consoles and most terminals have. On a light one it
+// shows inverted, which many scanners read too; the coloured form, which
+// reads everywhere, needs colour.
+func (c Code) Plain() string {
+	if c.Format == FormatASCII {
+		return c.Text
+	}
+	swap := strings.NewReplacer(sgrCode, "", sgrReset, "", "█", " ", " ", "█", "▀", "▄", "▄", "▀")
+	return swap.Replace(c.Text)
+}
