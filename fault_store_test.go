@@ -156,6 +156,17 @@ func storeRows() []faultRow {
 				x.exit(x.run("status"), 4, `an interrupted enrollment is waiting in .*credentials\.json\.pending; run .enroll accept. to complete it`)
 				x.exit(x.run("forget"), 4, `not enrolled`)
 				x.exists(x.creds + ".pending")
+				// Still full: the recovery fails, and says nothing of having
+				// completed anything.
+				still := x.runIn(runOpts{fs: diskFS{fail: func(op, base string) error {
+					if op == "write" && strings.HasPrefix(base, ".credentials.json.tmp-") {
+						return syscall.ENOSPC
+					}
+					return nil
+				}}}, "accept")
+				x.exit(still, 7, `credentials could not be stored`)
+				x.lacks(still, `first completed`, `Completed an enrollment`)
+				x.exists(x.creds + ".pending")
 				done := x.run("accept", "--json")
 				x.exit(done, 0, `"recovered": true`, `"status": "enrolled"`)
 				x.calls(emulator.OpAccept, 1)

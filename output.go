@@ -154,11 +154,11 @@ func reportFailure(e env, c *common, m flow.Machine, journal string, err error) 
 	if f.RevealRaw != nil {
 		showRawOnce(e.stderr, f.RevealRaw)
 	}
-	if m.Recovered {
+	if m.RecoveredFirst { // not when the recovery itself failed
 		fmt.Fprintln(e.stderr, "enroll: first completed an enrollment that had been interrupted; its credentials are stored.")
 	}
 	if c != nil && c.json {
-		r := result{Status: "failed", Recovered: m.Recovered, Error: &errorResult{
+		r := result{Status: "failed", Recovered: m.RecoveredFirst, Error: &errorResult{
 			Kind: kindName(class.Kind), Message: flow.SanitizeMax(err.Error(), 400), Hint: class.Hint, Exit: class.Exit, Journal: kept,
 		}}
 		writeJSON(e.stdout, r)

@@ -163,7 +163,10 @@ type Machine struct {
 	// RecoveredDigest is the InvitationDigest of the invitation the
 	// recovered answer was for, "" when unknown.
 	RecoveredDigest string
-	Interrupted     bool // an interruption arrived while working
+	// RecoveredFirst: Run completed an interrupted enrollment, then went
+	// on with the script's own invitation (whatever became of that).
+	RecoveredFirst bool
+	Interrupted    bool // an interruption arrived while working
 
 	bearer     string    // access token of an existing device, memory only
 	raw        []byte    // the accept answer as received

@@ -125,7 +125,7 @@ func Run(ctx context.Context, d Driver, cfg Config, s Script, progress func(Mach
 		return m, nil
 	}
 	next, err := runOnce(ctx, d, cfg, s, progress)
-	next.Recovered = true
+	next.Recovered, next.RecoveredFirst = true, true
 	return next, err
 }
 
