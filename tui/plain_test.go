@@ -21,6 +21,7 @@ import (
 
 	"enroll/api"
 	"enroll/api/emulator"
+	"enroll/api/emulator/emulatortest"
 	"enroll/flow"
 	"enroll/persist"
 )
@@ -44,11 +45,7 @@ type plainEnv struct {
 
 func newPlainEnv(t *testing.T) *plainEnv {
 	t.Helper()
-	run, err := emulator.Listen("127.0.0.1:0", emulator.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { run.Close() })
+	run := emulatortest.Start(t, emulator.Options{})
 	hc, err := api.NewHTTPClient(api.HTTPOptions{})
 	if err != nil {
 		t.Fatal(err)

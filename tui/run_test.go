@@ -14,6 +14,7 @@ import (
 
 	"enroll/api"
 	"enroll/api/emulator"
+	"enroll/api/emulator/emulatortest"
 	"enroll/flow"
 	"enroll/persist"
 )
@@ -31,11 +32,7 @@ type rig struct {
 
 func newRig(t *testing.T) *rig {
 	t.Helper()
-	run, err := emulator.Listen("127.0.0.1:0", emulator.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { run.Close() })
+	run := emulatortest.Start(t, emulator.Options{})
 	hc, err := api.NewHTTPClient(api.HTTPOptions{Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
