@@ -50,10 +50,22 @@ func readUnit(t *testing.T, path string) unit {
 // known are the directives bootUnit emulates; any other fails the test,
 // so that the emulation grows with the unit instead of ignoring it.
 var known = map[string][]string{
-	"Unit":    {"Description", "Wants", "After", "ConditionPathExists", "StartLimitIntervalSec"},
-	"Service": {"Type", "Environment", "EnvironmentFile", "ExecStart", "ExecStartPost", "Restart", "RestartSec", "RestartPreventExitStatus", "TimeoutStartSec"},
+	"Unit": {"Description", "Wants", "After", "ConditionPathExists", "StartLimitIntervalSec"},
+	"Service": append([]string{"Type", "Environment", "EnvironmentFile", "ExecStart", "ExecStartPost", "Restart", "RestartSec",
+		"RestartPreventExitStatus", "TimeoutStartSec", "StateDirectory", "StateDirectoryMode"}, sandbox...),
 	"Install": {"WantedBy"},
 }
+
+// sandbox are the directives that only take something away from the
+// service, which bootUnit cannot do without systemd: it runs the commands
+// without them. systemd-analyze security rates them
+// (TestSystemdUnitSecurity), and TestSystemdUnitSyscalls checks the
+// system calls and socket families enroll uses against the unit's filters.
+var sandbox = []string{"ProtectSystem", "PrivateTmp", "ProtectHome", "PrivateDevices", "PrivateMounts", "ProtectKernelTunables",
+	"ProtectKernelModules", "ProtectKernelLogs", "ProtectControlGroups", "ProtectClock", "ProtectHostname", "ProtectProc",
+	"ProcSubset", "NoNewPrivileges", "RestrictSUIDSGID", "LockPersonality", "MemoryDenyWriteExecute", "RestrictRealtime",
+	"RestrictNamespaces", "SystemCallArchitectures", "SystemCallFilter", "SystemCallErrorNumber", "CapabilityBoundingSet",
+	"RestrictAddressFamilies", "UMask"}
 
 // bootUnit does what systemd does with the unit on one boot: check its
 // conditions, run ExecStart with its environment, ExecStartPost after
@@ -76,6 +88,15 @@ func (r *fleetRoot) bootUnit(u unit) []int {
 		p, negate := strings.CutPrefix(c, "!")
 		if r.exists(p) == negate {
 			return nil
+		}
+	}
+	// StateDirectory=enroll: systemd creates /var/lib/enroll with
+	// StateDirectoryMode before ExecStart.
+	for _, d := range svc["StateDirectory"] {
+		mode, err := strconv.ParseUint(svc["StateDirectoryMode"][0], 8, 32)
+		dir := r.path("/var/lib/" + d + "/")
+		if err != nil || os.MkdirAll(dir, os.FileMode(mode)) != nil || os.Chmod(dir, os.FileMode(mode)) != nil {
+			r.t.Fatalf("StateDirectory=%s: %v", d, err)
 		}
 	}
 	env := r.baseEnv()
@@ -103,11 +124,14 @@ func (r *fleetRoot) bootUnit(u unit) []int {
 	prevent := strings.Fields(svc["RestartPreventExitStatus"][0])
 	var exits []int
 	for range 5 { // restarts, bounded
-		code := r.exec(r.argv(svc["ExecStart"][0]), env)
+		code := r.exec(append(slices.Clone(r.wrap), r.argv(svc["ExecStart"][0])...), env)
 		exits = append(exits, code)
 		if code == 0 {
 			for _, post := range svc["ExecStartPost"] {
-				cmd, ignore := strings.CutPrefix(post, "-")
+				// "-" ignores a failure; "+" runs it outside the sandbox,
+				// as the emulation runs everything.
+				cmd := strings.TrimLeft(post, "-+")
+				ignore := strings.Contains(post[:len(post)-len(cmd)], "-")
 				if c := r.exec(r.argv(cmd), env); c != 0 && !ignore {
 					r.t.Fatalf("ExecStartPost failed: %d", c)
 				}

@@ -1,15 +1,19 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"enroll/api/emulator"
 	"enroll/invite"
@@ -50,10 +54,11 @@ func literalBlock(t *testing.T, data, path string) string {
 	return strings.TrimRight(strings.Join(block, "\n"), "\n") + "\n"
 }
 
-// yamlJSON parses a YAML file with PyYAML, if this machine has it.
+// yamlJSON parses a YAML file with PyYAML, if this machine has it (the
+// system's python3 first: Debian's ansible-core brings its python3-yaml).
 func yamlJSON(t *testing.T, path string, v any) bool {
 	t.Helper()
-	out, err := exec.Command("python3", "-c", "import json,sys,yaml; json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout)", path).Output()
+	out, err := exec.Command(python3(), "-c", "import json,sys,yaml; json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout)", path).Output()
 	if err != nil {
 		t.Logf("no python3 with PyYAML (%v): %s not cross-checked with a YAML parser", err, path)
 		return false
@@ -148,9 +153,10 @@ func TestCloudInitEnrolls(t *testing.T) {
 	}
 }
 
-// The Ansible tasks need Ansible to run; what can be checked without it is
-// that the accept task's command, as written, gives the JSON the later
-// tasks read (status; error.message and error.hint), and the retry rule.
+// TestAnsiblePlaybook runs the tasks with Ansible itself; what is checked
+// here without it is that the accept task's command, as written, gives the
+// JSON the later tasks read (status; error.message and error.hint), the
+// retry rule, and that the task is skipped on an enrolled host.
 func TestAnsibleTasks(t *testing.T) {
 	var tasks []map[string]any
 	if !yamlJSON(t, ansibleTasks, &tasks) {
@@ -162,8 +168,8 @@ func TestAnsibleTasks(t *testing.T) {
 	}
 	task := tasks[i]
 	cmd := task["ansible.builtin.command"].(map[string]any)
-	if task["register"] != "enroll_accept" || !strings.Contains(task["until"].(string), "!= 5") || cmd["creates"] != "{{ enroll_credentials }}" {
-		t.Fatalf("the accept task lost its register, retry-on-5 or creates: %+v", task)
+	if task["register"] != "enroll_accept" || !strings.Contains(task["until"].(string), "!= 5") || task["when"] != "not enroll_stat.stat.exists" {
+		t.Fatalf("the accept task lost its register, retry-on-5 or its skip once enrolled: %+v", task)
 	}
 	for _, tc := range []struct {
 		name    string
@@ -173,7 +179,8 @@ func TestAnsibleTasks(t *testing.T) {
 	}{{"enrolled", false, 0, "enrolled"}, {"refused", true, 3, "failed"}} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newFleetRoot(t)
-			vars := map[string]string{"{{ enroll_bin }}": r.bin, "{{ enroll_credentials }}": r.path("/var/lib/enroll/credentials.json")}
+			run := filepath.Join(r.dir, "run", "enroll-invitation.txt") // where the copy task put it
+			vars := map[string]string{"{{ enroll_bin }}": r.bin, "{{ enroll_invitation_file }}": run}
 			render := func(v any) string {
 				s := v.(string)
 				if mapped, ok := vars[s]; ok {
@@ -182,22 +189,18 @@ func TestAnsibleTasks(t *testing.T) {
 				if strings.Contains(s, "{{") {
 					t.Fatalf("template %q not emulated", s)
 				}
-				if s == "/run/enroll-invitation.txt" { // where the copy task put it
-					return filepath.Join(r.dir, s)
-				}
 				return s
 			}
 			var argv []string
 			for _, a := range cmd["argv"].([]any) {
 				argv = append(argv, render(a))
 			}
-			env := r.baseEnv()
-			for k, v := range task["environment"].(map[string]any) {
-				env = append(env, k+"="+render(v))
+			if task["environment"] != "{{ enroll_env }}" {
+				t.Fatalf("environment %v not emulated", task["environment"])
 			}
+			env := append(r.baseEnv(), "ENROLL_CREDENTIALS="+r.path("/var/lib/enroll/credentials.json")) // enroll_env's default
 			r.invitation(tc.expired, false)
 			inv, _ := os.ReadFile(r.path("/boot/enroll-invitation.txt"))
-			run := filepath.Join(r.dir, "run", "enroll-invitation.txt")
 			if err := os.MkdirAll(filepath.Dir(run), 0o755); err != nil {
 				t.Fatal(err)
 			}
@@ -218,12 +221,6 @@ func TestAnsibleTasks(t *testing.T) {
 				t.Errorf("the fail task shows error.message and error.hint, which are missing: %s", out)
 			}
 		})
-	}
-	if tool, err := exec.LookPath("ansible-playbook"); err == nil {
-		out, err := exec.Command(tool, "--syntax-check", "-i", "localhost,", "examples/ansible/playbook.yml").CombinedOutput()
-		if err != nil {
-			t.Errorf("ansible-playbook --syntax-check: %v\n%s", err, out)
-		}
 	}
 }
 
@@ -254,5 +251,109 @@ func TestInviteExampleCSV(t *testing.T) {
 		if !strings.Contains(links[ref], "token=") {
 			t.Errorf("no link for %s in %v", ref, links)
 		}
+	}
+}
+
+// TestAnsiblePlaybook runs examples/ansible as written with Ansible itself
+// (ansible-playbook -c local), on this machine as kiosk-01 of the kiosks
+// group, twice. Before it, `enroll invite --from kiosks.csv --show-links`
+// writes the results file that playbook.yml reads the links from. Only
+// variables point the play elsewhere than a device's real paths: the
+// credentials and the invitation into a temporary root, enroll_environment
+// at the emulator, and no become (the test runs as the user it is).
+//
+// The first run meets one 503 (exit 5, retried), enrolls and reports the
+// device; the second, without the results file, changes nothing
+// (changed=0 in the recap), calls no accept, and reports the same device,
+// now from `enroll status --json`.
+func TestAnsiblePlaybook(t *testing.T) {
+	need(t, "ansible-playbook")
+	r := newFleetRoot(t)
+	play := filepath.Join(r.dir, "play")
+	for _, f := range []string{"examples/ansible/playbook.yml", ansibleTasks, "examples/invite/kiosks.csv"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.writeAt(filepath.Join(play, filepath.Base(f)), b)
+	}
+	admin := filepath.Join(r.dir, "admin.token")
+	r.writeAt(admin, []byte(r.run.Emulator.AdminToken()+"\n"))
+	if code := r.exec([]string{r.bin, "invite", "--server", r.run.URL, "--admin-token-file", admin, "--org", emulator.DefaultOrg,
+		"--from", filepath.Join(play, "kiosks.csv"), "--show-links", "--rate", "0"}, r.baseEnv()); code != 0 {
+		t.Fatalf("enroll invite --from kiosks.csv: exit %d", code)
+	}
+	inventory := filepath.Join(r.dir, "inventory")
+	r.writeAt(inventory, []byte("[kiosks]\nkiosk-01 ansible_python_interpreter="+python3()+" ansible_become=false\n"))
+	creds, invitation, report := r.path("/var/lib/enroll/credentials.json"), filepath.Join(r.dir, "run", "enroll-invitation.txt"), filepath.Join(r.dir, "enroll-report.json")
+	vars, _ := json.Marshal(map[string]any{
+		"enroll_bin": r.bin, "enroll_credentials": creds, "enroll_invitation_file": invitation, "enroll_report": report,
+		"enroll_environment": map[string]string{"ENROLL_SERVER": r.run.URL, "ENROLL_DEFAULTS": r.path("/etc/default/enroll")},
+		"enroll_retry_delay": 0,
+	})
+	r.writeAt(filepath.Join(r.dir, "vars.json"), vars)
+	r.writeAt(filepath.Join(r.dir, "run", ".keep"), nil)
+	playbook := func() (changed int, result map[string]any, raw []byte) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "ansible-playbook", "-c", "local", "-i", inventory, "-e", "@"+filepath.Join(r.dir, "vars.json"),
+			filepath.Join(play, "playbook.yml"))
+		cmd.Env, cmd.Dir = append(r.baseEnv(), "ANSIBLE_NOCOLOR=1", "ANSIBLE_HOST_KEY_CHECKING=0"), r.dir
+		out, err := cmd.CombinedOutput()
+		t.Logf("$ ansible-playbook -c local -i inventory -e @vars.json playbook.yml\n%s", out)
+		m := regexp.MustCompile(`(?m)^kiosk-01\s*:\s*ok=\d+\s+changed=(\d+)\s+unreachable=0\s+failed=0\s`).FindSubmatch(out)
+		if err != nil || m == nil {
+			t.Fatalf("ansible-playbook: %v; no recap with kiosk-01 reachable and not failed", err)
+		}
+		changed, _ = strconv.Atoi(string(m[1]))
+		raw, err = os.ReadFile(report)
+		var all map[string]map[string]any
+		if err != nil || json.Unmarshal(raw, &all) != nil || all["kiosk-01"] == nil {
+			t.Fatalf("the report: %v\n%s", err, raw)
+		}
+		return changed, all["kiosk-01"], raw
+	}
+
+	r.run.Emulator.FailNext(emulator.OpAccept, emulator.Fault{Status: 503})
+	changed, first, report1 := playbook()
+	clients := r.run.Emulator.Clients()
+	if len(clients) != 1 || first["status"] != "enrolled" || first["id"] != clients[0].ID || first["clientId"] != clients[0].ClientID {
+		t.Fatalf("first run: the report shows %v; the service has %+v", first, clients)
+	}
+	// The invitation on the host, the accept call, its removal, the report.
+	if changed != 4 || r.run.Emulator.Calls(emulator.OpAccept) != 2 || !r.exists("/var/lib/enroll/credentials.json") {
+		t.Fatalf("first run: changed=%d, %d accept calls (want 4 and 2: one 503, retried), credentials stored %v",
+			changed, r.run.Emulator.Calls(emulator.OpAccept), r.exists("/var/lib/enroll/credentials.json"))
+	}
+	if _, err := os.Stat(invitation); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the invitation was left on the host: %v", err)
+	}
+
+	// An enrolled host needs no link: the second run works without the
+	// results file the links came from.
+	if err := os.Remove(filepath.Join(play, "kiosks.csv.results.jsonl")); err != nil {
+		t.Fatal(err)
+	}
+	changed, second, report2 := playbook()
+	if changed != 0 || r.run.Emulator.Calls(emulator.OpAccept) != 2 || len(r.run.Emulator.Clients()) != 1 {
+		t.Fatalf("second run: changed=%d, %d accept calls, %d clients: not idempotent", changed, r.run.Emulator.Calls(emulator.OpAccept), len(r.run.Emulator.Clients()))
+	}
+	if second["status"] != "enrolled" || second["id"] != clients[0].ID || !bytes.Equal(report1, report2) {
+		t.Fatalf("second run reports %s, the first %s", report2, report1)
+	}
+}
+
+// writeAt writes a file anywhere under the test's root (0600, as secrets).
+func (r *fleetRoot) writeAt(path string, b []byte) {
+	r.t.Helper()
+	if !strings.HasPrefix(path, r.dir+string(filepath.Separator)) {
+		r.t.Fatalf("%s is outside the test's root", path)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		r.t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		r.t.Fatal(err)
 	}
 }
