@@ -33,7 +33,7 @@ func (hc hostileCase) verify(t *testing.T, o hostileRun) {
 	}
 	for _, p := range hc.says {
 		if !regexp.MustCompile(p).MatchString(o.all()) {
-			t.Errorf("output lacks %q", p)
+			t.Errorf("output lacks %q:\n%s", p, o.all())
 		}
 	}
 	for _, p := range hc.lacks {
