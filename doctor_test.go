@@ -1,16 +1,9 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
 	"errors"
 	"io/fs"
-	"math/big"
 	"net"
 	"os"
 	"strings"
@@ -101,12 +94,12 @@ func TestDoctor(t *testing.T) {
 			return []string{"--server", x.svc.URL}, runOpts{}
 		}, 5, map[string]string{"tls": "fail unknown authority", "clock": "ok within", "discovery": "skip"}},
 		{"a certificate not valid yet, the clock right", func(t *testing.T, x *fx) ([]string, runOpts) {
-			cert, pem := futureCert(t)
-			x.svc = newService(t, svcOpts{tls: true, cert: cert})
-			return []string{"--server", x.svc.URL, "--ca-file", writeCert(t, pem)}, runOpts{}
+			c := futureCert(t)
+			x.svc = newService(t, svcOpts{tls: true, cert: &c.tls})
+			return []string{"--server", x.svc.URL, "--ca-file", writeCert(t, c.der)}, runOpts{}
 		}, 5, map[string]string{"tls": "fail the certificate itself is outside its validity period", "clock": "ok within"}},
 		{"a port nothing listens on", func(t *testing.T, x *fx) ([]string, runOpts) {
-			return []string{"--server", "http://" + closedPort(t)}, runOpts{}
+			return []string{"--server", "http://" + closedAddr(t)}, runOpts{}
 		}, 5, map[string]string{"tcp": "fail cannot connect", "discovery": "skip the service could not be reached"}},
 		{"a server that accepts and never answers", func(t *testing.T, x *fx) ([]string, runOpts) {
 			return []string{"--server", "http://" + tarpit(t), "--timeout", "1s"}, runOpts{}
@@ -195,39 +188,6 @@ func fullAfterJournal() persist.FS {
 		}
 		return nil
 	}}
-}
-
-// futureCert is a self-signed certificate for 127.0.0.1 valid from
-// tomorrow: not valid yet, with this device's clock right.
-func futureCert(t *testing.T) (*tls.Certificate, []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "enroll test"},
-		NotBefore: time.Now().Add(24 * time.Hour), NotAfter: time.Now().Add(48 * time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, der
-}
-
-// closedPort is an address nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
 }
 
 // tarpit is a loopback address that accepts connections and never says a

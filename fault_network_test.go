@@ -1,19 +1,10 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"enroll/api"
 	"enroll/api/emulator"
@@ -70,7 +61,8 @@ func networkRows() []faultRow {
 			}},
 		{"the server's certificate is not valid yet at this device's time (a clock behind)", "exit 5 naming the clock, \"set the clock\"; nothing sent, no retry, invitation open",
 			func(t *testing.T, x *fx) {
-				cert, der := futureCert(t)
+				c := futureCert(t)
+				cert, der := &c.tls, c.der
 				x.svc = newService(t, svcOpts{tls: true, cert: cert})
 				inv := x.svc.invite(emulator.InvitationSpec{})
 				r := x.runIn(runOpts{stdin: inv.Link}, "accept", "--token-file", "-", "--ca-file", writeCert(t, der))
@@ -104,7 +96,7 @@ func networkRows() []faultRow {
 			}},
 		{"HTTPS_PROXY: the service is reachable only through a CONNECT proxy", "exit 0 through the proxy (with its credentials), the complete file; the proxy password never printed",
 			func(t *testing.T, x *fx) {
-				cert := hostCert(t, "idp.enroll.test")
+				cert := issue(t, certSpec{hosts: []string{"idp.enroll.test"}, ca: true}).tls
 				x.svc = newService(t, svcOpts{tls: true, cert: &cert, base: "https://idp.enroll.test"})
 				// Only the proxy knows where idp.enroll.test is.
 				p := proxytest.Start(t, proxytest.Options{Target: x.svc.srv.Listener.Addr().String(), UserPass: "dev:proxy-pass-4711"})
@@ -160,37 +152,4 @@ func networkRows() []faultRow {
 				x.noCreds()
 			}},
 	}
-}
-
-// closedAddr is a loopback address where nothing listens.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
-// hostCert is a self-signed certificate for host, its own CA.
-func hostCert(t *testing.T, host string) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: host}, DNSNames: []string{host},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true,
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }

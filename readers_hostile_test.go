@@ -1,23 +1,13 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
-	"time"
 
 	"enroll/api"
 )
@@ -192,54 +182,22 @@ func TestReaderRefusesInsecureServers(t *testing.T) {
 	x.finish()
 }
 
-// rdrCA is a certificate authority of a test's own.
+// rdrCA is a certificate authority of a test's own, with its certificate
+// in a PEM file.
 type rdrCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  string // a file holding its certificate
+	*issued
+	pem string
 }
 
 func newRdrCA(t *testing.T, name string) *rdrCA {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	p := filepath.Join(t.TempDir(), name+".pem")
-	if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return &rdrCA{cert, key, p}
+	ca := issue(t, certSpec{hosts: []string{name}, ca: true})
+	return &rdrCA{ca, writeCert(t, ca.der)}
 }
 
 // serverCert is a certificate it issues for 127.0.0.1.
 func (ca *rdrCA) serverCert(t *testing.T) *tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, DNSNames: []string{"localhost"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+	return &issue(t, certSpec{hosts: []string{"127.0.0.1", "localhost"}, parent: ca.issued}).tls
 }
 
 // ENROLL_CA_FILE, as enroll's --ca-file, adds CAs to trust, for discovery
