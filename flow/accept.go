@@ -72,7 +72,9 @@ func stepAccepting(m Machine, ev Event) (Machine, []Effect) {
 		if m.State != StateSaving || m.decoded == nil {
 			break
 		}
-		m.Result, m.State, m.locked = m.decoded, StateDone, false
+		result := *m.decoded // a copy: earlier machines share the pointer
+		result.Sealed = ev.Sealed
+		m.Result, m.State, m.locked = &result, StateDone, false
 		m.raw, m.decoded = nil, nil
 		return m, []Effect{ReleaseStore{}}
 	}

@@ -31,6 +31,9 @@ var (
 	ErrNotStored         = errors.New("credentials received but not stored")
 	ErrNotEnrolled       = errors.New("not enrolled")
 	ErrUnreadable        = errors.New("credentials cannot be read")
+	ErrSealUnavailable   = errors.New("the TPM cannot seal")
+	ErrUnsealUnavailable = errors.New("the TPM cannot unseal")
+	ErrSealedElsewhere   = errors.New("sealed to another device's TPM")
 	ErrBusy              = errors.New("another enrollment is running")
 	ErrPending           = errors.New("an interrupted enrollment is pending")
 	ErrInterrupted       = errors.New("interrupted")
@@ -76,6 +79,9 @@ var classes = []classRow{
 	{ErrOutcomeUnknown, ExitUnknown, "The request was sent, but it is not known whether it took effect.", "Do not reuse the invitation blindly: run `enroll status`; if this device is not enrolled, ask the administrator whether the invitation was used and for a new one if so.", false},
 	{ErrNotStored, ExitUnknown, "The service enrolled this device but the credentials could not be stored.", "Free space or fix permissions, then run enroll again: it completes the enrollment from the journal.", true},
 	{ErrBadResponse, ExitUnknown, "The service answered with something enroll cannot read.", "The raw answer is kept in the journal; contact support with it before asking for a new invitation.", false},
+	// Before ErrStoreUnavailable: the TPM is part of the store, but the
+	// person must hear that it is the TPM, not the disk, that failed.
+	{ErrSealUnavailable, ExitStore, "This device's TPM cannot seal the credentials, so the invitation was not used.", "Check the TPM (ENROLL_TPM, default /dev/tpmrm0; root or the tss group may use it), or accept with --seal none to store the secret unsealed.", true},
 	{ErrStoreUnavailable, ExitStore, "The credentials file cannot be written, so the invitation was not used.", "Fix the directory (permissions, space, --credentials) and run enroll again.", true},
 	{ErrPending, ExitUnknown, "An interrupted enrollment is waiting to be completed.", "Run `enroll accept` first: it completes the enrollment from the journal.", false},
 	{ErrBusy, ExitStore, "Another enrollment is running on this device.", "Wait for it to finish and run enroll again.", true},
@@ -84,6 +90,8 @@ var classes = []classRow{
 	{ErrInvitationExpired, ExitRefused, "This invitation has expired or was revoked.", "Ask the administrator for a new invitation.", false},
 	{ErrNotForDevice, ExitRefused, "This invitation is not for this device.", "It is limited to already registered devices or to another device client; ask the administrator for one meant for this device.", false},
 	{ErrUnauthorized, ExitDevice, "The service refused this device's stored credentials.", "The device must be re-provisioned: run `enroll forget` and accept a new invitation.", false},
+	{ErrSealedElsewhere, ExitDevice, "The credentials file is sealed to another device's TPM; enroll this device with its own invitation.", "It was copied from another device (or this device's TPM was cleared): run `enroll forget`, then accept an invitation meant for this device.", false},
+	{ErrUnsealUnavailable, ExitDevice, "This device's credentials are sealed to its TPM, and the TPM cannot be used.", "Run it as root or as a member of the TPM's group (tss) besides the credentials' reader group; check ENROLL_TPM (default /dev/tpmrm0).", false},
 	{ErrUnreadable, ExitDevice, "This user cannot read this device's stored credentials.", "Run it as root, or as a member of the credentials' reader group (enroll accept --reader-group GROUP shares them), or give the licensed application the file with systemd's LoadCredential=.", false},
 	{ErrNotEnrolled, ExitDevice, "This device is not enrolled.", "Accept an invitation first: enroll accept --token-file FILE.", false},
 	{ErrRateLimited, ExitUnavailable, "The service is busy and asked enroll to slow down.", "Nothing changed; try again after the wait the service asks for, or in a minute if it names none.", true},

@@ -46,7 +46,7 @@ type (
 	}
 	Journaled   struct{}
 	Decoded     struct{ Client Client }
-	Saved       struct{}
+	Saved       struct{ Sealed bool } // Sealed: the store sealed the secret to the TPM
 	DeclineDone struct{}
 	// SetAside reports where an unusable journal was moved.
 	SetAside     struct{ Path string }

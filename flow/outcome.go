@@ -17,6 +17,9 @@ const (
 // NotShown is the value of the secret's row: it is stored, never printed.
 const NotShown = "stored, not shown"
 
+// NotShownSealed is the secret's row when it is sealed to the TPM.
+const NotShownSealed = "stored, sealed to this device's TPM, not shown"
+
 // Row is one labelled fact of an outcome. Values are not sanitized: each
 // front end sanitizes and caps them for its layout.
 type Row struct {
@@ -94,6 +97,9 @@ func CredentialRows(c Credentials, file string) []Row {
 		{Label: LabelID, Value: cut(c.ID)},
 		{Label: LabelClientID, Value: cut(c.ClientID)},
 		{Label: LabelSecret, Value: cut(NotShown)},
+	}
+	if c.Sealed {
+		rows[len(rows)-1].Value = NotShownSealed
 	}
 	if !c.EnrolledAt.IsZero() {
 		rows = append(rows, Row{Label: LabelEnrolled, Value: cut(c.EnrolledAt.UTC().Format(time.RFC3339)), Record: true})

@@ -15,6 +15,9 @@ type Credentials struct {
 	ClientSecret string
 	Name         string
 	EnrolledAt   time.Time
+	// Sealed says the secret is kept sealed to this device's TPM on disk
+	// (persist's version 2 file); in memory it is plain either way.
+	Sealed bool
 }
 
 // Client is the device client the service describes in its answer to an

@@ -69,7 +69,9 @@ func (d Driver) Execute(ctx context.Context, eff Effect) Event {
 		if err := d.Store.Save(e.Credentials); err != nil {
 			return EffectFailed{Err: err}
 		}
-		return Saved{}
+		// A store that seals says so (persist's); a plain one need not.
+		s, ok := d.Store.(interface{ Sealed() bool })
+		return Saved{Sealed: ok && s.Sealed()}
 	case CallDecline:
 		if err := d.Service.Decline(ctx, e.Request); err != nil {
 			return EffectFailed{Err: err}

@@ -32,9 +32,11 @@ type credsJSON struct {
 	Server       string `json:"server"`
 	ID           string `json:"id"`
 	ClientID     string `json:"clientId"`
-	ClientSecret string `json:"clientSecret"`
+	ClientSecret string `json:"clientSecret,omitempty"` // absent when sealed
 	Name         string `json:"name"`
 	EnrolledAt   string `json:"enrolledAt"`
+	// Protection holds the sealed secret of a version 2 file.
+	Protection *Protection `json:"protection,omitempty"`
 }
 
 // journalJSON is the on-disk shape of the pending-answer journal. Raw is a
@@ -51,6 +53,8 @@ type journalJSON struct {
 	// never the token: a later run given the same invitation knows it was
 	// already used by this answer.
 	Invitation string `json:"invitation,omitempty"`
+	// Protection holds Raw and Existing, sealed, in a version 2 journal.
+	Protection *Protection `json:"protection,omitempty"`
 }
 
 func formatTime(t time.Time) string {
@@ -114,19 +118,28 @@ func marshal(v any) ([]byte, error) {
 }
 
 // encodeCredentials renders the file; enrolledAt defaults to now so the
-// file always says when it was written.
+// file always says when it was written. With a sealer (its key ready) the
+// secret is sealed into a version 2 file.
 //
 // What it writes must read back as exactly what it was given: JSON cannot
 // carry invalid UTF-8 (the encoder would put U+FFFD in its place, storing
 // a secret that differs from the issued one), and Load refuses a file over
 // maxCredentialsSize. Such credentials are refused here rather than
 // written into a file that enroll would then move aside as corrupt.
-func encodeCredentials(c flow.Credentials, now time.Time) ([]byte, error) {
+func encodeCredentials(c flow.Credentials, now time.Time, sealer Sealer) ([]byte, error) {
 	if c.EnrolledAt.IsZero() {
 		c.EnrolledAt = now
 	}
 	j := toJSON(c)
 	j.Version = formatVersion
+	want := j.credentials()
+	if sealer != nil {
+		p, err := sealer.Seal([]byte(j.ClientSecret), credentialsAAD(j.Server, j.ID, j.ClientID))
+		if err != nil {
+			return nil, err
+		}
+		j.Version, j.ClientSecret, j.Protection = sealedVersion, "", &p
+	}
 	data, err := marshal(j)
 	if err != nil {
 		return nil, err
@@ -135,7 +148,15 @@ func encodeCredentials(c flow.Credentials, now time.Time) ([]byte, error) {
 		return nil, fmt.Errorf("the credentials are %d bytes, more than a credentials file may hold (%d)", len(data), maxCredentialsSize)
 	}
 	back, reason := decodeCredentials(data)
-	if reason == "" && *back != j.credentials() {
+	if reason == "" && back.prot != nil {
+		// The key is the one the TPM proved it unseals (Sealer.Ready).
+		secret, err := sealer.Open(*back.prot, credentialsAAD(back.Server, back.ID, back.ClientID))
+		if err != nil {
+			return nil, fmt.Errorf("the sealed secret does not open again: %w", err)
+		}
+		back.ClientSecret, back.Sealed = string(secret), false
+	}
+	if reason == "" && back.Credentials != want {
 		reason = "a value is not valid UTF-8"
 	}
 	if reason != "" {
@@ -158,18 +179,38 @@ func unmarshal(data []byte, v any) string {
 	return ""
 }
 
+// storedCreds are the credentials a file holds; a sealed file's secret
+// is in prot until the TPM unseals it.
+type storedCreds struct {
+	flow.Credentials
+	prot *Protection
+}
+
 // decodeCredentials returns the credentials, or a reason why the bytes are
 // not a usable credentials file. Unknown fields are ignored so that a later
-// version-1 writer may add some without breaking older readers.
-func decodeCredentials(data []byte) (*flow.Credentials, string) {
+// version-1 writer may add some without breaking older readers. A version
+// 2 file is checked for shape only: whether its secret unseals is a
+// question for the TPM, and its answer never makes the file "corrupt".
+func decodeCredentials(data []byte) (*storedCreds, string) {
 	var j credsJSON
 	if reason := unmarshal(data, &j); reason != "" {
 		return nil, reason
 	}
-	if j.Version != formatVersion {
+	secret := j.ClientSecret
+	switch j.Version {
+	case formatVersion:
+	case sealedVersion:
+		if reason := checkProtection(j.Protection); reason != "" {
+			return nil, reason
+		}
+		if j.ClientSecret != "" {
+			return nil, "it is sealed but holds the secret in clear too"
+		}
+		secret = "sealed"
+	default:
 		return nil, fmt.Sprintf("its version %d is not supported", j.Version)
 	}
-	if f := missing(j.ID, j.ClientID, j.ClientSecret); f != "" {
+	if f := missing(j.ID, j.ClientID, secret); f != "" {
 		return nil, "it has no " + f
 	}
 	// Without its server the secret could be sent wherever the next
@@ -177,11 +218,16 @@ func decodeCredentials(data []byte) (*flow.Credentials, string) {
 	if j.Server == "" {
 		return nil, "it has no server"
 	}
-	c := j.credentials()
-	return &c, ""
+	c := &storedCreds{Credentials: j.credentials()}
+	if j.Version == sealedVersion {
+		c.prot, c.Sealed = j.Protection, true
+	}
+	return c, ""
 }
 
-func encodeJournal(p flow.Pending, now time.Time) ([]byte, error) {
+// encodeJournal renders the journal; with a sealer (its key ready) the
+// answer and the enrolled client are sealed into a version 2 journal.
+func encodeJournal(p flow.Pending, now time.Time, sealer Sealer) ([]byte, error) {
 	raw := p.Raw
 	if raw == nil {
 		raw = []byte{} // written as "", so the key is present and decodes back
@@ -202,21 +248,47 @@ func encodeJournal(p flow.Pending, now time.Time) ([]byte, error) {
 		e := toJSON(*p.Existing)
 		j.Existing = &e
 	}
+	if sealer != nil {
+		plain, err := json.Marshal(sealedJournal{Raw: *j.Raw, Existing: j.Existing})
+		if err != nil {
+			return nil, err
+		}
+		sealed, err := sealer.Seal(plain, journalAAD)
+		if err != nil {
+			return nil, err
+		}
+		j.Version, j.Raw, j.Existing, j.Protection = sealedVersion, nil, nil, &sealed
+	}
 	return marshal(j)
 }
 
-func decodeJournal(data []byte) (*flow.Pending, string) {
+// storedJournal is a journal as read: a sealed one's answer is in prot
+// until the TPM unseals it.
+type storedJournal struct {
+	flow.Pending
+	prot *Protection
+}
+
+func decodeJournal(data []byte) (*storedJournal, string) {
 	var j journalJSON
 	if reason := unmarshal(data, &j); reason != "" {
 		return nil, reason
 	}
-	if j.Version != formatVersion {
+	p := flow.Pending{Server: j.Server, Name: j.Name, ReceivedAt: parseTime(j.ReceivedAt), InvitationDigest: j.Invitation}
+	switch j.Version {
+	case formatVersion:
+	case sealedVersion:
+		if reason := checkProtection(j.Protection); reason != "" {
+			return nil, reason
+		}
+		return &storedJournal{Pending: p, prot: j.Protection}, ""
+	default:
 		return nil, fmt.Sprintf("its version %d is not supported", j.Version)
 	}
 	if j.Raw == nil {
 		return nil, "it holds no answer"
 	}
-	p := flow.Pending{Server: j.Server, Name: j.Name, Raw: *j.Raw, ReceivedAt: parseTime(j.ReceivedAt), InvitationDigest: j.Invitation}
+	p.Raw = *j.Raw
 	if e := j.Existing; e != nil {
 		if f := missing(e.ID, e.ClientID, e.ClientSecret); f != "" {
 			return nil, "its existing client has no " + f
@@ -224,5 +296,5 @@ func decodeJournal(data []byte) (*flow.Pending, string) {
 		c := e.credentials()
 		p.Existing = &c
 	}
-	return &p, ""
+	return &storedJournal{Pending: p}, ""
 }

@@ -18,12 +18,12 @@ import (
 // moved aside with every byte kept, and the credentials file left alone.
 // The seed corpus is in testdata/fuzz/FuzzLoadJournal.
 func FuzzLoadJournal(f *testing.F) {
-	good, err := encodeJournal(flow.Pending{Server: "https://licensing.example.com", Raw: []byte(`{"id":"d"}`), InvitationDigest: "ab"}, testTime)
+	good, err := encodeJournal(flow.Pending{Server: "https://licensing.example.com", Raw: []byte(`{"id":"d"}`), InvitationDigest: "ab"}, testTime, nil)
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Add(good)
-	creds, err := encodeCredentials(testCreds(), testTime)
+	creds, err := encodeCredentials(testCreds(), testTime, nil)
 	if err != nil {
 		f.Fatal(err)
 	}

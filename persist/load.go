@@ -21,7 +21,7 @@ type fileKind struct {
 	check       func([]byte) string // "" when the bytes are usable, else why not
 }
 
-func credentialsKind(dst **flow.Credentials) fileKind {
+func credentialsKind(dst **storedCreds) fileKind {
 	return fileKind{
 		label:       "credentials file",
 		consequence: "this device is treated as not enrolled",
@@ -36,7 +36,7 @@ func credentialsKind(dst **flow.Credentials) fileKind {
 
 // journalKind has no blank case: atomic writes never leave an empty
 // journal, so an empty one is moved aside like any other unusable one.
-func journalKind(dst **flow.Pending) fileKind {
+func journalKind(dst **storedJournal) fileKind {
 	return fileKind{
 		label:       "journal of an interrupted enrollment",
 		consequence: "that enrollment cannot be finished from it",
@@ -84,15 +84,21 @@ func (s *Store) Load(ctx context.Context) (flow.Snapshot, error) {
 		snap.Warnings = append(snap.Warnings, w)
 	}
 
-	var creds *flow.Credentials
+	var creds *storedCreds
 	ok, err := s.loadFile(s.path, credentialsKind(&creds), &snap.Warnings)
 	if err != nil {
 		return snap, err
 	}
+	s.sealedOnDisk = ok && creds.prot != nil
 	if ok {
-		snap.Existing = creds
+		// A secret that does not unseal (another device's TPM, no TPM)
+		// fails the run and leaves the file alone: it is not corrupt.
+		if err := s.unsealCredentials(ctx, creds); err != nil {
+			return snap, err
+		}
+		snap.Existing = &creds.Credentials
 	}
-	var pending *flow.Pending
+	var pending *storedJournal
 	ok, err = s.loadFile(s.JournalPath(), journalKind(&pending), &snap.Warnings)
 	if err != nil && s.readOnly {
 		// The journal is root's (0600 even when the credentials are
@@ -108,8 +114,17 @@ func (s *Store) Load(ctx context.Context) (flow.Snapshot, error) {
 	if err != nil {
 		return snap, err
 	}
+	if ok && pending.prot != nil {
+		s.sealedOnDisk = true // a sealed answer is committed sealed
+		// A reader (status, token) only needs to know a journal is there.
+		if !s.readOnly {
+			if err := s.unsealJournal(ctx, &pending.Pending, pending.prot); err != nil {
+				return snap, err
+			}
+		}
+	}
 	if ok {
-		snap.Pending = pending
+		snap.Pending = &pending.Pending
 	}
 	s.seen = s.fingerprint()
 	return snap, nil

@@ -55,6 +55,10 @@ type Options struct {
 	// what it would otherwise repair (modes, unusable files) as warnings.
 	// status, token and doctor open it so; Prepare then refuses.
 	ReadOnly bool
+	// Sealer unseals a sealed file, and seals writes when Seal asks it
+	// to or the file on disk is sealed already; nil knows no TPM.
+	Sealer Sealer
+	Seal   SealMode
 }
 
 // Store is the credentials store; it satisfies flow.Store. Its methods may
@@ -68,6 +72,13 @@ type Store struct {
 	readerGroup string
 	readOnly    bool
 	gid         int // the reader group of what is written under the lock, or noGroup
+
+	sealer   Sealer
+	sealMode SealMode
+	// sealedOnDisk: the file (or journal) Load found, or the last Save
+	// wrote, is sealed. sealing: Prepare readied the key, so Journal and
+	// Save seal.
+	sealedOnDisk, sealing bool
 
 	mu   sync.Mutex
 	held *flock.Flock // the enrollment lock, from Prepare until Release
@@ -86,7 +97,7 @@ var _ flow.Store = (*Store)(nil)
 // Open returns a store for opts.Path. It touches nothing on disk: problems
 // surface from Load and Prepare, where they can be classified.
 func Open(opts Options) *Store {
-	s := &Store{lockWait: opts.LockWait, now: opts.Now, fs: opts.FS, readerGroup: opts.ReaderGroup, readOnly: opts.ReadOnly, gid: noGroup}
+	s := &Store{lockWait: opts.LockWait, now: opts.Now, fs: opts.FS, readerGroup: opts.ReaderGroup, readOnly: opts.ReadOnly, gid: noGroup, sealer: opts.Sealer, sealMode: opts.Seal}
 	if opts.Path != "" {
 		s.path = filepath.Clean(opts.Path)
 	}
@@ -174,6 +185,11 @@ func (s *Store) Prepare(ctx context.Context) error {
 		_ = fl.Unlock()
 		return err
 	}
+	// The TPM is proven before the invitation is spent, like the disk.
+	if err := s.readySealer(ctx); err != nil {
+		_ = fl.Unlock()
+		return err
+	}
 	spare, err := s.reserve()
 	if err != nil {
 		_ = fl.Unlock()
@@ -216,7 +232,7 @@ func (s *Store) Journal(p flow.Pending) error {
 	if s.held == nil {
 		return fmt.Errorf("%w: journal %s: the store was not prepared", flow.ErrNotStored, jp)
 	}
-	data, err := encodeJournal(p, s.now())
+	data, err := encodeJournal(p, s.now(), s.writeSealer())
 	if err != nil {
 		return notStored("encoding the journal", err)
 	}
@@ -267,7 +283,7 @@ func (s *Store) Save(c flow.Credentials) error {
 	if s.held == nil {
 		return fmt.Errorf("%w: save %s: the store was not prepared", flow.ErrNotStored, s.path)
 	}
-	data, err := encodeCredentials(c, s.now())
+	data, err := encodeCredentials(c, s.now(), s.writeSealer())
 	if err != nil {
 		return notStored("encoding the credentials", err)
 	}
@@ -277,6 +293,7 @@ func (s *Store) Save(c flow.Credentials) error {
 	if err := durable.WriteFile(s.fs, s.path, data, s.fileMode(), s.gid); err != nil {
 		return notStored("writing "+s.path, err)
 	}
+	s.sealedOnDisk = s.sealing
 	// The credentials are committed. Should removing the journal fail, the
 	// next run finds it and commits the same answer again, which is
 	// harmless; reporting "not stored" now would be false. For the same
@@ -294,7 +311,7 @@ func (s *Store) preserveCorrupt() error {
 	if err != nil || !ok {
 		return err
 	}
-	var c *flow.Credentials
+	var c *storedCreds
 	if reason, _ := verdict(data, credentialsKind(&c)); reason == "" {
 		return nil
 	}
