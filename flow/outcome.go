@@ -49,10 +49,12 @@ const (
 	sayDeclined  = "Declined the invitation."
 	sayNothing   = "Nothing was stored on this device."
 	// sayNext is for a person; the command line's record leaves it out.
-	sayNext      = "Next: the licensed application reads the credentials file; `enroll status --verify` checks that the service accepts them."
-	sayShownOnce = "Shown once, here:"
-	sayRawOnce   = "The service's answer, shown once, here, escaped:"
-	sayCopyNow   = "What is shown above is kept nowhere else: copy it now. For the credentials, write them into the credentials file by hand once the disk is fixed (the README shows the format)."
+	sayNext = "Next: the licensed application reads the credentials file; `enroll status --verify` checks that the service accepts them."
+	// sayNextSealed: a sealed secret is read by enroll alone.
+	sayNextSealed = "Next: the licensed application gets access tokens with `enroll token` (the secret is sealed); `enroll status --verify` checks that the service accepts them."
+	sayShownOnce  = "Shown once, here:"
+	sayRawOnce    = "The service's answer, shown once, here, escaped:"
+	sayCopyNow    = "What is shown above is kept nowhere else: copy it now. For the credentials, write them into the credentials file by hand once the disk is fixed (the README shows the format)."
 )
 
 // OutcomeOf words how m ended. file is the credentials file, journal where
@@ -81,6 +83,9 @@ func OutcomeOf(m Machine, file, journal string) Outcome {
 	}
 	if m.Result != nil {
 		o.Rows, o.Next = CredentialRows(*m.Result, file), sayNext
+		if m.Result.Sealed {
+			o.Next = sayNextSealed
+		}
 	}
 	return o
 }

@@ -60,17 +60,19 @@ func TestEveryWrittenFileMatchesTheSchema(t *testing.T) {
 		{Server: "http://localhost:8080", ID: "d", ClientID: "c", ClientSecret: "s"},
 		{Server: "http://127.255.255.254", ID: "d", ClientID: "c", ClientSecret: "s"},
 	} {
-		s := newStore(t, nil)
-		mustPrepare(t, s)
-		if err := s.Save(c); err != nil {
-			t.Fatal(err)
-		}
-		data, err := os.ReadFile(s.Path())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := validate(schema, data); err != nil {
-			t.Errorf("a file enroll wrote does not match the schema: %v\n%s", err, data)
+		// Each in clear (version 1) and sealed (version 2).
+		for _, s := range []*Store{newStore(t, nil), sealedStore(t, "", &fakeSealer{device: 1}, SealTPM)} {
+			mustPrepare(t, s)
+			if err := s.Save(c); err != nil {
+				t.Fatal(err)
+			}
+			data, err := os.ReadFile(s.Path())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := validate(schema, data); err != nil {
+				t.Errorf("a file enroll wrote does not match the schema: %v\n%s", err, data)
+			}
 		}
 	}
 }
@@ -83,7 +85,12 @@ func TestTheSchemaRefusesWhatBreaksTheContract(t *testing.T) {
 		t.Fatalf("a good file, with a field a later writer added: %v", err)
 	}
 	for name, edit := range map[string]func(m map[string]any){
-		"version 2":       func(m map[string]any) { m["version"] = 2 },
+		"version 2 without protection": func(m map[string]any) { m["version"] = 2 },
+		"version 3":                    func(m map[string]any) { m["version"] = 3 },
+		"version 1 without a secret but protected": func(m map[string]any) {
+			delete(m, "clientSecret")
+			m["protection"] = map[string]any{"kind": "tpm2", "public": "AA==", "private": "AA==", "nonce": "AAAAAAAAAAAAAAAA", "ciphertext": "AA=="}
+		},
 		"no secret":       func(m map[string]any) { delete(m, "clientSecret") },
 		"empty client id": func(m map[string]any) { m["clientId"] = "" },
 		"no server":       func(m map[string]any) { delete(m, "server") },
@@ -99,6 +106,15 @@ func TestTheSchemaRefusesWhatBreaksTheContract(t *testing.T) {
 		"a control in the secret":        func(m map[string]any) { m["clientSecret"] = "s\x1b" },
 		"a secret too long":              func(m map[string]any) { m["clientSecret"] = strings.Repeat("s", 4097) },
 		"a local time":                   func(m map[string]any) { m["enrolledAt"] = "2026-01-02T04:04:05+01:00" },
+		"version 2 with the secret in clear too": func(m map[string]any) {
+			m["version"] = 2
+			m["protection"] = map[string]any{"kind": "tpm2", "public": "AA==", "private": "AA==", "nonce": "AAAAAAAAAAAAAAAA", "ciphertext": "AA=="}
+		},
+		"version 2 of another kind": func(m map[string]any) {
+			m["version"] = 2
+			delete(m, "clientSecret")
+			m["protection"] = map[string]any{"kind": "keyring", "public": "AA==", "private": "AA==", "nonce": "AAAAAAAAAAAAAAAA", "ciphertext": "AA=="}
+		},
 	} {
 		m := map[string]any{}
 		for k, v := range good {

@@ -59,7 +59,11 @@ type memStore struct {
 	saveErr error
 	jourErr error
 	saved   *flow.Credentials
+	seals   bool // writes seal the secret to the TPM (--seal tpm)
 }
+
+func (s *memStore) Seals() bool  { return s.seals }
+func (s *memStore) Sealed() bool { return s.seals && s.saved != nil }
 
 func (s *memStore) Load(context.Context) (flow.Snapshot, error) { return s.snap, nil }
 func (s *memStore) Prepare(context.Context) error               { return nil }
@@ -192,6 +196,11 @@ func goldenScreens() []goldenScreen {
 			st.snap = flow.Snapshot{Existing: &existing}
 			return press(testWizard(s, st, cfg, wd, h), enter, paste(goldenLink), enter, enter)
 		}},
+		{"review-sealed", func(wd, h int) Model {
+			s, st := fresh()
+			st.seals = true
+			return press(testWizard(s, st, cfg, wd, h), enter, paste(goldenLink), enter, enter)
+		}},
 		{"working", func(wd, h int) Model {
 			s, st := fresh()
 			w := press(testWizard(s, st, cfg, wd, h), enter, paste(goldenLink), enter, enter)
@@ -200,6 +209,11 @@ func goldenScreens() []goldenScreen {
 		}},
 		{"done", func(wd, h int) Model {
 			s, st := fresh()
+			return press(testWizard(s, st, cfg, wd, h), enter, paste(goldenLink), enter, enter, runes("a"))
+		}},
+		{"done-sealed", func(wd, h int) Model {
+			s, st := fresh()
+			st.seals = true
 			return press(testWizard(s, st, cfg, wd, h), enter, paste(goldenLink), enter, enter, runes("a"))
 		}},
 		{"done-revealed", func(wd, h int) Model {

@@ -114,6 +114,11 @@ func (w Model) reviewView() string {
 		device = "existing device client"
 		accept = "Accept adds this device client to the invitation's groups; its credentials stay in " + flow.Sanitize(w.opts.Driver.Store.Path()) + "."
 	}
+	// A store that seals says so (persist's, under --seal tpm or for a
+	// file sealed already): the person learns it before accepting.
+	if st, ok := w.opts.Driver.Store.(interface{ Seals() bool }); ok && st.Seals() {
+		accept = strings.TrimSuffix(accept, ".") + ", the secret sealed to this device's TPM."
+	}
 	name := m.Name
 	if !m.NameChosen {
 		name += " (unchanged)"
