@@ -34,6 +34,7 @@ func acceptOrDecline(ctx context.Context, e env, args []string, decline bool) er
 	if !decline {
 		deviceName = fs.String("name", e.getenv("ENROLL_NAME"), "device client `NAME` (ENROLL_NAME; default: this host's name, or the stored name of an enrolled device)")
 		c.readerGroupFlag(fs, e)
+		c.sealFlag(fs, e, envErr)
 	}
 	pos, err := parseArgs(e, fs, envErr, args)
 	if err != nil {

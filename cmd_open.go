@@ -18,6 +18,7 @@ func cmdOpen(ctx context.Context, e env, args []string) error {
 	wait := fs.Bool("wait", false, "at the end, wait for Enter, so that a terminal window opened for the link stays until read")
 	kiosk := fs.Bool("kiosk", envErr.bool(e, "kiosk", "ENROLL_KIOSK"), "kiosk mode, as for the wizard (ENROLL_KIOSK)")
 	c.readerGroupFlag(fs, e)
+	c.sealFlag(fs, e, envErr)
 	screen := addScreenFlags(fs, e)
 	pos, err := parseArgs(e, fs, envErr, args)
 	if err != nil {

@@ -20,6 +20,7 @@ func cmdWizard(ctx context.Context, e env, args []string) error {
 	fs, c, envErr := newFlags(e, "", "[flags]", "  enroll --server https://idp.example.com", useService|useScreen)
 	kiosk := fs.Bool("kiosk", envErr.bool(e, "kiosk", "ENROLL_KIOSK"), "kiosk mode: never reveal the secret, clear the screen at the end, start over after a minute (ENROLL_KIOSK)")
 	c.readerGroupFlag(fs, e)
+	c.sealFlag(fs, e, envErr)
 	screen := addScreenFlags(fs, e)
 	if _, err := parseArgs(e, fs, envErr, args); err != nil {
 		return fail(e, c, err)

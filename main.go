@@ -106,6 +106,7 @@ func commands() []command {
 		{"status", "show the stored credentials (--verify gets a token)", cmdStatus, false},
 		{"token", "print a fresh access token for the stored client", cmdToken, false},
 		{"forget", "delete the stored credentials (local only)", cmdForget, false},
+		{"seal", "seal the stored client secret to this device's TPM, in place", cmdSeal, false},
 		{"doctor", "diagnose this device: settings, network, TLS, clock, service, credentials file", cmdDoctor, false},
 		{"open", "the wizard for an app link NAME://accept?token=… (the desktop's link handler)", cmdOpen, false},
 		{"scheme", "install or remove enroll as this desktop's handler of NAME:// links", cmdScheme, false},

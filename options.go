@@ -12,6 +12,7 @@ import (
 	"enroll/api"
 	"enroll/flow"
 	"enroll/persist"
+	"enroll/seal"
 )
 
 var errHelp = errors.New("help shown")
@@ -32,6 +33,12 @@ type common struct {
 	// nothing on disk changes (status, token, doctor).
 	readerGroup string
 	readOnly    bool
+	// seal is --seal (none, tpm or auto), read only by the commands that
+	// offer it (sealOffered); sealer is the TPM of ENROLL_TPM, made once
+	// so that auto's probe and the store share the data key it readies.
+	seal        string
+	sealOffered bool
+	sealer      *seal.TPM
 }
 
 // readerGroupFlag adds --reader-group to a command that writes the
@@ -39,6 +46,63 @@ type common struct {
 func (c *common) readerGroupFlag(fs *flag.FlagSet, e env) {
 	fs.StringVar(&c.readerGroup, "reader-group", e.getenv("ENROLL_READER_GROUP"),
 		"share the credentials file with this `GROUP` (0640, directory 0750), for a licensed application running as its own user; kept by later writes; none stops it (ENROLL_READER_GROUP)")
+}
+
+// sealFlag adds --seal to a command that writes the credentials.
+func (c *common) sealFlag(fs *flag.FlagSet, e env, envErr *envErrors) {
+	c.sealOffered = true
+	c.seal = strings.ToLower(strings.TrimSpace(envOr(e, "ENROLL_SEAL", sealNone)))
+	if _, ok := sealModes[c.seal]; !ok {
+		envErr.errs["seal"] = fmt.Errorf("%w: ENROLL_SEAL=%q is not none, tpm or auto", flow.ErrUsage, flow.Sanitize(c.seal))
+	}
+	fs.Func("seal", "`none`, tpm or auto: tpm stores the client secret sealed to this device's TPM 2.0 (ENROLL_TPM names it), auto does so when one is usable; a file sealed once stays sealed (ENROLL_SEAL; default none)", func(v string) error {
+		v = strings.ToLower(strings.TrimSpace(v))
+		if _, ok := sealModes[v]; !ok {
+			return fmt.Errorf("%q is not none, tpm or auto", v)
+		}
+		c.seal = v
+		return nil
+	})
+}
+
+const (
+	sealNone = "none"
+	sealTPM  = "tpm"
+	sealAuto = "auto"
+)
+
+var sealModes = map[string]persist.SealMode{sealNone: persist.SealNone, sealTPM: persist.SealTPM, sealAuto: persist.SealNone}
+
+// tpm is the sealer of ENROLL_TPM. A setting it cannot read fails where
+// the TPM is first used, as a usage error (exit 2).
+func (c *common) tpm(e env) *seal.TPM {
+	if c.sealer == nil {
+		dev, err := seal.ParseDevice(e.getenv("ENROLL_TPM"))
+		if err != nil {
+			dev = seal.BadDevice(fmt.Errorf("%w: ENROLL_TPM: %w", flow.ErrUsage, err))
+		}
+		c.sealer = seal.New(dev)
+	}
+	return c.sealer
+}
+
+// sealMode is what the store's writes do. auto asks the TPM now (it
+// readies the data key the store then uses): tpm when it works, else none,
+// with a line under --verbose.
+func (c *common) sealMode(e env) persist.SealMode {
+	if !c.sealOffered || c.readOnly {
+		return persist.SealNone
+	}
+	if c.seal != sealAuto {
+		return sealModes[c.seal]
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	if err := c.tpm(e).Ready(ctx); err != nil {
+		c.logf(e.stderr, "--seal auto: no usable TPM (%s); the secret is stored unsealed", flow.SanitizeMax(err.Error(), 300))
+		return persist.SealNone
+	}
+	return persist.SealTPM
 }
 
 // uses names the common flags a command reads: its help lists those only.
@@ -208,7 +272,8 @@ func (c *common) store(e env) *persist.Store {
 	if path == "" {
 		path = persist.DefaultPath(e.uid, e.getenv)
 	}
-	return persist.Open(persist.Options{Path: path, FS: e.fs, ReaderGroup: c.readerGroup, ReadOnly: c.readOnly})
+	return persist.Open(persist.Options{Path: path, FS: e.fs, ReaderGroup: c.readerGroup, ReadOnly: c.readOnly,
+		Sealer: c.tpm(e), Seal: c.sealMode(e)})
 }
 
 // driver is what every enrolling command runs the flow on: the service

@@ -21,6 +21,7 @@ type result struct {
 	Name        string       `json:"name,omitempty"`
 	EnrolledAt  *time.Time   `json:"enrolledAt,omitempty"`
 	Credentials string       `json:"credentials,omitempty"`
+	Protection  string       `json:"protection,omitempty"` // of the stored secret: tpm (sealed to this device's TPM) or none
 	Existing    bool         `json:"existingDevice,omitempty"`
 	Recovered   bool         `json:"recovered,omitempty"`
 	Verified    *bool        `json:"verified,omitempty"`
@@ -79,6 +80,10 @@ func credentialsResult(status string, c *flow.Credentials, path string) result {
 		r.Server, r.ID, r.ClientID, r.Name = cut(c.Server), cut(c.ID), cut(c.ClientID), cut(c.Name)
 		if !at.IsZero() {
 			r.EnrolledAt = &at
+		}
+		r.Protection = sealNone
+		if c.Sealed {
+			r.Protection = sealTPM
 		}
 	}
 	return r
@@ -212,7 +217,8 @@ var kindNames = map[error]string{
 	flow.ErrServer: "server-error", flow.ErrNetwork: "network", flow.ErrCertificate: "certificate-not-trusted", flow.ErrEndpointRefused: "token-endpoint-refused", flow.ErrClock: "clock-wrong", flow.ErrOutcomeUnknown: "outcome-unknown",
 	flow.ErrBadResponse: "bad-response", flow.ErrStoreUnavailable: "store-unavailable",
 	flow.ErrNotStored: "not-stored", flow.ErrNotEnrolled: "not-enrolled", flow.ErrUnreadable: "credentials-unreadable", flow.ErrBusy: "busy", flow.ErrPending: "pending",
-	flow.ErrInterrupted: "interrupted",
+	flow.ErrInterrupted: "interrupted", flow.ErrSealUnavailable: "tpm-unavailable", flow.ErrUnsealUnavailable: "tpm-unreadable",
+	flow.ErrSealedElsewhere: "sealed-elsewhere",
 }
 
 func kindName(kind error) string {

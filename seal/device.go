@@ -34,7 +34,12 @@ const swtpmPrefix = "swtpm:"
 type Device struct {
 	setting string
 	socket  bool
+	err     error // BadDevice's
 }
+
+// BadDevice is a setting that could not be read: every use of it fails
+// with err.
+func BadDevice(err error) Device { return Device{err: err} }
 
 // ParseDevice reads the ENROLL_TPM setting: "" for DefaultDevice, an
 // absolute path to the TPM's character device, or swtpm:PATH.
@@ -68,6 +73,9 @@ func (d Device) path() string { return strings.TrimPrefix(d.String(), swtpmPrefi
 // open connects to the TPM. Its errors say what a person can fix: no TPM,
 // or no permission to use it (the tss group).
 func (d Device) open() (transport.TPMCloser, error) {
+	if d.err != nil {
+		return nil, d.err
+	}
 	var (
 		t   transport.TPMCloser
 		err error
