@@ -31,7 +31,8 @@ import (
 //     journal's reserved file; journal: the journal
 //     written, before its rename; commit-create: the journal durable, before
 //     the credentials' temporary file; commit: that file written and synced,
-//     before its rename), writes "gate POINT" to fd 3, and then waits for a
+//     before its rename; renamed: after that rename, before the directory
+//     is synced), writes "gate POINT" to fd 3, and then waits for a
 //     signal (ACTION signal) or for SIGKILL (ACTION hang).
 const faultChildEnv = "ENROLL_FAULT_CHILD"
 
@@ -96,6 +97,11 @@ func (g *gateFS) Rename(oldpath, newpath string) error {
 		g.stop("journal")
 	case "credentials.json":
 		g.stop("commit")
+		if err := g.OSFS.Rename(oldpath, newpath); err != nil {
+			return err
+		}
+		g.stop("renamed")
+		return nil
 	}
 	return g.OSFS.Rename(oldpath, newpath)
 }
