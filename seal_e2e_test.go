@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"enroll/api/emulator"
+)
+
+// Sealing end to end (issue 18): the real binary, a separate process for
+// each command, against the emulator and a swtpm of the test's own. The
+// fault matrix's sealing rows (fault_seal_test.go) cover what goes wrong.
+
+func TestSealedEnrollmentEndToEnd(t *testing.T) {
+	x := newFx(t)
+	_, vars := x.tpmVars()
+	bin := func(stdin string, args ...string) res {
+		t.Helper()
+		return x.start(childOpts{vars: vars, stdin: stdin}, args...).wait()
+	}
+	inv := x.svc.invite(emulator.InvitationSpec{})
+	r := bin(inv.Link, "accept", "--token-file", "-", "--seal", "tpm", "--json")
+	x.exit(r, 0, `"status": "enrolled"`, `"protection": "tpm"`)
+	x.sealedIssued(vars)
+	validateSchema(t, x.file())
+	client := x.svc.emu.Clients()[0]
+
+	r = bin("", "token")
+	if c, ok := x.svc.emu.ClientOfToken(strings.TrimSpace(r.out)); r.code != 0 || !ok || c.ClientID != client.ClientID {
+		t.Errorf("enroll token: exit %d, %q\n%s", r.code, r.out, r.err)
+	}
+	x.exit(bin("", "status"), 0, `secret +stored, sealed to this device's TPM, not shown`)
+	x.exit(bin("", "status", "--verify", "--json"), 0, `"verified": true`, `"protection": "tpm"`)
+
+	// Another invitation, without --seal: the file stays sealed, with the
+	// same secret, and the device is in both groups.
+	inv2 := x.svc.invite(emulator.InvitationSpec{Groups: []string{emulator.GroupLab}})
+	x.exit(bin(inv2.Link, "accept", "--token-file", "-"), 0, `sealed to this device's TPM`)
+	x.sealedIssued(vars)
+	if c := x.svc.emu.Clients(); len(c) != 1 || len(c[0].Groups) != 2 {
+		t.Errorf("clients %+v", c)
+	}
+	x.finish()
+}
+
+func TestSealAuto(t *testing.T) {
+	for _, withTPM := range []bool{true, false} {
+		x := newFx(t)
+		vars := map[string]string{"ENROLL_TPM": "swtpm:" + filepath.Join(x.dir, "none.sock"), "ENROLL_SEAL": "auto"}
+		want := `"protection": "none"`
+		if withTPM {
+			_, v := x.tpmVars()
+			vars["ENROLL_TPM"], want = v["ENROLL_TPM"], `"protection": "tpm"`
+		}
+		inv := x.svc.invite(emulator.InvitationSpec{})
+		x.exit(x.runIn(runOpts{vars: vars, stdin: inv.Link}, "accept", "--token-file", "-", "--json"), 0, want)
+		if !withTPM {
+			x.credsIssued()
+		}
+		x.finish()
+	}
+}
+
+func TestSealSettings(t *testing.T) {
+	x := newFx(t)
+	for _, tc := range []struct {
+		vars map[string]string
+		args []string
+		code int
+		want string
+	}{
+		{map[string]string{"ENROLL_SEAL": "yes"}, nil, 2, `ENROLL_SEAL="yes" is not none, tpm or auto`},
+		{nil, []string{"--seal", "maybe"}, 2, `"maybe" is not none, tpm or auto`},
+		{map[string]string{"ENROLL_TPM": "tpmrm0"}, []string{"--seal", "tpm"}, 2, `ENROLL_TPM: the TPM setting "tpmrm0" is neither a device path`},
+	} {
+		inv := x.svc.invite(emulator.InvitationSpec{})
+		r := x.runIn(runOpts{vars: tc.vars, stdin: inv.Link}, append([]string{"accept", "--token-file", "-"}, tc.args...)...)
+		x.exit(r, tc.code, tc.want)
+		x.state(inv, emulator.StateOpen)
+	}
+	// enroll seal on a device that is not enrolled.
+	x.exit(x.run("seal"), 4, `This device is not enrolled`)
+	x.finish()
+}
+
+// validateSchema checks a credentials file against the published schema.
+func validateSchema(t *testing.T, data []byte) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("persist", "credentials.schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("credentials.schema.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Compile("credentials.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Validate(v); err != nil {
+		t.Errorf("the file does not match the schema: %v\n%s", err, data)
+	}
+}
