@@ -36,6 +36,7 @@ func TestSealedEnrollmentEndToEnd(t *testing.T) {
 	}
 	x.exit(bin("", "status"), 0, `secret +stored, sealed to this device's TPM, not shown`)
 	x.exit(bin("", "status", "--verify", "--json"), 0, `"verified": true`, `"protection": "tpm"`)
+	x.exit(bin("", "doctor"), 0, `ok +credentials .*the secret sealed to this device's TPM`)
 
 	// Another invitation, without --seal: the file stays sealed, with the
 	// same secret, and the device is in both groups.

@@ -89,6 +89,9 @@ func (r *run) file(snap snapshot, loadErr error) {
 	if di, err := os.Stat(filepath.Dir(path)); err == nil {
 		detail += "; its directory " + describe(di)
 	}
+	if snap.Existing != nil && snap.Existing.Sealed {
+		detail += "; the secret sealed to this device's TPM (it unseals here)"
+	}
 	c := Check{Name: "credentials", Status: OK, Detail: detail}
 	di, _ := os.Stat(filepath.Dir(path))
 	switch {
