@@ -31,7 +31,7 @@ type faultRow struct {
 }
 
 func faultMatrix() []faultRow {
-	return slices.Concat(networkRows(), tokenRows(), acceptRows(), answerRows(), storeRows(), crashRows(), signalRows(), sealRows())
+	return slices.Concat(networkRows(), tokenRows(), acceptRows(), answerRows(), storeRows(), crashRows(), signalRows(), sealRows(), sealCopyRows())
 }
 
 func TestFaultMatrix(t *testing.T) {

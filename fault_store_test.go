@@ -154,7 +154,9 @@ func storeRows() []faultRow {
 				x.noCreds()
 				x.exists(x.creds + ".pending")
 				x.exit(x.run("status"), 4, `an interrupted enrollment is waiting in .*credentials\.json\.pending; run .enroll accept. to complete it`)
-				x.exit(x.run("forget"), 4, `not enrolled`)
+				// forget refuses: the journal, not a missing file, is what
+				// stands in the way.
+				x.exit(x.run("forget"), 7, `never committed: run enroll accept to finish it, then forget`)
 				x.exists(x.creds + ".pending")
 				// Still full: the recovery fails, and says nothing of having
 				// completed anything.

@@ -218,7 +218,7 @@ var kindNames = map[error]string{
 	flow.ErrBadResponse: "bad-response", flow.ErrStoreUnavailable: "store-unavailable",
 	flow.ErrNotStored: "not-stored", flow.ErrNotEnrolled: "not-enrolled", flow.ErrUnreadable: "credentials-unreadable", flow.ErrBusy: "busy", flow.ErrPending: "pending",
 	flow.ErrInterrupted: "interrupted", flow.ErrSealUnavailable: "tpm-unavailable", flow.ErrUnsealUnavailable: "tpm-unreadable",
-	flow.ErrSealedElsewhere: "sealed-elsewhere",
+	flow.ErrSealedElsewhere: "sealed-elsewhere", flow.ErrSealedChanged: "sealed-changed", flow.ErrJournalElsewhere: "journal-sealed-elsewhere",
 }
 
 func kindName(kind error) string {

@@ -34,6 +34,8 @@ var (
 	ErrSealUnavailable   = errors.New("the TPM cannot seal")
 	ErrUnsealUnavailable = errors.New("the TPM cannot unseal")
 	ErrSealedElsewhere   = errors.New("sealed to another device's TPM")
+	ErrSealedChanged     = errors.New("sealed credentials changed after sealing")
+	ErrJournalElsewhere  = errors.New("sealed journal cannot be finished here")
 	ErrBusy              = errors.New("another enrollment is running")
 	ErrPending           = errors.New("an interrupted enrollment is pending")
 	ErrInterrupted       = errors.New("interrupted")
@@ -90,7 +92,11 @@ var classes = []classRow{
 	{ErrInvitationExpired, ExitRefused, "This invitation has expired or was revoked.", "Ask the administrator for a new invitation.", false},
 	{ErrNotForDevice, ExitRefused, "This invitation is not for this device.", "It is limited to already registered devices or to another device client; ask the administrator for one meant for this device.", false},
 	{ErrUnauthorized, ExitDevice, "The service refused this device's stored credentials.", "The device must be re-provisioned: run `enroll forget` and accept a new invitation.", false},
+	// Before ErrSealedElsewhere, which its errors may wrap too: a journal
+	// is not removed by enroll forget, so the person is told how instead.
+	{ErrJournalElsewhere, ExitDevice, "An interrupted enrollment's journal is sealed to another device's TPM, or was changed after it was sealed: this device cannot finish that enrollment.", "Move the journal aside with the command above, as root (enroll forget refuses while it is there), then accept an invitation meant for this device.", false},
 	{ErrSealedElsewhere, ExitDevice, "The credentials file is sealed to another device's TPM; enroll this device with its own invitation.", "It was copied from another device (or this device's TPM was cleared): run `enroll forget`, then accept an invitation meant for this device.", false},
+	{ErrSealedChanged, ExitDevice, "The credentials file was changed after it was sealed, so its secret does not decrypt.", "Restore the file from a backup of this device; otherwise run `enroll forget` and accept a new invitation for this device.", false},
 	{ErrUnsealUnavailable, ExitDevice, "This device's credentials are sealed to its TPM, and the TPM cannot be used.", "Run it as root or as a member of the TPM's group (tss) besides the credentials' reader group; check ENROLL_TPM (default /dev/tpmrm0).", false},
 	{ErrUnreadable, ExitDevice, "This user cannot read this device's stored credentials.", "Run it as root, or as a member of the credentials' reader group (enroll accept --reader-group GROUP shares them), or give the licensed application the file with systemd's LoadCredential=.", false},
 	{ErrNotEnrolled, ExitDevice, "This device is not enrolled.", "Accept an invitation first: enroll accept --token-file FILE.", false},

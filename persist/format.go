@@ -253,7 +253,7 @@ func encodeJournal(p flow.Pending, now time.Time, sealer Sealer) ([]byte, error)
 		if err != nil {
 			return nil, err
 		}
-		sealed, err := sealer.Seal(plain, journalAAD)
+		sealed, err := sealer.Seal(plain, journalAAD(p.Server))
 		if err != nil {
 			return nil, err
 		}

@@ -40,7 +40,9 @@ const ProtectionTPM2 = "tpm2"
 // key in memory and need no device, so nothing after the accept call can
 // fail for the TPM's sake. Unseal asks the device for the data key of a
 // sealed value and decrypts it. Their errors wrap flow.ErrSealUnavailable
-// (Ready), flow.ErrUnsealUnavailable or flow.ErrSealedElsewhere (Unseal).
+// (Ready), flow.ErrUnsealUnavailable, flow.ErrSealedElsewhere or, when
+// the device gives the key back but the value does not decrypt under it
+// (changed since it was sealed), flow.ErrSealedChanged (Unseal).
 type Sealer interface {
 	Ready(ctx context.Context) error
 	Seal(plaintext, aad []byte) (Protection, error)
@@ -67,7 +69,9 @@ func credentialsAAD(server, id, clientID string) []byte {
 	return []byte("enroll credentials 2\x00" + server + "\x00" + id + "\x00" + clientID)
 }
 
-var journalAAD = []byte("enroll journal 2")
+// journalAAD binds a sealed answer to the server beside it, where a
+// recovery commits it and the secret then goes.
+func journalAAD(server string) []byte { return []byte("enroll journal 2\x00" + server) }
 
 // sealedJournal is what the ciphertext of a version 2 journal holds.
 type sealedJournal struct {
@@ -129,7 +133,10 @@ func (s *Store) unsealCredentials(ctx context.Context, c *storedCreds) error {
 		return fmt.Errorf("%w: %s is sealed to a TPM and no TPM is configured", flow.ErrUnsealUnavailable, s.path)
 	}
 	secret, err := s.sealer.Unseal(ctx, *c.prot, credentialsAAD(c.Server, c.ID, c.ClientID))
-	if err != nil {
+	switch {
+	case errors.Is(err, flow.ErrSealedChanged):
+		return fmt.Errorf("%w: %s: its ciphertext, nonce, server, id or clientId was edited since it was sealed (%s)", flow.ErrSealedChanged, s.path, flow.Message(err))
+	case err != nil:
 		return fmt.Errorf("%w (%s)", err, s.path)
 	}
 	if !utf8.Valid(secret) || strings.TrimSpace(string(secret)) == "" {
@@ -145,9 +152,21 @@ func (s *Store) unsealJournal(ctx context.Context, p *flow.Pending, prot *Protec
 	if s.sealer == nil {
 		return fmt.Errorf("%w: the journal %s is sealed to a TPM and no TPM is configured", flow.ErrUnsealUnavailable, s.JournalPath())
 	}
-	plain, err := s.sealer.Unseal(ctx, *prot, journalAAD)
-	if err != nil {
-		return fmt.Errorf("%w (%s)", err, s.JournalPath())
+	plain, err := s.sealer.Unseal(ctx, *prot, journalAAD(p.Server))
+	switch jp := s.JournalPath(); {
+	case errors.Is(err, flow.ErrSealedElsewhere):
+		// Copied with the disk from a device interrupted while enrolling:
+		// only that device could finish it, and enroll forget will not
+		// remove a journal, so the person is given the one step to take.
+		// The command comes before the TPM's detail, which may be long:
+		// messages are cut at 400 characters.
+		return fmt.Errorf("%w: %s was sealed by another device's TPM; move it aside, as root: mv -n %s %s (%s)",
+			flow.ErrJournalElsewhere, jp, shellArg(jp), shellArg(jp+".foreign"), flow.Message(err))
+	case errors.Is(err, flow.ErrSealedChanged):
+		return fmt.Errorf("%w: %s was changed after it was sealed; move it aside, as root: mv -n %s %s (%s)",
+			flow.ErrJournalElsewhere, jp, shellArg(jp), shellArg(jp+".changed"), flow.Message(err))
+	case err != nil:
+		return fmt.Errorf("%w (%s)", err, jp)
 	}
 	var inner sealedJournal
 	if reason := unmarshal(plain, &inner); reason != "" || inner.Raw == nil {
@@ -171,4 +190,12 @@ func (s *Store) writeSealer() Sealer {
 		return s.sealer
 	}
 	return nil
+}
+
+// shellArg quotes a path for a command a person copies into a shell.
+func shellArg(p string) string {
+	if p != "" && strings.Trim(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+:@%,=") == "" {
+		return p
+	}
+	return "'" + strings.ReplaceAll(p, "'", `'\''`) + "'"
 }

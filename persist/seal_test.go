@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,7 +58,11 @@ func (f *fakeSealer) Unseal(_ context.Context, p Protection, aad []byte) ([]byte
 	if p.Private[0] != f.device {
 		return nil, fmt.Errorf("%w: integrity", flow.ErrSealedElsewhere)
 	}
-	return aead(bytes.Repeat([]byte{f.device}, 32)).Open(nil, p.Nonce, p.Ciphertext, aad)
+	plain, err := aead(bytes.Repeat([]byte{f.device}, 32)).Open(nil, p.Nonce, p.Ciphertext, aad)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", flow.ErrSealedChanged, err) // as package seal says it
+	}
+	return plain, nil
 }
 
 func aead(key []byte) cipher.AEAD {
@@ -164,8 +169,70 @@ func TestSealedFileBoundToItsFields(t *testing.T) {
 	data, _ := os.ReadFile(s.Path())
 	writeRaw(t, s.Path(), bytes.Replace(data, []byte("licensing.example.com"), []byte("evil.example.com"), 1), 0o600)
 	_, err := Open(Options{Path: s.Path(), ReadOnly: true, Sealer: &fakeSealer{device: 1}}).Load(t.Context())
-	if err == nil {
-		t.Fatal("a sealed secret opened under another server")
+	if !errors.Is(err, flow.ErrSealedChanged) || !strings.Contains(err.Error(), s.Path()) {
+		t.Fatalf("a sealed secret under another server: %v, want ErrSealedChanged naming the file", err)
+	}
+	if c := flow.Classify(err); c.Exit != flow.ExitDevice || strings.Contains(c.Hint, "reader group") {
+		t.Errorf("classified as %+v", c)
+	}
+}
+
+// A sealed journal this device cannot unseal (another device's, or one
+// changed since) is its own failure: it names the journal and the mv that
+// moves it aside, since enroll forget will not remove a journal; it is
+// never moved or changed by the run.
+func TestSealedJournalNotFromHere(t *testing.T) {
+	s := sealedStore(t, "", &fakeSealer{device: 1}, SealTPM)
+	mustPrepare(t, s)
+	raw := []byte(`{"id":"dc-1","clientId":"client-1","clientSecret":"` + testSecret + `"}`)
+	if err := s.Journal(flow.Pending{Server: "https://licensing.example.com", Raw: raw}); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Release()
+	jd, _ := os.ReadFile(s.JournalPath())
+	// One character of the ciphertext's base64 changed: still a journal
+	// that decodes, no longer what was sealed.
+	i := bytes.Index(jd, []byte(`"ciphertext": "`)) + len(`"ciphertext": "`)
+	changed := bytes.Clone(jd)
+	changed[i] = map[bool]byte{true: 'B', false: 'A'}[changed[i] == 'A']
+	for name, tc := range map[string]struct {
+		journal []byte
+		sealer  *fakeSealer
+		suffix  string
+	}{
+		"another device": {jd, &fakeSealer{device: 2}, ".foreign"},
+		"changed":        {changed, &fakeSealer{device: 1}, ".changed"},
+		// The server is bound too: a recovery would send the secret there.
+		"server edited": {bytes.Replace(jd, []byte("licensing.example.com"), []byte("evil.example.com"), 1), &fakeSealer{device: 1}, ".changed"},
+	} {
+		writeRaw(t, s.JournalPath(), tc.journal, 0o600)
+		_, err := sealedStore(t, s.Path(), tc.sealer, SealNone).Load(t.Context())
+		want := "mv -n " + s.JournalPath() + " " + s.JournalPath() + tc.suffix
+		if !errors.Is(err, flow.ErrJournalElsewhere) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v; want ErrJournalElsewhere with %q", name, err, want)
+		}
+		if c := flow.Classify(err); c.Exit != flow.ExitDevice || strings.Contains(c.Hint, "enroll forget`") {
+			t.Errorf("%s: classified as %+v", name, c)
+		}
+		if got, _ := os.ReadFile(s.JournalPath()); !bytes.Equal(got, tc.journal) {
+			t.Errorf("%s: the journal changed", name)
+		}
+	}
+	// enroll forget names the same step.
+	if err := s.Forget(); !errors.Is(err, flow.ErrPending) || !strings.Contains(err.Error(), "mv -n "+s.JournalPath()) {
+		t.Errorf("Forget: %v", err)
+	}
+}
+
+func TestShellArg(t *testing.T) {
+	for in, want := range map[string]string{
+		"/var/lib/enroll/credentials.json.pending": "/var/lib/enroll/credentials.json.pending",
+		"/tmp/a b/it's": `'/tmp/a b/it'\''s'`,
+		"":              "''",
+	} {
+		if got := shellArg(in); got != want {
+			t.Errorf("shellArg(%q) = %s, want %s", in, got, want)
+		}
 	}
 }
 

@@ -354,6 +354,14 @@ func (s *Store) Forget() error {
 }
 
 func (s *Store) checkForget() error {
+	// The journal first: with or without a file, it blocks forgetting,
+	// and "not enrolled" would hide what blocks the next accept.
+	if _, err := s.fs.Lstat(s.JournalPath()); err == nil {
+		jp := s.JournalPath()
+		return fmt.Errorf("%w: %s holds an answer that was never committed: run enroll accept to finish it, then forget; "+
+			"if it cannot be finished here (sealed to another device's TPM), move it aside first, as root: mv -n %s %s",
+			ErrPending, jp, shellArg(jp), shellArg(jp+".foreign"))
+	}
 	fi, err := s.fs.Lstat(s.path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -362,10 +370,6 @@ func (s *Store) checkForget() error {
 		return unavailable("checking "+s.path, err)
 	case !fi.Mode().IsRegular():
 		return notRegular(s.path, fi.Mode())
-	}
-	if _, err := s.fs.Lstat(s.JournalPath()); err == nil {
-		return fmt.Errorf("%w: %s holds an answer that was never committed; run enroll to finish it, then forget",
-			ErrPending, s.JournalPath())
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,9 +53,23 @@ func TestSealAndUnsealOnSwtpm(t *testing.T) {
 		t.Fatalf("Unseal after a restart: %q, %v", back, err)
 	}
 	t.Logf("Unseal (storage key, load, unseal, decrypt): %v", time.Since(start))
-	// Bound to its aad: another file's fields do not open it.
-	if _, err := sealerOf(t, p).Unseal(ctx, prot, []byte("other")); !errors.Is(err, flow.ErrUnreadable) {
-		t.Errorf("Unseal with another aad: %v", err)
+	// Bound to its aad: another file's fields do not open it, nor does an
+	// edited ciphertext or nonce. This TPM gives the key back, so it is
+	// not another device's: the value was changed since (exit 4, its own
+	// hint, never "root or the reader group").
+	edited := prot
+	edited.Ciphertext = append([]byte{prot.Ciphertext[0] ^ 1}, prot.Ciphertext[1:]...)
+	shortNonce := prot
+	shortNonce.Nonce = prot.Nonce[1:]
+	for name, tc := range map[string]struct {
+		p   persist.Protection
+		aad []byte
+	}{"another aad": {prot, []byte("other")}, "an edited ciphertext": {edited, aad}, "a cut nonce": {shortNonce, aad}} {
+		_, err := sealerOf(t, p).Unseal(ctx, tc.p, tc.aad)
+		c := flow.Classify(err)
+		if !errors.Is(err, flow.ErrSealedChanged) || c.Exit != flow.ExitDevice || strings.Contains(c.Hint, "reader group") || !strings.Contains(c.Hint, "backup") {
+			t.Errorf("Unseal with %s: %v (%+v), want ErrSealedChanged", name, err, c)
+		}
 	}
 	// Two values sealed under one key have different nonces.
 	prot2, _ := s.Seal(secret, aad)

@@ -148,7 +148,7 @@ func (s *TPM) Unseal(ctx context.Context, p persist.Protection, aad []byte) ([]b
 	if err != nil {
 		// This TPM sealed the key, so the ciphertext or the fields it is
 		// bound to (server, id, clientId) were changed since.
-		return nil, fmt.Errorf("%w: the sealed secret does not decrypt: the file was changed after it was sealed", flow.ErrUnreadable)
+		return nil, fmt.Errorf("%w: this TPM unsealed the data key, but the sealed value does not decrypt with it", flow.ErrSealedChanged)
 	}
 	return plain, nil
 }
