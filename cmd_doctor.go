@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"enroll/api"
 	"enroll/config"
 	"enroll/doctor"
+	"enroll/seal"
 )
 
 const doctorExample = `  enroll doctor
@@ -57,6 +59,9 @@ func cmdDoctor(ctx context.Context, e env, args []string) error {
 		ProxyVars:   proxyVars(e),
 		ReaderGroup: e.getenv("ENROLL_READER_GROUP"),
 		DefaultsErr: e.defaultsErr,
+		Seal:        e.getenv("ENROLL_SEAL"),
+		TPM:         tpmSetting(e),
+		Sealer:      c.tpm(e),
 	})
 	if c.json {
 		ok := doctor.Exit(checks) == 0
@@ -125,6 +130,8 @@ func settingsInEffect(e env, fs *flag.FlagSet, c *common, credentials string) []
 		{Name: "ca-file", Value: c.caFile, Source: source("ca-file", "ENROLL_CA_FILE")},
 		{Name: "timeout", Value: c.timeout.String(), Source: source("timeout", "ENROLL_TIMEOUT")},
 		{Name: "reader-group", Value: e.getenv("ENROLL_READER_GROUP"), Source: source("", "ENROLL_READER_GROUP")},
+		{Name: "seal", Value: cmp.Or(strings.TrimSpace(e.getenv("ENROLL_SEAL")), sealNone), Source: source("", "ENROLL_SEAL")},
+		{Name: "tpm", Value: tpmSetting(e), Source: source("", "ENROLL_TPM")},
 		{Name: "defaults file", Value: defaults, Source: from},
 	}
 	// The network's settings from the environment or the file, which choose
@@ -139,4 +146,9 @@ func settingsInEffect(e env, fs *flag.FlagSet, c *common, credentials string) []
 		}
 	}
 	return out
+}
+
+// tpmSetting is the TPM that ENROLL_TPM names, as set, or the default.
+func tpmSetting(e env) string {
+	return cmp.Or(strings.TrimSpace(e.getenv("ENROLL_TPM")), seal.DefaultDevice)
 }

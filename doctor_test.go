@@ -50,7 +50,7 @@ func (rep doctorReport) expect(t *testing.T, want map[string]string) {
 	for _, c := range rep.Checks {
 		order = append(order, c.Name)
 	}
-	if got := strings.Join(order, " "); got != "config proxy dns tcp tls clock discovery token credentials journal" {
+	if got := strings.Join(order, " "); got != "config proxy dns tcp tls clock discovery token credentials tpm journal" {
 		t.Errorf("checks in order: %s", got)
 	}
 	for name, w := range want {

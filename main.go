@@ -107,7 +107,7 @@ func commands() []command {
 		{"token", "print a fresh access token for the stored client", cmdToken, false},
 		{"forget", "delete the stored credentials (local only)", cmdForget, false},
 		{"seal", "seal the stored client secret to this device's TPM, in place", cmdSeal, false},
-		{"doctor", "diagnose this device: settings, network, TLS, clock, service, credentials file", cmdDoctor, false},
+		{"doctor", "diagnose this device: settings, network, TLS, clock, service, credentials file, TPM", cmdDoctor, false},
 		{"open", "the wizard for an app link NAME://accept?token=… (the desktop's link handler)", cmdOpen, false},
 		{"scheme", "install or remove enroll as this desktop's handler of NAME:// links", cmdScheme, false},
 		{"invite", "send invitations as an administrator, one or a CSV file's worth", cmdInvite, false},

@@ -4,9 +4,9 @@
 // in effect and where each value came from; the proxy; DNS; TCP; TLS (the
 // chain, its validity and expiry); the clock against the server's; the
 // discovery document; the token endpoint with the stored credentials; the
-// credentials file and its directory; a pending journal or answers set
-// aside. It never sends an invitation, never prints a secret, and changes
-// nothing on disk.
+// credentials file and its directory; the TPM a sealed secret needs (or
+// ENROLL_SEAL asks for); a pending journal or answers set aside. It never
+// sends an invitation, never prints a secret, and changes nothing on disk.
 package doctor
 
 import (
@@ -73,6 +73,11 @@ type Options struct {
 	// DefaultsErr is why the defaults file could not be read, if it could
 	// not: this run may then see other settings than the first-boot unit.
 	DefaultsErr error
+	// Seal is ENROLL_SEAL as set ("" for none), TPM the TPM that
+	// ENROLL_TPM names, and Sealer that TPM, proven when nothing is
+	// sealed yet but Seal asks for it. The Store unseals with the same.
+	Seal, TPM string
+	Sealer    Sealer
 }
 
 // Run performs every check, in order.
@@ -89,10 +94,16 @@ func Run(ctx context.Context, o Options) []Check {
 			r.o.Server = r.enrolled
 		}
 	}
+	var journalSealed bool
+	var journalErr error
+	if loadErr == nil && snap.Pending != nil {
+		journalSealed, journalErr = o.Store.ProveJournal(ctx)
+	}
 	r.network(ctx)
 	r.token(ctx, snap, loadErr)
 	r.file(snap, loadErr)
-	r.journal(snap)
+	r.tpm(ctx, snap, loadErr, journalSealed, journalErr)
+	r.journal(snap, journalErr)
 	return r.checks
 }
 
@@ -113,7 +124,8 @@ func (r *run) add(c Check) { r.checks = append(r.checks, c) }
 
 // Exit is the exit code of a report: 0 when nothing failed, else the code
 // of the first failure's kind, as the error table gives it (5 the network
-// or the service, 4 the stored credentials, 6 the store, 7 a pending
+// or the service, 4 the stored credentials or a sealed secret that does
+// not unseal here, 6 the store or a TPM that cannot seal, 7 a pending
 // enrollment).
 func Exit(checks []Check) int {
 	for _, c := range checks {

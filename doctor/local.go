@@ -44,6 +44,9 @@ func (r *run) config() {
 // application would; the token itself is never shown.
 func (r *run) token(ctx context.Context, snap snapshot, loadErr error) {
 	switch {
+	case unsealFailure(loadErr):
+		r.add(skipped("token", "the sealed secret does not unseal here (see tpm)"))
+		return
 	case loadErr != nil:
 		r.add(skipped("token", "the credentials cannot be read"))
 		return
@@ -71,7 +74,10 @@ func (r *run) token(ctx context.Context, snap snapshot, loadErr error) {
 // them, and whether they are shared with a reader group.
 func (r *run) file(snap snapshot, loadErr error) {
 	path := r.o.Store.Path()
-	if loadErr != nil {
+	// A secret the TPM does not give back is the tpm check's failure: the
+	// file itself is described here.
+	unsealed := unsealFailure(loadErr)
+	if loadErr != nil && !unsealed {
 		r.add(failed("credentials", loadErr, ""))
 		return
 	}
@@ -89,13 +95,16 @@ func (r *run) file(snap snapshot, loadErr error) {
 	if di, err := os.Stat(filepath.Dir(path)); err == nil {
 		detail += "; its directory " + describe(di)
 	}
-	if snap.Existing != nil && snap.Existing.Sealed {
+	switch {
+	case snap.Existing != nil && snap.Existing.Sealed:
 		detail += "; the secret sealed to this device's TPM (it unseals here)"
+	case unsealed:
+		detail += "; the secret sealed to a TPM, and it does not unseal here (see tpm)"
 	}
 	c := Check{Name: "credentials", Status: OK, Detail: detail}
 	di, _ := os.Stat(filepath.Dir(path))
 	switch {
-	case snap.Existing == nil:
+	case snap.Existing == nil && !unsealed:
 		c.Status, c.Kind = Fail, flow.ErrNotEnrolled
 		c.Hint = "The file cannot be used (see the warnings): run enroll accept with a new invitation; it moves the file aside first."
 	case fi.Mode().Perm()&0o007 != 0 || di != nil && di.Mode().Perm()&0o002 != 0 && di.Mode()&fs.ModeSticky == 0:
@@ -168,12 +177,17 @@ func describe(fi fs.FileInfo) string {
 
 // journal reports an interrupted enrollment waiting to be finished, and
 // answers set aside for support.
-func (r *run) journal(snap snapshot) {
+func (r *run) journal(snap snapshot, unsealErr error) {
 	path := r.o.Store.Path()
 	aside, _ := filepath.Glob(path + ".pending.*")
 	corrupt, _ := filepath.Glob(path + ".corrupt-*")
 	aside = append(aside, corrupt...)
 	switch {
+	case snap.Pending != nil && unsealErr != nil:
+		// enroll accept cannot finish it here: the tpm check says why and
+		// names the command that moves it aside.
+		c := failed("journal", unsealErr, "an interrupted enrollment is waiting in "+flow.Sanitize(r.o.Store.JournalPath())+", and this device cannot finish it (see tpm)")
+		r.add(c)
 	case snap.Pending != nil:
 		r.add(Check{Name: "journal", Status: Fail, Detail: "an interrupted enrollment is waiting in " + flow.Sanitize(r.o.Store.JournalPath()),
 			Hint: "Run enroll accept: it finishes that enrollment from the journal, without calling the service.", Kind: flow.ErrPending})

@@ -199,3 +199,25 @@ func shellArg(p string) string {
 	}
 	return "'" + strings.ReplaceAll(p, "'", `'\''`) + "'"
 }
+
+// ProveJournal unseals a sealed journal as enroll accept would before
+// finishing it, and forgets what it read: doctor's proof that this device
+// can finish it. sealed is false, and err nil, when there is no journal,
+// it is not sealed, or it cannot be read here (Load says why). Only a
+// read-only store proves, so that nothing on disk changes.
+func (s *Store) ProveJournal(ctx context.Context) (sealed bool, err error) {
+	if !s.readOnly {
+		return false, errors.New("persist: ProveJournal on a writable store")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	data, ok, err := s.readRegular(s.JournalPath(), maxJournalSize, nil)
+	if err != nil || !ok {
+		return false, nil
+	}
+	j, reason := decodeJournal(data)
+	if reason != "" || j.prot == nil {
+		return false, nil
+	}
+	return true, s.unsealJournal(ctx, &j.Pending, j.prot)
+}

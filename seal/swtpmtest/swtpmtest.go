@@ -5,9 +5,11 @@
 package swtpmtest
 
 import (
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -43,8 +45,9 @@ func Start(t testing.TB) *TPM {
 	Need(t)
 	dir := t.TempDir()
 	// A Unix socket's path is limited to 107 bytes; a test's temporary
-	// directory, named after the test, may be longer.
-	if len(dir) > 80 {
+	// directory, named after the test, may be longer, or hold a comma or
+	// an equals sign, which swtpm's option syntax (key=value,…) splits on.
+	if len(dir) > 80 || strings.ContainsAny(dir, ",=") {
 		short, err := os.MkdirTemp("", "swtpm")
 		if err != nil {
 			t.Fatal(err)
@@ -82,7 +85,10 @@ func (p *TPM) start() {
 	go func() { _ = cmd.Wait(); close(p.done) }()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if fi, err := os.Stat(p.Socket); err == nil && fi.Mode()&os.ModeSocket != 0 {
+		// The socket file appears at bind, before swtpm listens: only a
+		// connection proves it serves (it takes the next one after this).
+		if c, err := net.Dial("unix", p.Socket); err == nil {
+			_ = c.Close()
 			return
 		}
 		select {
