@@ -15,7 +15,9 @@ import (
 // emulator with nothing but the credentials file, and the access token
 // each prints is one the emulator issued to the enrolled client. Each
 // also reads the file from $CREDENTIALS_DIRECTORY, as systemd's
-// LoadCredential= hands it over, and refuses a version it does not know.
+// LoadCredential= hands it over, and refuses a version it does not know;
+// a sealed file (version 2), which only enroll can read, is refused with
+// the way to a token: enroll token.
 
 // reader is one example reader: the command that runs it with a file.
 type reader struct {
@@ -114,16 +116,45 @@ func TestReaderExamples(t *testing.T) {
 			}
 			check("$CREDENTIALS_DIRECTORY", []string{"CREDENTIALS_DIRECTORY=" + dir})
 			// A version it does not know is refused, never half read.
-			v2 := filepath.Join(t.TempDir(), "v2.json")
-			if err := os.WriteFile(v2, []byte(strings.Replace(string(x.file()), `"version": 1`, `"version": 2`, 1)), 0o600); err != nil {
+			v3 := filepath.Join(t.TempDir(), "v3.json")
+			if err := os.WriteFile(v3, []byte(strings.Replace(string(x.file()), `"version": 1`, `"version": 3`, 1)), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			cmd := exec.Command(argv[0], append(argv[1:], v2)...)
-			if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "not 1") {
-				t.Errorf("version 2: exit %v, %s", err, out)
+			cmd := exec.Command(argv[0], append(argv[1:], v3)...)
+			if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "is version 3, not 1") {
+				t.Errorf("version 3: exit %v, %s", err, out)
 			}
 		})
 	}
 	x.finish()
 	_ = emulator.OpToken
+}
+
+// TestReadersRefuseASealedFile: a file sealed to the TPM (version 2, made
+// by enroll seal against swtpm) holds no secret a reader could use; each
+// reader refuses it, says why and points to enroll token, and prints
+// nothing on stdout, where the application expects a token.
+func TestReadersRefuseASealedFile(t *testing.T) {
+	x := newFx(t)
+	x.enroll()
+	_, vars := x.tpmVars()
+	x.exit(x.runIn(runOpts{vars: vars}, "seal"), 0, `Sealed`)
+	for _, r := range readers() {
+		t.Run(r.name, func(t *testing.T) {
+			argv := r.argv(t)
+			cmd := exec.Command(argv[0], append(argv[1:], x.creds)...)
+			cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + x.dir}
+			var stdout, stderr strings.Builder
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			msg := stderr.String()
+			if err == nil || stdout.Len() != 0 || !strings.Contains(msg, "is version 2: its client secret is sealed to this device's TPM") ||
+				!strings.Contains(msg, "get access tokens with `enroll token`") {
+				t.Errorf("a sealed file: exit %v, stdout %q, stderr %q", err, stdout.String(), msg)
+			}
+			x.record(stdout.String(), msg)
+		})
+	}
+	x.tokenWorks(vars, x.svc.emu.Clients()[0].ClientID) // enroll token, the way the readers name
+	x.finish()
 }

@@ -76,7 +76,12 @@ def main(argv):
     with open(path, encoding="utf-8") as f:
         creds = json.load(f)
     # Version 1 is the format this reader knows; fields it does not know
-    # are ignored, as the format's rules say.
+    # are ignored, as the format's rules say. Version 2 holds no
+    # clientSecret: it is sealed to the device's TPM, and only enroll
+    # unseals it.
+    if creds.get("version") == 2:
+        sys.exit(f"token.py: {path} is version 2: its client secret is sealed to this device's TPM, and only enroll "
+                 "can unseal it; get access tokens with `enroll token` (or `enroll token --json`)")
     if creds.get("version") != 1:
         sys.exit(f"token.py: {path} is version {creds.get('version')}, not 1")
     server = creds["server"]

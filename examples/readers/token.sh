@@ -37,8 +37,14 @@ fetch() {
 }
 
 # Version 1 is the format this reader knows; fields it does not know are
-# ignored, as the format's rules say.
+# ignored, as the format's rules say. Version 2 holds no clientSecret: it is
+# sealed to the device's TPM (enroll accept --seal tpm), and only enroll
+# unseals it.
 version=$(jq -r '.version' "$file")
+if [ "$version" = 2 ]; then
+  echo "token.sh: $file is version 2: its client secret is sealed to this device's TPM, and only enroll can unseal it; get access tokens with \`enroll token\` (or \`enroll token --json\`)" >&2
+  exit 1
+fi
 [ "$version" = 1 ] || { echo "token.sh: $file is version $version, not 1" >&2; exit 1; }
 server=$(jq -r '.server' "$file")
 

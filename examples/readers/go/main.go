@@ -71,7 +71,13 @@ func run() error {
 	if err := json.Unmarshal(b, &c); err != nil {
 		return err
 	}
-	if c.Version != 1 {
+	switch c.Version {
+	case 1:
+	case 2:
+		// No clientSecret: it is sealed to the device's TPM (enroll accept
+		// --seal tpm), and only enroll unseals it.
+		return errors.New("the credentials file is version 2: its client secret is sealed to this device's TPM, and only enroll can unseal it; get access tokens with `enroll token` (or `enroll token --json`)")
+	default:
 		return fmt.Errorf("the credentials file is version %d, not 1", c.Version)
 	}
 	server, err := url.Parse(c.Server)
