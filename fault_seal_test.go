@@ -28,38 +28,108 @@ func (x *fx) tpmVars() (*swtpmtest.TPM, map[string]string) {
 	return p, map[string]string{"ENROLL_TPM": p.Setting()}
 }
 
-// secretForms are the ways a secret could sit in a file: as it is, in
-// base64 (standard and URL alphabets, padded or not) and in hex.
-func secretForms(secret string) []string {
+// secretPieces are the 12-character runs of a secret written as it is, in
+// base64 (standard and URL alphabets) and in hex (either case): a part of
+// the secret in a file (a dozen bytes, fewer encoded, at any offset)
+// holds one of them. Base64 is taken at each of its three alignments, its
+// last, padding-dependent characters left out. Twelve characters of a
+// random 43-character secret do not turn up in a file's other content by
+// chance.
+func secretPieces(secret string) []string {
+	const n = 12
+	var forms []string
 	b := []byte(secret)
-	return []string{secret, base64.StdEncoding.EncodeToString(b), base64.RawStdEncoding.EncodeToString(b),
-		base64.URLEncoding.EncodeToString(b), base64.RawURLEncoding.EncodeToString(b), hex.EncodeToString(b), strings.ToUpper(hex.EncodeToString(b))}
+	for off := 0; off < 3 && off < len(b); off++ {
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+			e := enc.EncodeToString(b[off:])
+			forms = append(forms, e[:max(0, len(e)-4)])
+		}
+	}
+	forms = append(forms, secret, hex.EncodeToString(b), strings.ToUpper(hex.EncodeToString(b)))
+	var pieces []string
+	for _, f := range forms {
+		for i := 0; i+n <= len(f); i++ {
+			pieces = append(pieces, f[i:i+n])
+		}
+	}
+	return pieces
 }
 
 // noSecretOnDisk fails when any file under the credentials directory (the
 // file, journals, files set aside, temporary files, the lock) holds a
-// client secret the service issued, in any of its forms.
+// client secret the service issued, or a piece of one (secretPieces),
+// raw, in base64 (standard or URL, any alignment) or in hex.
 func (x *fx) noSecretOnDisk() {
 	x.t.Helper()
-	dir := filepath.Dir(x.creds)
-	_ = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+	var secrets []string
+	for _, c := range x.svc.emu.Clients() {
+		secrets = append(secrets, c.ClientSecret)
+	}
+	if len(secrets) == 0 {
+		x.t.Fatal("noSecretOnDisk: the service issued no client, so there is nothing to look for")
+	}
+	found, files, err := secretsUnder(filepath.Dir(x.creds), secrets)
+	if err != nil || files == 0 {
+		x.t.Errorf("noSecretOnDisk: %d files read under %s: %v", files, filepath.Dir(x.creds), err)
+	}
+	for _, f := range found {
+		x.t.Errorf("%s holds a client secret or a piece of one", f)
+	}
+}
+
+// secretsUnder names the files under dir that hold a piece of a secret,
+// and counts the files it read.
+func secretsUnder(dir string, secrets []string) (found []string, files int, err error) {
+	err = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
 		b, err := os.ReadFile(path)
 		if err != nil {
-			x.t.Errorf("reading %s: %v", path, err)
-			return nil
+			return err
 		}
-		for _, c := range x.svc.emu.Clients() {
-			for _, f := range secretForms(c.ClientSecret) {
-				if bytes.Contains(b, []byte(f)) {
-					x.t.Errorf("%s holds a client secret (…%s)", filepath.Base(path), f[len(f)-4:])
+		files++
+		for _, s := range secrets {
+			for _, p := range secretPieces(s) {
+				if bytes.Contains(b, []byte(p)) {
+					found = append(found, filepath.Base(path))
+					return nil
 				}
 			}
 		}
 		return nil
 	})
+	return found, files, err
+}
+
+// TestNoSecretOnDiskFinds is the check's own test: a plain credentials
+// file, and files holding only a piece of the secret in each form, are
+// found.
+func TestNoSecretOnDiskFinds(t *testing.T) {
+	x := newFx(t)
+	x.enroll()
+	secret := x.svc.emu.Clients()[0].ClientSecret
+	if found, _, err := secretsUnder(filepath.Dir(x.creds), []string{secret}); err != nil || len(found) != 1 {
+		t.Errorf("the plain file: found %v, %v", found, err)
+	}
+	piece := []byte(secret[5:25])
+	for name, content := range map[string]string{
+		"raw":       string(piece),
+		"base64":    "xx" + base64.StdEncoding.EncodeToString(append([]byte("a"), piece...)) + "yy",
+		"base64url": base64.RawURLEncoding.EncodeToString(append([]byte("ab"), piece...)),
+		"hex":       strings.ToUpper(hex.EncodeToString(piece)),
+		"none":      "not a secret",
+	} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "f"), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		found, files, err := secretsUnder(dir, []string{secret})
+		if err != nil || files != 1 || (len(found) == 1) != (name != "none") {
+			t.Errorf("%s: found %v in %d files, %v", name, found, files, err)
+		}
+	}
+	x.finish()
 }
 
 // sealedIssued asserts the file is version 2, names the client the

@@ -49,6 +49,49 @@ func TestSealedEnrollmentEndToEnd(t *testing.T) {
 	x.finish()
 }
 
+// TestSealWithoutTPMEndToEnd: the real binary, --seal tpm, and no TPM it
+// can use: none at the default /dev/tpmrm0 (where this machine has none),
+// no socket where ENROLL_TPM points (swtpm absent), swtpm stopped. Each is
+// exit 6 before accepting, from accept and from the line-by-line wizard:
+// no accept call, the invitation still open, nothing on disk. Once swtpm
+// runs, the same invitation enrolls, sealed.
+func TestSealWithoutTPMEndToEnd(t *testing.T) {
+	x := newFx(t)
+	p, running := x.tpmVars()
+	p.Stop()
+	cases := map[string]map[string]string{
+		"swtpm absent":  {"ENROLL_TPM": "swtpm:" + filepath.Join(x.dir, "absent.sock")},
+		"swtpm stopped": running,
+	}
+	if _, err := os.Stat("/dev/tpmrm0"); err != nil {
+		cases["no /dev/tpmrm0"] = nil
+	}
+	inv := x.svc.invite(emulator.InvitationSpec{})
+	for name, vars := range cases {
+		for _, args := range [][]string{{"accept", "--token-file", "-", "--seal", "tpm"}, {"--plain", "--seal", "tpm", "--server", x.svc.URL}} {
+			stdin := inv.Link
+			if args[0] == "--plain" {
+				stdin += "\n\na\n" // the link, the name as offered, a(ccept)
+			}
+			r := x.start(childOpts{vars: vars, stdin: stdin}, args...).wait()
+			if r.code != 6 || !strings.Contains(r.all(), "TPM cannot seal") {
+				t.Errorf("%s, enroll %s: exit %d\n%s", name, args[0], r.code, r.all())
+			}
+			x.record1(r)
+		}
+	}
+	x.calls(emulator.OpAccept, 0)
+	x.state(inv, emulator.StateOpen)
+	if entries, _ := os.ReadDir(filepath.Dir(x.creds)); len(entries) > 1 { // the lock file at most
+		t.Errorf("left on disk: %v", entries)
+	}
+	p.Restart()
+	r := x.start(childOpts{vars: running, stdin: inv.Link + "\n\na\n"}, "--plain", "--seal", "tpm", "--server", x.svc.URL).wait()
+	x.exit(r, 0, `sealed to this device's TPM`)
+	x.sealedIssued(running)
+	x.finish()
+}
+
 func TestSealAuto(t *testing.T) {
 	for _, withTPM := range []bool{true, false} {
 		x := newFx(t)
