@@ -15,7 +15,7 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 	fs, c, envErr := newFlags(e, "status", "[--verify] [flags]", "  enroll status --verify --json", useService|useNoColor)
 	verify := fs.Bool("verify", false, "also get an access token, proving the service accepts the stored credentials")
 	showQR := fs.Bool("qr", false, "also show the device client's id as a QR code, for asset records (--qr-format picks how)")
-	qrFormat := fs.String("qr-format", envOr(e, "ENROLL_QR_FORMAT", "auto"), "auto, small, large or ascii (ENROLL_QR_FORMAT)")
+	qrFormat := fs.String("qr-format", envOr(e, "ENROLL_QR_FORMAT", "auto"), qr.FormatNames()+" (ENROLL_QR_FORMAT)")
 	if _, err := parseArgs(e, fs, envErr, args); err != nil {
 		return fail(e, c, err)
 	}
@@ -78,7 +78,17 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 				width, height = w, max(h-reserve, 1) // 0 would mean no limit
 			}
 		}
-		code, err = qr.Render(snap.Existing.ID, format, width, height, asciiOnly(e))
+		// Escape sequences go to a terminal only: not to a pipe or a
+		// file, not under TERM=dumb. NO_COLOR and --no-color keep the
+		// code's black and white: a code is a picture, not decoration,
+		// and without its colours it reads inverted on a light theme
+		// (README, "QR codes and NO_COLOR").
+		_, _, stdoutTTY := termSizeOf(e)
+		render := qr.Render
+		if !stdoutTTY || e.getenv("TERM") == "dumb" {
+			render = qr.RenderPlain
+		}
+		code, err = render(snap.Existing.ID, format, width, height, asciiOnly(e))
 		var small *qr.TooSmallError
 		switch {
 		case errors.As(err, &small):
@@ -90,12 +100,6 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 				small.NeedWidth, x, small.NeedHeight+reserve)
 		case err != nil:
 			return fail(e, c, err)
-		}
-		// Escape sequences go to a colour terminal only: not to a pipe or
-		// a file, not under TERM=dumb, NO_COLOR or --no-color.
-		_, _, stdoutTTY := termSizeOf(e)
-		if c.noColor || !stdoutTTY || e.getenv("TERM") == "dumb" {
-			code.Text = code.Plain()
 		}
 		r.IDQR = code.Text
 	}

@@ -23,7 +23,7 @@ func addScreenFlags(fs *flag.FlagSet, e env) *screenFlags {
 	fs.StringVar(&f.handoffListen, "handoff-listen", e.getenv("ENROLL_HANDOFF_LISTEN"),
 		"`IP[:PORT]` of the phone hand-off page (ENROLL_HANDOFF_LISTEN; default: this device's address on the default route)")
 	fs.StringVar(&f.qrFormat, "qr-format", envOr(e, "ENROLL_QR_FORMAT", "auto"),
-		"how QR codes are drawn: auto, small, large or ascii (ENROLL_QR_FORMAT)")
+		"how QR codes are drawn: "+qr.FormatNames()+" (ENROLL_QR_FORMAT)")
 	return f
 }
 

@@ -7,7 +7,7 @@ import "testing"
 // invitation link.
 func BenchmarkRender(b *testing.B) {
 	link := makeLink(120)
-	for _, f := range []Format{FormatSmall, FormatLarge, FormatASCII, FormatAuto} {
+	for _, f := range []Format{FormatSmall, FormatLarge, FormatBG, FormatASCII, FormatAuto} {
 		b.Run(string(f), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

@@ -125,7 +125,7 @@ func (e *entry) draw(f Format, width, height int, ascii bool) (Code, error) {
 	if e.err != nil {
 		return Code{}, e.err
 	}
-	l, err := choose(len(e.matrix), f, width, height, ascii)
+	l, err := choose(len(e.matrix), f, width, height, ascii, false)
 	if err != nil {
 		return Code{}, err
 	}

@@ -32,7 +32,7 @@ func TestCache(t *testing.T) {
 	if b := get(emulatorLink, FormatAuto, 130, 55, false); !same(a, b) {
 		t.Fatal("redrawn on a resize within the same layout")
 	}
-	if b := get(emulatorLink, FormatLarge, 0, 0, false); !same(a, b) {
+	if b := get(emulatorLink, FormatBG, 0, 0, false); !same(a, b) {
 		t.Fatal("redrawn when auto and explicit chose the same layout")
 	}
 	// A layout change redraws; so does the quiet zone shrinking.

@@ -7,13 +7,13 @@ import (
 )
 
 // TestDecode renders links of several lengths in every format, both with the
-// full quiet zone and squeezed to the minimum size (quiet zone 2), turns the
-// text back into pixels on a dark surround and decodes it with a real QR
-// decoder.
+// full quiet zone and squeezed to the minimum size (quiet zone 2; for bg,
+// one cell a module), turns the text back into pixels on a dark surround and
+// decodes it with a real QR decoder.
 func TestDecode(t *testing.T) {
 	links := []string{makeLink(40), makeLink(120), makeLink(300), makeLink(1000), emulatorLink}
 	for _, link := range links {
-		for _, f := range []Format{FormatSmall, FormatLarge, FormatASCII} {
+		for _, f := range []Format{FormatSmall, FormatLarge, FormatBG, FormatASCII} {
 			for _, squeezed := range []bool{false, true} {
 				name := fmt.Sprintf("%d/%s/squeezed=%v", len(link), f, squeezed)
 				t.Run(name, func(t *testing.T) {

@@ -4,30 +4,64 @@
 // The codes themselves — segments, version, error correction at level
 // Medium, mask — are github.com/skip2/go-qrcode's. This package adds what a
 // terminal needs: the formats below, the quiet zone, fitting the code to
-// the space, the ASCII polarity, and a [Cache] that keeps encoding (about a
+// the space, the colours, and a [Cache] that keeps encoding (about a
 // millisecond for a long link) off the render path.
 //
 // # Formats
 //
-//   - small: half blocks (▀ ▄ █ and space), one cell per module across and
-//     two modules per row, so a module is roughly square on a cell that is
-//     twice as tall as it is wide. The most compact, the default fallback.
-//   - large: full blocks, each module "██" or "  " (two cells, one row).
-//   - ascii: for terminals that cannot show block glyphs (no UTF-8 locale,
-//     the Linux console without such a font). Each module is two cells,
-//     "  " or "##", no colour.
-//   - auto: ascii when the caller says the terminal needs it, otherwise the
-//     largest of large and small that fits the space it is given.
+//   - bg: background colour only. Every module is whole cells of spaces,
+//     black or, in reverse video, white: no glyph is drawn, so no font can
+//     open a gap in it. One row a module; two cells a module (square
+//     modules) or, where only that fits, one ("narrow", modules twice as
+//     tall as wide). The most robust; as big as large.
+//   - small: half blocks, one cell per module across and two modules per
+//     row, so a module is roughly square. The most compact. Dark halves are
+//     the cell's black background, light halves the white glyph ▀ or ▄ (or
+//     a reverse-video space when both are light), so a font whose block
+//     glyphs do not fill the cell leaves thin dark lines inside light
+//     modules instead of light stripes across the finder patterns.
+//   - large: full blocks, each module "██" or "  " (two cells, one row),
+//     black glyphs on white. Decodes only where the font's █ fills the
+//     cell; auto never picks it.
+//   - ascii: each module two cells, "  " or "##", no colour. For outputs
+//     with no colour and no block glyphs; auto picks it only there.
+//   - auto: the table below.
 //
-// # Light background
+// # What auto picks
 //
-// Block formats draw black (SGR 30) on white (SGR 47) and set the colours on
-// every line, so the code has its own light background and quiet zone and
-// scans on dark themes too. Only the 16 basic colours are used: the Linux
-// console has no bright white (107) or 256 colours. Each line ends with a
-// reset after its last cell, so the background does not bleed into the rest
-// of the screen and the quiet zone on the right is made of coloured cells,
-// which a terminal keeps, rather than trailing blanks, which it may drop.
+// The first layout of the row that fits the space, each with the widest
+// quiet zone that fits (4, 3, then 2):
+//
+//	where                                      auto tries
+//	a terminal, UTF-8 locale, not TERM=linux   bg (2 cells a module), small
+//	TERM=linux, or a locale that is not UTF-8  bg (2 cells), bg narrow (1 cell)
+//	no escapes (pipe, file, TERM=dumb), UTF-8  small — plain
+//	no escapes, not UTF-8 or TERM=linux        ascii
+//
+// The caller says which row: Render's ascii is "no block glyphs", and
+// [RenderPlain] is the no-escape rows. bg narrow is never tried where small
+// can be drawn: it needs the rows of two small codes, and its tall modules
+// are refused by ZXing-style detectors (zbar reads them).
+//
+// # Colours
+//
+// bg and small draw white (SGR 37) on black (40), with reverse video (7)
+// for white cells; large draws black (30) on white (47). Every code thus
+// has its own light background and quiet zone and scans on dark themes
+// too. Only the 8 basic colours are used: the Linux console has no bright
+// white and no 256 colours. Each line sets its colours at its start and
+// resets them after its last cell, so the quiet zone on the right is made
+// of coloured cells, which a terminal keeps, rather than trailing blanks,
+// which it may drop. On a terminal that ignores colours, bg and small still
+// show, dark on light where the screen is dark: black is the background and
+// white the foreground.
+//
+// A code is a picture, not decoration: NO_COLOR and --no-color take every
+// other colour away, but not a code's black and white, without which it
+// would read inverted on light themes. RenderPlain, for outputs that take
+// no escape sequence at all, draws the light modules and the quiet zone
+// as the terminal's own ink: right on a dark background, inverted on a
+// light one.
 //
 // # ASCII polarity
 //
@@ -51,22 +85,27 @@
 //   - The quiet zone is ink on every side, so every line starts and ends
 //     with "#" and no terminal can trim the right-hand quiet zone away.
 //
-// On a light-themed terminal the ascii code appears reversed; phone cameras
-// and apps that try inverted codes read it. "#" is used because every font
-// has it and it is one of the densest ASCII glyphs. ASCII remains the least
-// robust format: prefer the block formats wherever they can be shown.
+// ASCII remains the least robust format; since bg exists, the console gets
+// bg and ascii is for outputs without colour.
 //
 // # Quiet zone
 //
 // 4 modules (the standard) when that fits, else 3, else 2 — never fewer,
 // since against a dark terminal background the quiet zone is the only thing
-// separating the finder patterns from the surroundings. In auto, a larger
-// format with a narrower quiet zone wins over a smaller format with a wider
-// one: module size matters more for scanning than extra margin beyond 2.
+// separating the finder patterns from the surroundings. A larger layout
+// with a narrower quiet zone wins over a smaller one with a wider one:
+// module size matters more for scanning than extra margin beyond 2.
+//
+// # Tested on screen
+//
+// gaps_test.go paints codes with the glyph geometry of fonts that leave
+// gaps and decodes them; bench/qrshots (TestQRShots) shows them in xterm
+// under Xvfb in several fonts and themes and decodes the screenshots with
+// zbarimg. Its table is bench/qrshots.md.
 //
 // # Width of the glyphs
 //
 // ▀ ▄ █ are "ambiguous width" in Unicode; terminals configured to draw
-// ambiguous characters double-width (some CJK setups) will distort the block
-// formats. Such terminals should be given ascii.
+// ambiguous characters double-width (some CJK setups) will distort small
+// and large. bg draws spaces only and is not affected.
 package qr

@@ -2,14 +2,13 @@ package qr
 
 import (
 	"fmt"
+	"github.com/makiuchi-d/gozxing"
+	zxqr "github.com/makiuchi-d/gozxing/qrcode"
 	"image"
 	"image/color"
 	"strings"
 	"testing"
-
-	"github.com/charmbracelet/x/ansi"
-	"github.com/makiuchi-d/gozxing"
-	zxqr "github.com/makiuchi-d/gozxing/qrcode"
+	"unicode/utf8"
 )
 
 // Fixed inputs shared by the tests.
@@ -36,54 +35,110 @@ func makeLink(n int) string {
 }
 
 // modules parses a rendered code back into its module grid (true = dark),
-// quiet zone included. It is the inverse of draw and fails on any cell that
+// quiet zone included, as a terminal shows it with glyphs that fill their
+// cells. Codes without colours (ascii, plain) are read as on a dark
+// background with light ink, the Linux console. It fails on any cell that
 // draw would not produce.
 func modules(c Code) ([][]bool, error) {
 	var grid [][]bool
-	for i, line := range strings.Split(ansi.Strip(c.Text), "\n") {
-		cells := []rune(line)
-		switch c.Format {
-		case FormatSmall:
-			top := make([]bool, len(cells))
-			bottom := make([]bool, len(cells))
-			for x, r := range cells {
-				switch r {
-				case '█':
-					top[x], bottom[x] = true, true
-				case '▀':
-					top[x] = true
-				case '▄':
-					bottom[x] = true
-				case ' ':
-				default:
-					return nil, fmt.Errorf("line %d: unexpected %q", i, r)
+	for i, line := range strings.Split(c.Text, "\n") {
+		cs, err := cells(line)
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %w", i, err)
+		}
+		per := 2 // cells a module across
+		if c.Format == FormatSmall || c.Format == FormatBG && c.Width == c.Height {
+			per = 1
+		}
+		if len(cs)%per != 0 {
+			return nil, fmt.Errorf("line %d: odd width %d", i, len(cs))
+		}
+		top := make([]bool, len(cs)/per)
+		bottom := make([]bool, len(cs)/per)
+		for x := range top {
+			t, b := cs[per*x].halves()
+			for _, c := range cs[per*x : per*x+per] {
+				if ct, cb := c.halves(); ct != t || cb != b {
+					return nil, fmt.Errorf("line %d: a module's cells differ at %d", i, x)
 				}
 			}
-			grid = append(grid, top, bottom)
-		case FormatLarge, FormatASCII:
-			if len(cells)%2 != 0 {
-				return nil, fmt.Errorf("line %d: odd width %d", i, len(cells))
+			top[x], bottom[x] = !t, !b
+			if c.Format != FormatSmall && top[x] != bottom[x] {
+				return nil, fmt.Errorf("line %d: a half block in %s at %d", i, c.Format, x)
 			}
-			darkCell, lightCell := "██", "  "
-			if c.Format == FormatASCII {
-				darkCell, lightCell = "  ", "##" // see "ASCII polarity"
-			}
-			row := make([]bool, len(cells)/2)
-			for x := range row {
-				switch pair := string(cells[2*x : 2*x+2]); pair {
-				case darkCell:
-					row[x] = true
-				case lightCell:
-				default:
-					return nil, fmt.Errorf("line %d: unexpected %q", i, pair)
-				}
-			}
-			grid = append(grid, row)
-		default:
-			return nil, fmt.Errorf("format %q", c.Format)
+		}
+		grid = append(grid, top)
+		if c.Format == FormatSmall {
+			grid = append(grid, bottom)
 		}
 	}
 	return grid, nil
+}
+
+// cell is what a terminal shows in one cell: a rune drawn in the ink
+// (foreground) colour over the paper (background); true is light.
+type cell struct {
+	r          rune
+	ink, paper bool
+}
+
+// halves are whether the cell's top and bottom halves are light, with
+// glyphs that fill the cell.
+func (c cell) halves() (top, bottom bool) {
+	switch c.r {
+	case '█', '#':
+		return c.ink, c.ink
+	case '▀':
+		return c.ink, c.paper
+	case '▄':
+		return c.paper, c.ink
+	}
+	return c.paper, c.paper
+}
+
+// cells reads a line as a terminal would: SGR sequences set the colours
+// (only the ones draw writes are accepted), and each rune is drawn in
+// them. Without a sequence the colours are a dark theme's.
+func cells(line string) ([]cell, error) {
+	fg, bg, rev := true, false, false // light ink on a dark background
+	var out []cell
+	for len(line) > 0 {
+		if seq, ok := strings.CutPrefix(line, "\x1b["); ok {
+			params, rest, found := strings.Cut(seq, "m")
+			if !found {
+				return nil, fmt.Errorf("unterminated sequence %q", line)
+			}
+			for _, p := range strings.Split(params, ";") {
+				switch p {
+				case "0", "":
+					fg, bg, rev = true, false, false
+				case "7":
+					rev = true
+				case "27":
+					rev = false
+				case "30", "37":
+					fg = p == "37"
+				case "40", "47":
+					bg = p == "47"
+				default:
+					return nil, fmt.Errorf("unexpected SGR %q", p)
+				}
+			}
+			line = rest
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(line)
+		line = line[n:]
+		if !strings.ContainsRune(" █#▀▄", r) {
+			return nil, fmt.Errorf("unexpected %q", r)
+		}
+		c := cell{r: r, ink: fg, paper: bg}
+		if rev {
+			c.ink, c.paper = bg, fg
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 // toImage paints a module grid at scale pixels per module inside a margin

@@ -96,7 +96,13 @@ func (c canvas) mask(token string) string { return maskToken(token, c.styles.gly
 // text encoded ahead by prepareQR, and until then this returns
 // qr.ErrNotReady (noRoomForCode says the code is being prepared).
 func (c canvas) qrFor(url string, reserve int) (qr.Code, error) {
-	return c.qrCache.Peek(url, c.qrFormat, c.width, c.height-reserve, c.ascii)
+	return c.qrIn(url, c.width, c.height-reserve)
+}
+
+// qrIn is qrFor in a box of width×height cells, at least one each way (a
+// limit of 0 would mean none).
+func (c canvas) qrIn(url string, width, height int) (qr.Code, error) {
+	return c.qrCache.Peek(url, c.qrFormat, max(width, 1), max(height, 1), c.ascii)
 }
 
 // qrReadyMsg says a code was encoded into the cache: the next frame draws it.

@@ -33,6 +33,9 @@ type keyMap struct {
 	Phone        key.Binding
 	PhoneConfirm key.Binding
 	PhoneCancel  key.Binding
+	// PhoneSwap shows the hand-off page's address instead of its code,
+	// and back, where the window has no room for both.
+	PhoneSwap key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -61,6 +64,7 @@ func newKeyMap() keyMap {
 		Phone:        key.NewBinding(key.WithKeys("ctrl+o"), key.WithHelp("ctrl+o", "from a phone")),
 		PhoneConfirm: key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "the codes match: use it")),
 		PhoneCancel:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back to typing")),
+		PhoneSwap:    key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "show the address")),
 	}
 }
 
@@ -116,6 +120,7 @@ func (k *keyMap) sync(w *Model) {
 	k.Phone.SetEnabled(st == flow.StateInvitation && w.opts.StartPhone != nil && !w.phone.on())
 	k.PhoneConfirm.SetEnabled(false)
 	k.PhoneCancel.SetEnabled(false)
+	k.PhoneSwap.SetEnabled(false)
 	if w.phone.on() {
 		// The hand-off screen has its own keys only.
 		for _, b := range []*key.Binding{&k.Continue, &k.Use, &k.Fill, &k.Yes, &k.No, &k.Accept, &k.Decline, &k.DeclineSure, &k.DeclineKeep,
@@ -124,6 +129,12 @@ func (k *keyMap) sync(w *Model) {
 		}
 		k.PhoneConfirm.SetEnabled(w.phone.stage == phoneReceived)
 		k.PhoneCancel.SetEnabled(true)
+		k.PhoneSwap.SetEnabled(w.phone.swappable())
+		if w.phone.address {
+			k.PhoneSwap.SetHelp("a", "show the code")
+		} else {
+			k.PhoneSwap.SetHelp("a", "show the address")
+		}
 	}
 }
 
@@ -132,7 +143,7 @@ func (k *keyMap) sync(w *Model) {
 func (k keyMap) ShortHelp() []key.Binding {
 	// What moves the enrollment on comes first, then the way back and the
 	// other ways in: a narrow window cuts the end of the line.
-	out := []key.Binding{k.Continue, k.Use, k.Yes, k.No, k.Accept, k.Decline, k.DeclineSure, k.DeclineKeep, k.Retry, k.Reveal, k.ShowID, k.Finish, k.Back, k.Phone, k.PhoneConfirm, k.PhoneCancel, k.Fill, k.Quit, k.Help}
+	out := []key.Binding{k.Continue, k.Use, k.Yes, k.No, k.Accept, k.Decline, k.DeclineSure, k.DeclineKeep, k.Retry, k.Reveal, k.ShowID, k.Finish, k.Back, k.Phone, k.PhoneConfirm, k.PhoneSwap, k.PhoneCancel, k.Fill, k.Quit, k.Help}
 	if !k.Quit.Enabled() {
 		// First, so a narrow window never cuts the only way out.
 		out = append([]key.Binding{k.Abort}, out...)
@@ -143,7 +154,7 @@ func (k keyMap) ShortHelp() []key.Binding {
 // FullHelp adds the keys that are always there.
 func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Continue, k.Use, k.Fill, k.Phone, k.PhoneConfirm, k.PhoneCancel, k.Yes, k.No, k.Accept, k.Decline, k.DeclineSure, k.DeclineKeep},
+		{k.Continue, k.Use, k.Fill, k.Phone, k.PhoneConfirm, k.PhoneSwap, k.PhoneCancel, k.Yes, k.No, k.Accept, k.Decline, k.DeclineSure, k.DeclineKeep},
 		{k.Retry, k.Reveal, k.ShowID, k.Finish, k.Back, k.Quit, k.Abort, k.Help},
 	}
 }

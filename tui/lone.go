@@ -39,11 +39,13 @@ const (
 	cmdRetry               // repeat an accept or a decline
 	cmdReveal              // show the secret once
 	cmdPhoneUse            // the codes match: use the phone's text
+	cmdPhoneSwap           // the hand-off page's address instead of its code, or back
 )
 
 var commandWords = map[command]string{
 	cmdAccept: "accept", cmdDecline: "decline", cmdDeclineSure: "decline", cmdTrust: "use this server",
 	cmdRetry: "retry", cmdReveal: "show the secret", cmdPhoneUse: "use the phone's text",
+	cmdPhoneSwap: "swap the code and the address",
 }
 
 // pendingCommand is a command key waiting for the quiet after it.
@@ -189,6 +191,9 @@ func (w Model) commandDue(msg commandDueMsg) (tea.Model, tea.Cmd) {
 		return w, nil
 	case p.cmd == cmdPhoneUse && k.PhoneConfirm.Enabled():
 		return w.usePhoneText()
+	case p.cmd == cmdPhoneSwap && k.PhoneSwap.Enabled():
+		w.phone.address = !w.phone.address
+		return w, nil
 	}
 	return w, w.next()
 }

@@ -48,6 +48,7 @@ type phoneModel struct {
 	err     error
 	result  PhoneResult
 	lent    phoneLent
+	address bool // the address is shown instead of the code (arrangeSwap)
 }
 
 // phoneLent is what the screen borrows from the wizard for one frame.
@@ -73,7 +74,7 @@ func (p phoneModel) on() bool { return p.stage != phoneOff }
 
 // open starts a session; start and now are the wizard's options.
 func (p phoneModel) open(start func() (Phone, error), now func() time.Time) (phoneModel, tea.Cmd) {
-	p.stage, p.err, p.result, p.now = phoneStarting, nil, PhoneResult{}, now
+	p.stage, p.err, p.result, p.now, p.address = phoneStarting, nil, PhoneResult{}, now, false
 	return p, phoneStart(start, p.qrCache)
 }
 
@@ -83,7 +84,7 @@ func (p phoneModel) close() phoneModel {
 	if p.session != nil {
 		_ = p.session.Close()
 	}
-	p.session, p.stage = nil, phoneOff
+	p.session, p.stage, p.address = nil, phoneOff, false
 	return p
 }
 
@@ -135,8 +136,8 @@ func (p phoneModel) lend(help, spin string, read func(string) (flow.Invitation, 
 }
 
 // View is the whole screen while a hand-off runs. The QR code needs most
-// of an 80×24 terminal, so the text stands beside it when there is room,
-// and the header gives way.
+// of an 80×24 terminal, so the header gives way, and the text stands beside
+// or below it when there is room (see arrange).
 func (p phoneModel) View() string {
 	g := p.styles.glyph
 	help := p.lent.help
@@ -149,35 +150,7 @@ func (p phoneModel) View() string {
 	case phoneReceived:
 		return p.receivedView() + "\n\n" + help
 	}
-	url := p.session.URL()
-	left := p.session.ExpiresAt().Sub(p.now())
-	text := []string{
-		p.styles.title.Render("Hand over from a phone"),
-		"",
-		"Scan the code with the phone's",
-		"camera, open the page, paste",
-		"the invitation link there and",
-		"send it.",
-		"",
-		"Waiting for your phone " + g.more,
-		"This page closes within " + countdown(left),
-	}
-	// Beside the text the code may use every line but the help line;
-	// above the countdown it must leave one more.
-	if code, err := p.qrFor(url, 1); err == nil && p.width >= code.Width+2+31 {
-		text = append(text, "", "Or open on the phone:")
-		text = append(text, p.link(url, p.width-code.Width-4)...)
-		return beside(code, text) + "\n" + help
-	}
-	const reserve = 2 // the countdown and the help line
-	code, err := p.qrFor(url, reserve)
-	if err != nil {
-		// No room for the code: the address itself still works.
-		text = append(text, "", p.wrap(p.noRoomForCode(err, reserve)+" Open this address on the phone:"),
-			strings.Join(p.link(url, p.contentWidth()), "\n"))
-		return strings.Join(text, "\n") + "\n\n" + help
-	}
-	return code.Text + "\n" + text[7] + " " + text[8] + "\n" + help
+	return p.waitingView(help)
 }
 
 func (p phoneModel) receivedView() string {
@@ -303,6 +276,10 @@ func (w Model) phoneKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	switch {
 	case key.Matches(msg, k.PhoneConfirm):
 		return w.command(cmdPhoneUse, msg)
+	case key.Matches(msg, k.PhoneSwap):
+		// Only a view changes, but a scan's "a" must not flip the
+		// screen under the person: a command, alone before and after.
+		return w.command(cmdPhoneSwap, msg)
 	case key.Matches(msg, k.PhoneCancel):
 		w.phone = w.phone.close()
 	}

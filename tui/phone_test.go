@@ -72,12 +72,17 @@ func TestPhoneScreens(t *testing.T) {
 		width, height int
 		ascii         bool
 		received      bool
+		swapped       int // times the swap key was pressed
 	}{
-		{"waiting", 80, 24, false, false},
-		{"waiting", 120, 40, false, false},
-		{"waiting-ascii", 80, 24, true, false},
-		{"too-small-for-the-code", 60, 18, false, false},
-		{"received", 80, 24, false, true},
+		{"waiting", 80, 24, false, false, 0},
+		{"waiting", 120, 40, false, false, 0},
+		{"waiting", 120, 50, false, false, 0}, // bg, the address below
+		{"waiting", 60, 25, false, false, 0},  // the code alone: the key shows the address
+		{"waiting-address", 60, 25, false, false, 1},
+		{"waiting-ascii", 80, 24, true, false, 0},
+		{"waiting-ascii", 128, 48, true, false, 0}, // the Linux console on a 1024×768 framebuffer
+		{"too-small-for-the-code", 60, 18, false, false, 0},
+		{"received", 80, 24, false, true, 0},
 	} {
 		t.Run(fmt.Sprintf("%s/%dx%d", tc.name, tc.width, tc.height), func(t *testing.T) {
 			p := newFakePhone()
@@ -86,14 +91,28 @@ func TestPhoneScreens(t *testing.T) {
 				m, _ := w.Update(phoneResultMsg{phone: p, result: PhoneResult{Text: goldenLink, From: "192.168.1.50", Code: "123 456"}})
 				w = m.(Model)
 			}
+			for range tc.swapped {
+				w = press(w, runes("a"))
+			}
 			v := w.View()
 			for _, line := range strings.Split(v, "\n") {
 				if lipgloss.Width(line) > tc.width {
 					t.Errorf("a line of %d columns: %q", lipgloss.Width(line), line)
 				}
 			}
-			if !tc.received && shownAddress(v, p.url) != p.url {
-				t.Errorf("the address is not shown whole: %q", shownAddress(v, p.url))
+			if lipgloss.Height(v) > tc.height {
+				t.Errorf("%d lines", lipgloss.Height(v))
+			}
+			// The address is on screen whole, or a key the footer
+			// offers shows it.
+			switch {
+			case tc.received:
+			case shownAddress(v, p.url) == p.url:
+				if w.keys.PhoneSwap.Enabled() && !strings.Contains(v, "a show the code") {
+					t.Errorf("the address shows, and the footer does not offer the code back")
+				}
+			case !w.keys.PhoneSwap.Enabled() || !strings.Contains(v, "a show the address"):
+				t.Errorf("the address is not shown whole (%q), nor offered behind a key", shownAddress(v, p.url))
 			}
 			golden.RequireEqual(t, v)
 		})
@@ -207,8 +226,6 @@ func TestCodeRoomAskedIsEnough(t *testing.T) {
 		}
 		return wd, h
 	}
-	hasCode := func(v string) bool { return strings.Contains(v, "▀▀▀▀▀▀▀") }
-
 	v := phoneWizard(newFakePhone(), 60, 18, false).View()
 	wd, h := sizeAsked(v)
 	if got := phoneWizard(newFakePhone(), wd, h, false).View(); !hasCode(got) {

@@ -32,7 +32,17 @@ func runAll(cmd tea.Cmd) []tea.Msg {
 	return msgs
 }
 
-func hasCode(v string) bool { return strings.Contains(v, "▀▀▀▀▀▀▀") }
+// hasCode reports a QR code on screen: ten lines or more that set the
+// code's colours at their start and reset them at their end.
+func hasCode(v string) bool {
+	n := 0
+	for _, line := range strings.Split(v, "\n") {
+		if strings.HasPrefix(line, "\x1b[") && strings.Contains(line, "\x1b[0m") {
+			n++
+		}
+	}
+	return n >= 10
+}
 
 // The start command encodes the page's URL: the screen's first frame only
 // draws the code.

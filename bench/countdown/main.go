@@ -133,7 +133,7 @@ func run() error {
 	line, _ := json.Marshal(map[string]any{
 		"kind":    "countdown",
 		"bytes":   len(update),
-		"qr_rows": strings.Count(update, "\x1b[30;47m"),
+		"qr_rows": strings.Count(update, "\x1b[37;40;7m"), // how every row of a bg or small code starts
 		"every_s": 60,
 	})
 	fmt.Println(string(line))
