@@ -1,15 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-
 	"enroll/api/emulator"
+	"enroll/persist/schematest"
 )
 
 // Sealing end to end (issue 18): the real binary, a separate process for
@@ -135,27 +133,7 @@ func TestSealSettings(t *testing.T) {
 // validateSchema checks a credentials file against the published schema.
 func validateSchema(t *testing.T, data []byte) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("persist", "credentials.schema.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource("credentials.schema.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Compile("credentials.schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Validate(v); err != nil {
+	if err := schematest.Validate(schematest.Compile(t), data); err != nil {
 		t.Errorf("the file does not match the schema: %v\n%s", err, data)
 	}
 }

@@ -1,7 +1,6 @@
 package persist
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"enroll/flow"
+	"enroll/persist/schematest"
 )
 
 // The credentials file is a contract with the licensed application: its
@@ -18,34 +18,11 @@ import (
 // Every file enroll writes validates against it, and files that break the
 // contract do not: the schema is checked to refuse, not only to accept.
 
-func credentialsSchema(t *testing.T) *jsonschema.Schema {
-	t.Helper()
-	b, err := os.ReadFile("credentials.schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource("credentials.schema.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Compile("credentials.schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
+// credentialsSchema and validate are schematest's, under the names this
+// package's tests use.
+func credentialsSchema(t *testing.T) *jsonschema.Schema { return schematest.Compile(t) }
 
-func validate(s *jsonschema.Schema, data []byte) error {
-	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
-	if err != nil {
-		return err
-	}
-	return s.Validate(v)
-}
+func validate(s *jsonschema.Schema, data []byte) error { return schematest.Validate(s, data) }
 
 func TestEveryWrittenFileMatchesTheSchema(t *testing.T) {
 	schema := credentialsSchema(t)
