@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"testing/iotest"
 
 	"enroll/flow"
 )
@@ -175,9 +176,23 @@ func TestSendInvitation(t *testing.T) {
 	if req.Header.Get("Authorization") != "Bearer "+secretBearer || !bytes.Contains(req.Body, []byte(`"groupIds":["g1"]`)) {
 		t.Errorf("request %+v %s", req.Header, req.Body)
 	}
-	e.reg.Register("POST", path, jsonResp(200, `<html>`))
-	if _, err := e.c.SendInvitation(context.Background(), stubServer, secretBearer, "org/1 x", SendBody{}); !errors.Is(err, flow.ErrBadResponse) {
-		t.Errorf("non-JSON: %v", err)
+	// A success status without an invitation in its body is a bad answer,
+	// however it falls short.
+	for name, resp := range map[string]responder{
+		"non-JSON":       jsonResp(200, `<html>`),
+		"JSON cut short": jsonResp(201, `{"id":"inv-1",`),
+		"null":           jsonResp(201, `null`),
+		"299":            jsonResp(299, `{"id":"inv-1","token":"t1"}`),
+		"a read that fails after the whole object": func(req *http.Request) (*http.Response, error) {
+			r, err := jsonResp(201, `{"id":"inv-1","token":"t1"}`)(req)
+			r.Body = io.NopCloser(io.MultiReader(r.Body, iotest.ErrReader(io.ErrUnexpectedEOF)))
+			return r, err
+		},
+	} {
+		e.reg.Register("POST", path, resp)
+		if inv, err := e.c.SendInvitation(context.Background(), stubServer, secretBearer, "org/1 x", SendBody{}); !errors.Is(err, flow.ErrBadResponse) {
+			t.Errorf("%s: %+v, %v; want ErrBadResponse", name, inv, err)
+		}
 	}
 	e.reg.Register("POST", path, jsonResp(204, ``))
 	if _, err := e.c.SendInvitation(context.Background(), stubServer, secretBearer, "org/1 x", SendBody{}); !errors.Is(err, flow.ErrBadResponse) {
@@ -190,11 +205,49 @@ func TestSendInvitation(t *testing.T) {
 	}
 }
 
+// Any 2xx, from 200 to 299, answers an accept (its body is the answer)
+// and completes a decline.
+func TestEvery2xxIsAnAnswer(t *testing.T) {
+	for _, status := range []int{200, 204, 299} {
+		e := newStubEnv(t)
+		e.reg.Register("PUT", PathAccept, jsonResp(status, acceptOK))
+		e.reg.Register("PUT", PathDecline, jsonResp(status, ``))
+		if raw, err := e.c.Accept(context.Background(), flow.AcceptRequest{Server: stubServer, Token: secretToken}); err != nil || string(raw) != acceptOK {
+			t.Errorf("accept %d: %q, %v", status, raw, err)
+		}
+		if err := e.c.Decline(context.Background(), flow.DeclineRequest{Server: stubServer, Token: secretToken}); err != nil {
+			t.Errorf("decline %d: %v", status, err)
+		}
+	}
+}
+
+// A server that is no https URL is refused as the user's mistake, in
+// NormalizeServer's words, before any request: by every call.
 func TestBadServerIsUsage(t *testing.T) {
 	e := newStubEnv(t)
-	_, err := e.c.Accept(context.Background(), flow.AcceptRequest{Server: "ftp://x", Token: secretToken})
-	if !errors.Is(err, flow.ErrUsage) {
-		t.Fatal(err)
+	const bad = "ftp://x"
+	ctx := context.Background()
+	for call, f := range map[string]func() error{
+		"accept": func() error {
+			_, err := e.c.Accept(ctx, flow.AcceptRequest{Server: bad, Token: secretToken})
+			return err
+		},
+		"decline": func() error { return e.c.Decline(ctx, flow.DeclineRequest{Server: bad, Token: secretToken}) },
+		"send": func() error {
+			_, err := e.c.SendInvitation(ctx, bad, secretBearer, "org1", SendBody{})
+			return err
+		},
+		"discovery": func() error {
+			_, err := e.c.DiscoverTokenURL(ctx, bad)
+			return err
+		},
+	} {
+		if err := f(); !errors.Is(err, flow.ErrUsage) || !strings.Contains(err.Error(), `--server scheme "ftp" is not supported`) {
+			t.Errorf("%s: %v; want NormalizeServer's refusal", call, err)
+		}
+	}
+	if n := len(e.reg.Requests()); n != 0 {
+		t.Errorf("%d requests sent", n)
 	}
 }
 

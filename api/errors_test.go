@@ -144,6 +144,11 @@ func TestRedirectStatusIsServerErrorShowingOnlyTheHost(t *testing.T) {
 		{307, "https://other.example.test:8443/api/idp/v1/x", "307 Temporary Redirect, a redirect to https://other.example.test:8443; check --server"},
 		{308, "https://evil\u202egnp.example.test/", `308 Permanent Redirect, a redirect to https://evil\u202egnp.example.test; check --server`},
 		{303, "", "303 See Other, a redirect; check --server"},
+		// The whole 3xx range, to its ends, is a redirect.
+		{300, "https://a.example.test/x", "300 Multiple Choices, a redirect to https://a.example.test; check --server"},
+		{399, "https://a.example.test/x", "399, a redirect to https://a.example.test; check --server"},
+		// A Location with a scheme but no host names nowhere.
+		{302, "mailto:it@example.test", "302 Found, a redirect; check --server"},
 		// net/http cannot parse it; it must not fail the call quoting it.
 		{302, "https://sso.example.test/\u001b?token=" + secretToken, "302 Found, a redirect; check --server"},
 	} {
@@ -186,6 +191,20 @@ func TestReadErrorBody(t *testing.T) {
 		{`[1,2]`, "", "[1,2]"},
 		{`{"error":null,"code":{"a":1},"message":42}`, "", "42"},
 		{`{"message":"` + long + `"}`, "", strings.Repeat("é", maxText-1) + "…"},
+		// "error" objects are read two levels deep, no deeper.
+		{`{"error":{"error":{"error":{"code":"too-deep","message":"m3"},"message":"m2"}}}`, "", "m2"},
+		// The first description or message that says something wins;
+		// an empty one later changes nothing, nor does an empty code.
+		{`{"error":"e","error_description":"first","description":""}`, "e", "first"},
+		{`{"error":"e","error_description":"first","description":"second"}`, "e", "first"},
+		{`{"message":"first","detail":""}`, "", "first"},
+		{`{"message":"first","detail":"second"}`, "", "first"},
+		{`{"error":{"error":"generic","code":"specific"},"code":""}`, "specific", "generic"},
+		// Whitespace is folded over the first 8×maxText bytes and 8 KiB
+		// more, to the byte; what lies beyond is cut.
+		{`{"message":"` + strings.Repeat(" ", 9000) + `tail"}`, "", "tail"},
+		{`{"message":"` + strings.Repeat(" ", 8*maxText+8<<10-2) + `ab"}`, "", "ab"},
+		{`{"message":"` + strings.Repeat(" ", 20000) + `x"}`, "", "…"},
 	} {
 		code, msg := readErrorBody([]byte(tc.body))
 		if code != tc.code || msg != tc.msg {
@@ -229,7 +248,7 @@ func TestRetryAfter(t *testing.T) {
 		want time.Duration
 	}{
 		{"", 0}, {"7", 7 * time.Second}, {" 12 ", 12 * time.Second}, {"0", 0}, {"-3", 0}, {"soon", 0},
-		{"99999999", 99999999 * time.Second}, {"99999999999999", maxRetryAfter}, {"99999999999999999999999", maxRetryAfter}, {"1.5", 0},
+		{"99999999", 99999999 * time.Second}, {"9223372036", 9223372036 * time.Second}, {"9223372037", maxRetryAfter}, {"99999999999999", maxRetryAfter}, {"99999999999999999999999", maxRetryAfter}, {"1.5", 0},
 		{now.Add(30 * time.Second).Format(http.TimeFormat), 30 * time.Second},
 		{now.Add(-time.Hour).Format(http.TimeFormat), 0},
 		{now.Add(72 * time.Hour).Format(http.TimeFormat), 72 * time.Hour},

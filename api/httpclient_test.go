@@ -80,6 +80,7 @@ func TestNormalizeServerShowsOnlySchemeAndHost(t *testing.T) {
 		"https://idp.example.com/%zz/" + secretToken:                  "--server is not a URL (https://idp.example.com/…)",
 		"https://u:" + secretToken + "@idp.example.com/%zz":           "--server is not a URL (https://…@idp.example.com/…)",
 		"https://u:" + secretToken + "@idp.example.com/":              "--server must not hold a user name or password",
+		"https://@idp.example.com/%zz":                                "--server is not a URL (https://…@idp.example.com/…)",
 		"ftp://idp.example.com/?" + tok:                               `--server scheme "ftp" is not supported; use https`,
 		"https://idp\x1b[2J.example.com/%zz?" + tok:                   `--server is not a URL (https://idp\x1b[2J.example.com/…?…)`,
 		"https:///invitation?" + tok:                                  "--server has no host (https:///…?…)",
@@ -190,10 +191,22 @@ func TestUntrustedCertificateIsNotRetried(t *testing.T) {
 
 func TestCAFileTrustsServer(t *testing.T) {
 	srv := quietTLS(t, acceptHandler(t, acceptOK))
-	c, _ := newReal(t, HTTPOptions{CAFile: writeCA(t, srv)})
+	caFile := writeCA(t, srv)
+	c, hc := newReal(t, HTTPOptions{CAFile: caFile})
 	raw, err := accept(c, srv.URL)
 	if err != nil || string(raw) != acceptOK {
 		t.Fatalf("got %q, %v", raw, err)
+	}
+	// The file's CAs join the system's roots rather than replace them: a
+	// proxy's CA must not cut the device off from public services.
+	want, err := x509.SystemCertPool()
+	if err != nil || want.Equal(x509.NewCertPool()) {
+		t.Skipf("no system roots to keep here (%v)", err)
+	}
+	pemBytes, _ := os.ReadFile(caFile)
+	want.AppendCertsFromPEM(pemBytes)
+	if got := hc.Transport.(*guard).base.(*http.Transport).TLSClientConfig.RootCAs; !got.Equal(want) {
+		t.Error("with --ca-file the client trusts only the file, not the system's roots as well")
 	}
 }
 

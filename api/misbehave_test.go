@@ -105,8 +105,8 @@ func TestTimeoutDefaults(t *testing.T) {
 	}
 	tr := hc.Transport.(*guard).base.(*http.Transport)
 	if hc.Timeout != 30*time.Second || tr.TLSHandshakeTimeout != 10*time.Second || tr.ResponseHeaderTimeout != 30*time.Second ||
-		tr.MaxResponseHeaderBytes != 64<<10 || tr.DialContext == nil {
-		t.Errorf("timeout %v, TLS %v, header %v, header bytes %d", hc.Timeout, tr.TLSHandshakeTimeout, tr.ResponseHeaderTimeout, tr.MaxResponseHeaderBytes)
+		tr.MaxResponseHeaderBytes != 64<<10 || tr.DialContext == nil || tr.IdleConnTimeout != 90*time.Second {
+		t.Errorf("timeout %v, TLS %v, header %v, header bytes %d, idle %v", hc.Timeout, tr.TLSHandshakeTimeout, tr.ResponseHeaderTimeout, tr.MaxResponseHeaderBytes, tr.IdleConnTimeout)
 	}
 	// None of the transport's limits is shorter than the caller's time
 	// limit but connecting's, which is at most 10 s.

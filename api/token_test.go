@@ -56,6 +56,9 @@ func TestDiscoveryFallsBackToDefaultPath(t *testing.T) {
 		"no-field": jsonResp(200, `{"issuer":"x"}`),
 		"relative": jsonResp(200, `{"token_endpoint":"/oauth/token"}`),
 		"array":    jsonResp(200, `[]`),
+		// A document that does not decode is unusable as a whole, even
+		// where a part of it did.
+		"half-decoded": jsonResp(200, `{"token_endpoint":"`+stubServer+`/t","token_endpoint":5}`),
 	} {
 		t.Run(name, func(t *testing.T) {
 			e := newStubEnv(t)
@@ -96,9 +99,11 @@ func TestDiscoveryRefusesAnotherOrigin(t *testing.T) {
 	}
 }
 
+// Discovery is retried on 429 and on any 5xx, from exactly 500 on.
 func TestDiscoveryRetriesWithBackoff(t *testing.T) {
 	e := newStubEnv(t)
-	e.reg.Register("GET", PathDiscovery, jsonResp(503, ``)).Times(2)
+	e.reg.Register("GET", PathDiscovery, jsonResp(429, ``))
+	e.reg.Register("GET", PathDiscovery, jsonResp(500, ``))
 	e.reg.Register("GET", PathDiscovery, jsonResp(200, `{"token_endpoint":"`+stubServer+`/t"}`))
 	e.reg.Register("POST", "/t", jsonResp(200, tokenOK))
 	if _, err := e.c.Authenticate(context.Background(), stubServer, creds); err != nil {
@@ -150,7 +155,7 @@ func TestTokenErrorMapping(t *testing.T) {
 			"the service refused the client's credentials: token: the service answered 401 Unauthorized: bad secret [redacted] (invalid_client)"},
 		{"unauthorized_client-400", jsonResp(400, `{"error":"unauthorized_client"}`), flow.ErrUnauthorized, 1, nil, "refused the client's credentials"},
 		{"invalid_grant", jsonResp(400, `{"error":"invalid_grant"}`), flow.ErrUnauthorized, 1, nil, "400 Bad Request: invalid_grant"},
-		{"form-encoded", respond(400, `error=invalid_client&error_description=nope`, "Content-Type", "application/x-www-form-urlencoded"), flow.ErrUnauthorized, 1, nil, "nope (invalid_client)"},
+		{"form-encoded", respond(400, `error=invalid_client&error_description=nope`, "Content-Type", "application/x-www-form-urlencoded"), flow.ErrUnauthorized, 1, nil, "400 Bad Request: nope (invalid_client)"},
 		{"403-no-code", respond(403, `Forbidden`), flow.ErrUnauthorized, 1, nil, "403 Forbidden"},
 		{"invalid_request", jsonResp(400, `{"error":"invalid_request"}`), flow.ErrServer, 1, nil, "400 Bad Request: invalid_request"},
 		{"404", jsonResp(404, ``), flow.ErrServer, 1, nil, "404 Not Found"},
@@ -236,6 +241,8 @@ func TestCertificateErrorsAreNotRetried(t *testing.T) {
 		"unknown-authority": &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}},
 		"hostname":          hostnameError(),
 		"expired":           x509.CertificateInvalidError{Reason: x509.Expired, Detail: "it ended"},
+		// Any refusal of the certificate chain, not only these three.
+		"name-constraints": &tls.CertificateVerificationError{Err: x509.ConstraintViolationError{}},
 	} {
 		t.Run(name+"/discovery", func(t *testing.T) {
 			e := newStubEnv(t)
@@ -304,10 +311,12 @@ func TestVerboseLogEscapesServerText(t *testing.T) {
 	}
 }
 
+// Every 5xx is worth another attempt, from exactly 500 on. (An attempt
+// is two requests until a style worked: Basic, then the form.)
 func TestTokenRetryThenSuccess(t *testing.T) {
 	e := newStubEnv(t)
 	e.reg.Register("GET", PathDiscovery, jsonResp(404, ``))
-	e.reg.Register("POST", PathToken, jsonResp(502, ``)).Times(2)
+	e.reg.Register("POST", PathToken, jsonResp(500, ``)).Times(2)
 	e.reg.Register("POST", PathToken, jsonResp(200, tokenOK))
 	if tok, err := e.c.Authenticate(context.Background(), stubServer, creds); err != nil || tok != "at-1" {
 		t.Fatalf("got %q, %v", tok, err)

@@ -28,6 +28,11 @@ func TestRedact(t *testing.T) {
 		{"capped inside INVITE-t… (code)", []string{"INVITE-tok-5f3c9a7e1b"}, "capped inside [redacted]… (code)"},
 		{"capped at the end: INVITE-tok-5f…", []string{"INVITE-tok-5f3c9a7e1b"}, "capped at the end: [redacted]…"},
 		{"too little to matter: INV…", []string{"INVITE-tok-5f3c9a7e1b"}, "too little to matter: INV…"},
+		// MinRedact characters are enough, as a secret and as its cut start.
+		{"pin abcd shown", []string{"abcd"}, "pin [redacted] shown"},
+		{"just enough: INVI…", []string{"INVITE-tok-5f3c9a7e1b"}, "just enough: [redacted]…"},
+		// A text that begins cut still has its later cuts looked at.
+		{"…then INVITE-t… and INVITE-tok…", []string{"INVITE-tok-5f3c9a7e1b"}, "…then [redacted]… and [redacted]…"},
 		{"a whole one is not a start: INVITE-tok-5f3c9a7e1b…", []string{"INVITE-tok-5f3c9a7e1b"}, "a whole one is not a start: [redacted]…"},
 	} {
 		if got := Redact(tc.in, tc.secrets...); got != tc.want {

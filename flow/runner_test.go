@@ -16,8 +16,12 @@ type fakeService struct {
 	acceptReq AcceptRequest
 	answer    Client
 	acceptErr error
-	authErr   error
-	onAccept  func() // runs inside Accept, e.g. to cancel the run's context
+	// partial is what Accept returns with acceptErr: the start of an
+	// answer that was cut short.
+	partial    []byte
+	authErr    error
+	declineErr error
+	onAccept   func() // runs inside Accept, e.g. to cancel the run's context
 }
 
 func (f *fakeService) Authenticate(ctx context.Context, server string, c Credentials) (string, error) {
@@ -40,7 +44,7 @@ func (f *fakeService) Accept(ctx context.Context, req AcceptRequest) ([]byte, er
 		f.onAccept() // an interruption while the request is on its way: ignored
 	}
 	if f.acceptErr != nil {
-		return nil, f.acceptErr
+		return f.partial, f.acceptErr
 	}
 	return json.Marshal(f.answer)
 }
@@ -55,6 +59,9 @@ func (f *fakeService) DecodeAccept(raw []byte) (Client, error) {
 
 func (f *fakeService) Decline(ctx context.Context, req DeclineRequest) error {
 	f.calls = append(f.calls, "decline")
+	if f.declineErr != nil {
+		return f.declineErr
+	}
 	return ctx.Err()
 }
 
@@ -64,14 +71,21 @@ type fakeStore struct {
 	snap       Snapshot
 	saved      *Credentials
 	journal    *Pending
+	loadErr    error
 	prepareErr error
 	journalErr error
 	saveErr    error
+	asideErr   error
+	releaseErr error
 	locked     bool
+	prepareCtx context.Context // the context Prepare was last given
 }
 
 func (s *fakeStore) Load(context.Context) (Snapshot, error) {
 	s.calls = append(s.calls, "load")
+	if s.loadErr != nil {
+		return s.snap, s.loadErr
+	}
 	if s.saved != nil {
 		// Like the real store: what was saved is what the next run finds.
 		return Snapshot{Existing: s.saved}, nil
@@ -79,8 +93,9 @@ func (s *fakeStore) Load(context.Context) (Snapshot, error) {
 	return s.snap, nil
 }
 
-func (s *fakeStore) Prepare(context.Context) error {
+func (s *fakeStore) Prepare(ctx context.Context) error {
 	s.calls = append(s.calls, "prepare")
+	s.prepareCtx = ctx
 	if s.prepareErr != nil {
 		return s.prepareErr
 	}
@@ -108,6 +123,9 @@ func (s *fakeStore) Save(c Credentials) error {
 
 func (s *fakeStore) SetAside() (string, error) {
 	s.calls = append(s.calls, "setaside")
+	if s.asideErr != nil {
+		return "", s.asideErr
+	}
 	s.journal = nil
 	return "/tmp/credentials.json.pending.unreadable-x", nil
 }
@@ -115,7 +133,7 @@ func (s *fakeStore) SetAside() (string, error) {
 func (s *fakeStore) Release() error {
 	s.calls = append(s.calls, "release")
 	s.locked = false
-	return nil
+	return s.releaseErr
 }
 
 func (s *fakeStore) Path() string        { return "/tmp/credentials.json" }

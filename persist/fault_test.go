@@ -39,9 +39,9 @@ func TestPrepareFails(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFaultFS()
-			f.noAllocate = tt.noAllocate
+			f.NoAllocate = tt.noAllocate
 			s := newStore(t, f)
-			f.set(tt.fault)
+			f.Set(tt.fault)
 			err := s.Prepare(t.Context())
 			if !errors.Is(err, flow.ErrStoreUnavailable) || !errors.Is(err, tt.errno) {
 				t.Fatalf("Prepare = %v; want ErrStoreUnavailable wrapping %v", err, tt.errno)
@@ -49,7 +49,7 @@ func TestPrepareFails(t *testing.T) {
 			if dir := filepath.Dir(s.Path()); tt.name != "cannot create dir" && len(names(t, dir)) != 0 {
 				t.Errorf("probe left behind: %q", names(t, dir))
 			}
-			f.set(nil)
+			f.Set(nil)
 			mustPrepare(t, s) // the failed Prepare gave the lock back
 		})
 	}
@@ -64,14 +64,14 @@ func TestReserveWays(t *testing.T) {
 		prepare    []string // what happened to temporary files in Prepare
 		journal    []string // and then in Journal
 	}{
-		{false, []string{"create", "allocate"}, []string{"write", "fchmod", "sync", "rename"}},
-		{true, []string{"create", "allocate", "write", "sync", "remove"}, []string{"create", "write", "fchmod", "sync", "rename"}},
+		{false, []string{"create", "allocate"}, []string{"write", "fchmod", "sync", "close", "rename"}},
+		{true, []string{"create", "allocate", "write", "sync", "close", "remove"}, []string{"create", "write", "fchmod", "sync", "close", "rename"}},
 	} {
 		t.Run(fmt.Sprintf("noAllocate=%v", tt.noAllocate), func(t *testing.T) {
 			f := newFaultFS()
-			f.noAllocate = tt.noAllocate
+			f.NoAllocate = tt.noAllocate
 			var ops []string
-			f.set(func(op, name string) error {
+			f.Set(func(op, name string) error {
 				if strings.Contains(filepath.Base(name), ".tmp-") {
 					ops = append(ops, op)
 				}
@@ -113,36 +113,6 @@ func TestReleaseRemovesTheReservation(t *testing.T) {
 	}
 }
 
-// The real filesystem's files reserve space without growing; where the
-// filesystem cannot, they say so with errors.ErrUnsupported.
-func TestOSFileAllocates(t *testing.T) {
-	name := filepath.Join(t.TempDir(), "f")
-	f, err := OSFS{}.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	a, ok := f.(Allocator)
-	if !ok {
-		t.Fatal("OSFS files are not Allocators")
-	}
-	err = a.Allocate(probeSize)
-	if errors.Is(err, errors.ErrUnsupported) {
-		t.Skip("this filesystem has no fallocate")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, _ := fi.Sys().(*syscall.Stat_t)
-	if fi.Size() != 0 || st == nil || st.Blocks*512 < probeSize {
-		t.Errorf("after Allocate: size %d, %v; want size 0 and %d bytes of blocks", fi.Size(), st, probeSize)
-	}
-}
-
 // A real path whose parent is a regular file: MkdirAll fails with ENOTDIR,
 // which root cannot override (unlike a 0500 directory).
 func TestUnderARegularFile(t *testing.T) {
@@ -166,7 +136,7 @@ func TestFullDiskAfterPrepare(t *testing.T) {
 	if err := s.Save(testCreds()); err != nil {
 		t.Fatal(err)
 	}
-	f.set(failOp("write", syscall.ENOSPC))
+	f.Set(failOp("write", syscall.ENOSPC))
 	err := s.Journal(flow.Pending{Raw: []byte(`{"clientSecret":"` + testSecret + `"}`)})
 	if !errors.Is(err, flow.ErrNotStored) || !errors.Is(err, syscall.ENOSPC) {
 		t.Errorf("Journal = %v; want ErrNotStored wrapping ENOSPC", err)
@@ -198,7 +168,7 @@ func TestSaveDirSyncFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Dir(s.Path())
-	f.set(func(op, name string) error {
+	f.Set(func(op, name string) error {
 		if op == "sync" && name == dir {
 			return syscall.EIO
 		}
@@ -212,15 +182,29 @@ func TestSaveDirSyncFails(t *testing.T) {
 	}
 }
 
-func TestForgetRemoveFails(t *testing.T) {
-	f := newFaultFS()
-	s := newStore(t, f)
-	mustPrepare(t, s)
-	_ = s.Save(testCreds())
-	_ = s.Release()
-	f.set(failOp("remove", syscall.EROFS))
-	if err := s.Forget(); !errors.Is(err, flow.ErrStoreUnavailable) || !errors.Is(err, syscall.EROFS) {
-		t.Errorf("Forget = %v; want ErrStoreUnavailable wrapping EROFS", err)
+// Forget reports a removal that failed, and one that happened but was not
+// made durable (a crash could bring the file back).
+func TestForgetFails(t *testing.T) {
+	for _, tt := range []struct {
+		op      string
+		errno   syscall.Errno
+		remains bool
+	}{
+		{"remove", syscall.EROFS, true},
+		{"sync", syscall.EIO, false},
+	} {
+		f := newFaultFS()
+		s := newStore(t, f)
+		mustPrepare(t, s)
+		_ = s.Save(testCreds())
+		_ = s.Release()
+		f.Set(failOp(tt.op, tt.errno))
+		if err := s.Forget(); !errors.Is(err, flow.ErrStoreUnavailable) || !errors.Is(err, tt.errno) {
+			t.Errorf("%s fails: Forget = %v; want ErrStoreUnavailable wrapping %v", tt.op, err, tt.errno)
+		}
+		if _, err := os.Lstat(s.Path()); (err == nil) != tt.remains {
+			t.Errorf("%s fails: credentials remain = %v; want %v", tt.op, err == nil, tt.remains)
+		}
 	}
 }
 

@@ -27,7 +27,7 @@ func FuzzLoadJournal(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	fsys := &faultFS{FS: OSFS{}, noSync: true}
+	fsys := &faultFS{NoSync: true}
 	const journalAside = "credentials.json.pending.corrupt-20250304T050607Z"
 	f.Fuzz(func(t *testing.T, data []byte) {
 		dir := t.TempDir()

@@ -1,16 +1,15 @@
 package persist
 
 import (
-	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"enroll/flow"
+	"enroll/persist/durable/faultfs"
 )
 
 // testTime is a fixed clock: moved-aside names and enrolledAt are then
@@ -92,6 +91,15 @@ func names(t testing.TB, dir string) []string {
 	return out
 }
 
+// holds checks that s's directory holds exactly want, sorted (the lock
+// file aside).
+func holds(t testing.TB, s *Store, want ...string) {
+	t.Helper()
+	if n := names(t, filepath.Dir(s.Path())); !slices.Equal(n, want) {
+		t.Errorf("directory holds %q; want %q", n, want)
+	}
+}
+
 func perm(t testing.TB, path string) fs.FileMode {
 	t.Helper()
 	fi, err := os.Lstat(path)
@@ -101,124 +109,8 @@ func perm(t testing.TB, path string) fs.FileMode {
 	return fi.Mode().Perm()
 }
 
-// faultFS wraps the real filesystem and fails the operations fail picks:
-// op is one of create, open, allocate, write, sync, fchmod, chmod, mkdir,
-// rename, remove.
-type faultFS struct {
-	FS
-	mu   sync.Mutex
-	fail func(op, name string) error
-	// noSync skips fsync, for the fuzzer: durability is tested elsewhere
-	// and fsync would cut its throughput a hundredfold.
-	noSync bool
-	// noAllocate plays a filesystem without fallocate(2).
-	noAllocate bool
-}
+// faultFS is the real filesystem with a fault at any operation (faultfs
+// lists them), shared with durable's tests.
+type faultFS = faultfs.FS
 
-func newFaultFS() *faultFS { return &faultFS{FS: OSFS{}} }
-
-func (f *faultFS) set(fail func(op, name string) error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.fail = fail
-}
-
-func (f *faultFS) check(op, name string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.fail == nil {
-		return nil
-	}
-	if err := f.fail(op, name); err != nil {
-		return &fs.PathError{Op: op, Path: name, Err: err}
-	}
-	return nil
-}
-
-func (f *faultFS) OpenFile(name string, flag int, perm fs.FileMode) (File, error) {
-	op := "open"
-	if flag&os.O_CREATE != 0 {
-		op = "create"
-	}
-	if err := f.check(op, name); err != nil {
-		return nil, err
-	}
-	file, err := f.FS.OpenFile(name, flag, perm)
-	if err != nil {
-		return nil, err
-	}
-	return &faultFile{File: file, fs: f, name: name}, nil
-}
-
-func (f *faultFS) MkdirAll(path string, perm fs.FileMode) error {
-	if err := f.check("mkdir", path); err != nil {
-		return err
-	}
-	return f.FS.MkdirAll(path, perm)
-}
-
-func (f *faultFS) Chmod(name string, mode fs.FileMode) error {
-	if err := f.check("chmod", name); err != nil {
-		return err
-	}
-	return f.FS.Chmod(name, mode)
-}
-
-func (f *faultFS) Rename(oldpath, newpath string) error {
-	if err := f.check("rename", oldpath); err != nil {
-		return err
-	}
-	return f.FS.Rename(oldpath, newpath)
-}
-
-func (f *faultFS) Remove(name string) error {
-	if err := f.check("remove", name); err != nil {
-		return err
-	}
-	return f.FS.Remove(name)
-}
-
-type faultFile struct {
-	File
-	fs   *faultFS
-	name string
-}
-
-func (f *faultFile) Allocate(size int64) error {
-	if err := f.fs.check("allocate", f.name); err != nil {
-		return err
-	}
-	a, ok := f.File.(Allocator)
-	if !ok || f.fs.noAllocate {
-		return errors.ErrUnsupported
-	}
-	return a.Allocate(size)
-}
-
-func (f *faultFile) Write(p []byte) (int, error) {
-	if err := f.fs.check("write", f.name); err != nil {
-		return 0, err
-	}
-	return f.File.Write(p)
-}
-
-func (f *faultFile) Sync() error {
-	if err := f.fs.check("sync", f.name); err != nil || f.fs.noSync {
-		return err
-	}
-	return f.File.Sync()
-}
-
-func (f *faultFile) Chmod(mode fs.FileMode) error {
-	if err := f.fs.check("fchmod", f.name); err != nil {
-		return err
-	}
-	return f.File.Chmod(mode)
-}
-
-func (f *faultFile) Chown(uid, gid int) error {
-	if err := f.fs.check("fchown", f.name); err != nil {
-		return err
-	}
-	return f.File.Chown(uid, gid)
-}
+func newFaultFS() *faultFS { return &faultfs.FS{} }

@@ -202,7 +202,7 @@ func TestLoadChmodFails(t *testing.T) {
 	f := newFaultFS()
 	s := newStore(t, f)
 	writeRaw(t, s.Path(), []byte(wantFile), 0o644)
-	f.set(func(op, _ string) error {
+	f.Set(func(op, _ string) error {
 		if op == "fchmod" {
 			return syscall.EPERM
 		}
@@ -212,7 +212,7 @@ func TestLoadChmodFails(t *testing.T) {
 		t.Errorf("Load = %v; want ErrStoreUnavailable wrapping EPERM", err)
 	}
 	_ = os.Chmod(filepath.Dir(s.Path()), 0o755)
-	f.set(func(op, _ string) error {
+	f.Set(func(op, _ string) error {
 		if op == "chmod" {
 			return syscall.EPERM
 		}
@@ -312,6 +312,10 @@ func TestForeignDirectoryModes(t *testing.T) {
 			if tt.refused {
 				if !errors.Is(err, flow.ErrStoreUnavailable) {
 					t.Fatalf("Load err = %v, want ErrStoreUnavailable", err)
+				}
+				// Nor will it keep an answer there.
+				if err := s.Prepare(t.Context()); !errors.Is(err, flow.ErrStoreUnavailable) {
+					t.Fatalf("Prepare err = %v, want ErrStoreUnavailable", err)
 				}
 				return
 			}

@@ -25,6 +25,8 @@ type fakeSealer struct {
 	device    byte  // which "TPM"
 	readyErr  error // Ready fails with it
 	unsealErr error
+	sealErr   error // Seal and Open fail with these, after Ready
+	openErr   error
 	key       []byte
 	readies   int
 }
@@ -42,12 +44,18 @@ func (f *fakeSealer) Seal(plain, aad []byte) (Protection, error) {
 	if f.key == nil {
 		return Protection{}, errors.New("not ready")
 	}
+	if f.sealErr != nil {
+		return Protection{}, f.sealErr
+	}
 	a := aead(f.key)
 	nonce := make([]byte, a.NonceSize())
 	return Protection{Kind: ProtectionTPM2, Public: []byte{f.device}, Private: []byte{f.device}, Nonce: nonce, Ciphertext: a.Seal(nil, nonce, plain, aad)}, nil
 }
 
 func (f *fakeSealer) Open(p Protection, aad []byte) ([]byte, error) {
+	if f.openErr != nil {
+		return nil, f.openErr
+	}
 	return aead(f.key).Open(nil, p.Nonce, p.Ciphertext, aad)
 }
 

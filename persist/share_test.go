@@ -118,7 +118,7 @@ func TestRootGroupIsNoReaderGroup(t *testing.T) {
 // invitation is spent (exit 6), not after (exit 7).
 func TestSharingProvedBeforeAccepting(t *testing.T) {
 	f := newFaultFS()
-	f.set(func(op, name string) error {
+	f.Set(func(op, name string) error {
 		if op == "fchown" {
 			return syscall.EPERM
 		}
@@ -145,7 +145,7 @@ func TestReadOnlyLoadAroundAnUnreadableJournal(t *testing.T) {
 	_ = s.Release()
 	writeRaw(t, s.JournalPath(), []byte("{}"), 0o600)
 	f := newFaultFS()
-	f.set(func(op, name string) error {
+	f.Set(func(op, name string) error {
 		if op == "open" && name == s.JournalPath() {
 			return syscall.EACCES
 		}

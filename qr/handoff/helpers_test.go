@@ -155,10 +155,17 @@ func checkHeaders(t *testing.T, status int, hd http.Header) {
 
 // seal plays the page: it seals text under the key from the URL fragment.
 func (h *harness) seal(text string) (body, tag []byte) {
-	return sealFor(h.t, h.key, h.id, text)
+	return sealFor(h.t, h.key, h.id, 1, []byte(text))
 }
 
-func sealFor(t *testing.T, key []byte, id, text string) (body, tag []byte) {
+// sealRaw seals any bytes, in an envelope of any version, as a page that
+// does not keep to the protocol would.
+func (h *harness) sealRaw(v int, pt []byte) []byte {
+	body, _ := sealFor(h.t, h.key, h.id, v, pt)
+	return body
+}
+
+func sealFor(t *testing.T, key []byte, id string, v int, pt []byte) (body, tag []byte) {
 	t.Helper()
 	aead, err := chacha20poly1305.New(key)
 	if err != nil {
@@ -166,14 +173,14 @@ func sealFor(t *testing.T, key []byte, id, text string) (body, tag []byte) {
 	}
 	nonce := make([]byte, chacha20poly1305.NonceSize)
 	_, _ = rand.Read(nonce)
-	ct := aead.Seal(nil, nonce, []byte(text), []byte("enroll-handoff-v1:"+id))
-	return sealedJSON(t, nonce, ct), ct[len(ct)-16:]
+	ct := aead.Seal(nil, nonce, pt, []byte("enroll-handoff-v1:"+id))
+	return sealedJSON(t, v, nonce, ct), ct[len(ct)-16:]
 }
 
-func sealedJSON(t *testing.T, nonce, ct []byte) []byte {
+func sealedJSON(t *testing.T, v int, nonce, ct []byte) []byte {
 	t.Helper()
 	b, err := json.Marshal(map[string]any{
-		"v":     1,
+		"v":     v,
 		"nonce": base64.RawURLEncoding.EncodeToString(nonce),
 		"ct":    base64.RawURLEncoding.EncodeToString(ct),
 	})

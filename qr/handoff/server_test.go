@@ -140,8 +140,8 @@ func TestOversizedBody(t *testing.T) {
 func TestTamperedCiphertext(t *testing.T) {
 	h := start(t, nil)
 	body, _ := h.seal(invitation)
-	tampered := bytes.Replace(body, []byte(`"ct":"`), []byte(`"ct":"A`), 1) // shifts every byte
-	otherID, _ := sealFor(t, h.key, "AAAAAAAAAAAAAAAAAAAAAA", invitation)   // replay from another hand-off
+	tampered := bytes.Replace(body, []byte(`"ct":"`), []byte(`"ct":"A`), 1)          // shifts every byte
+	otherID, _ := sealFor(t, h.key, "AAAAAAAAAAAAAAAAAAAAAA", 1, []byte(invitation)) // replay from another hand-off
 	for i, b := range [][]byte{tampered, otherID} {
 		if code, _ := h.do(phone, "POST", h.path, b, nil); code != http.StatusBadRequest {
 			t.Errorf("body %d: %d", i, code)
