@@ -5,7 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"go/scanner"
+	"go/ast"
+	"go/parser"
 	"go/token"
 	"os"
 	"path/filepath"
@@ -68,7 +69,9 @@ func probeCmd(args []string) error {
 }
 
 // gremlinsMutant returns the file spec names and its text with that one
-// token mutated.
+// operator mutated. gremlins changes the operator in the syntax tree, so
+// the tree keeps its shape: a binary expression is rewritten as
+// ((X) op' (Y)), or a || inside an && chain would regroup.
 func gremlinsMutant(dir, spec string) (string, []byte, error) {
 	parts := strings.Split(spec, ":")
 	if len(parts) != 4 {
@@ -86,24 +89,49 @@ func gremlinsMutant(dir, spec string) (string, []byte, error) {
 		return "", nil, err
 	}
 	fset := token.NewFileSet()
-	file := fset.AddFile(abs, -1, len(src))
-	var s scanner.Scanner
-	s.Init(file, src, nil, 0)
-	for {
-		pos, tok, _ := s.Scan()
-		if tok == token.EOF {
-			return "", nil, fmt.Errorf("%s: no operator at %d:%d", spec, line, col)
-		}
-		p := fset.Position(pos)
-		if p.Line != line || p.Column != col {
-			continue
-		}
-		to, ok := table[tok]
-		if !ok {
-			return "", nil, fmt.Errorf("%s: %s at %d:%d is not what %s mutates", spec, tok, line, col, parts[3])
-		}
-		off := p.Offset
-		out := append(append(append([]byte{}, src[:off]...), to.String()...), src[off+len(tok.String()):]...)
-		return abs, out, nil
+	f, err := parser.ParseFile(fset, abs, src, parser.SkipObjectResolution)
+	if err != nil {
+		return "", nil, err
 	}
+	at := func(p token.Pos) bool { q := fset.Position(p); return q.Line == line && q.Column == col }
+	off := func(p token.Pos) int { return fset.Position(p).Offset }
+	var out []byte
+	ast.Inspect(f, func(n ast.Node) bool {
+		if out != nil {
+			return false
+		}
+		var op token.Token
+		var start, opPos, end token.Pos
+		var x, y ast.Expr
+		switch n := n.(type) {
+		case *ast.BinaryExpr:
+			op, start, opPos, end, x, y = n.Op, n.Pos(), n.OpPos, n.End(), n.X, n.Y
+		case *ast.UnaryExpr:
+			op, start, opPos, end, y = n.Op, n.Pos(), n.OpPos, n.End(), n.X
+		case *ast.IncDecStmt:
+			op, start, opPos, end = n.Tok, n.Pos(), n.TokPos, n.End()
+		default:
+			return true
+		}
+		to, ok := table[op]
+		if !at(opPos) || !ok {
+			return true
+		}
+		var b []byte
+		b = append(b, src[:off(start)]...)
+		switch {
+		case x != nil: // binary
+			b = fmt.Appendf(b, "((%s) %s (%s))", src[off(x.Pos()):off(x.End())], to, src[off(y.Pos()):off(y.End())])
+		case y != nil: // unary
+			b = fmt.Appendf(b, "(%s(%s))", to, src[off(y.Pos()):off(y.End())])
+		default: // x++ or x--
+			b = append(append(b, src[off(start):off(opPos)]...), to.String()...)
+		}
+		out = append(b, src[off(end):]...)
+		return false
+	})
+	if out == nil {
+		return "", nil, fmt.Errorf("%s: no operator %s mutates at %d:%d", spec, parts[3], line, col)
+	}
+	return abs, out, nil
 }
